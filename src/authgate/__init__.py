@@ -1,0 +1,5 @@
+"""authgate: authentication for Python web apps, the NextAuth.js way."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
