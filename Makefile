@@ -1,0 +1,27 @@
+# authgate: build, check and test. Every target installs what it needs first
+# (scripts/install is idempotent and takes well under a second when warm).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: install check test demo bench lint
+
+install:
+	scripts/install
+
+check: install
+	scripts/check
+
+# What CI runs (.ci/run): install, then lint/type/import checks, then the tests.
+test: install
+	scripts/check
+	scripts/test
+
+demo: install
+	$(PY) -m examples.demo
+
+bench: install
+	$(PY) bench/session_bench.py
+
+lint: install
+	$(VENV)/bin/ruff format src tests
+	$(VENV)/bin/ruff check --fix src tests
