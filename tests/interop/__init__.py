@@ -1,0 +1,1 @@
+"""Interop tests against the real next-auth (node, tests/interop/node)."""
