@@ -1,0 +1,83 @@
+"""The engine: ``handle(request, options)`` routes an :class:`AuthRequest` to an action.
+
+Rules (see README.md here): no web framework imports, no module-level mutable state, I/O only
+through what ``options`` carries.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from authgate._core import body as body_parser
+from authgate._core import context
+from authgate._core.actions import DISPATCH, WITHOUT_INIT_COOKIES
+from authgate._core.origin import locate
+from authgate._core.routing import NotOurs, parse
+from authgate.http import AuthResponse
+
+if TYPE_CHECKING:
+    from authgate._core.options import InternalOptions
+    from authgate.http import AuthRequest
+
+__all__ = ["handle"]
+
+logger = logging.getLogger("authgate")
+
+
+def not_supported(method: str) -> AuthResponse:
+    # next-auth v4's exact answer to an unknown action or method (a plain-text 400).
+    return AuthResponse.text(
+        f"Error: This action with HTTP {method} is not supported by NextAuth.js", status=400
+    )
+
+
+def not_found() -> AuthResponse:
+    return AuthResponse.text("Not Found", status=404)
+
+
+async def handle(
+    request: AuthRequest, options: InternalOptions, *, now: float | None = None
+) -> AuthResponse:
+    """Answer one request to the auth API."""
+    try:
+        action, provider_id = parse(request.path, options.base_path)
+    except NotOurs:
+        return not_found()
+    method = request.method if request.method.isalpha() and len(request.method) <= 16 else "?"
+    handler = DISPATCH.get((method, action)) if action is not None else None
+    if handler is None:
+        return not_supported(method)
+    location = locate(request, options)
+    if location is None:
+        return AuthResponse.text("Bad Request: invalid Host header", status=400)
+    try:
+        parsed = (
+            body_parser.parse(request.body, request.headers.get("content-type"))
+            if method == "POST"
+            else {}
+        )
+    except body_parser.BodyError as exc:
+        return AuthResponse.text(f"Bad Request: {exc}", status=exc.status)
+
+    assert action is not None  # noqa: S101 - narrowed by the DISPATCH lookup
+    ctx = await context.build(
+        request=request,
+        options=options,
+        action=action,
+        provider_id=provider_id,
+        location=location,
+        body=parsed,
+        now=now,
+    )
+    response = await handler(ctx)
+    if action not in WITHOUT_INIT_COOKIES:
+        response.cookies[:0] = ctx.init_cookies
+    if response.redirect is not None:
+        if ctx.json_mode:
+            status = 200 if response.status == 302 else response.status
+            converted = AuthResponse.json({"url": response.redirect}, status=status)
+            converted.cookies = response.cookies
+            return converted
+        response.status = 302
+    return response

@@ -1,0 +1,47 @@
+"""GET /signin (the page, or the custom page) and POST /signin/:provider (start a sign-in)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from authgate._core import pages
+from authgate._core.redirects import append_query, safe_code
+from authgate.http import AuthResponse
+
+if TYPE_CHECKING:
+    from authgate._core.context import RequestContext
+
+
+def listed(provider: object) -> bool:
+    kind = getattr(provider, "type", None)
+    return kind in ("oauth", "email") or (kind == "credentials" and bool(provider.credentials))  # type: ignore[attr-defined]
+
+
+async def get(ctx: RequestContext) -> AuthResponse:
+    query = ctx.request.query
+    error = query.get("error")
+    custom = ctx.options.pages.sign_in
+    if custom:
+        params = {"callbackUrl": ctx.callback_url}
+        if error:
+            params["error"] = safe_code(error)
+        return AuthResponse.to(append_query(custom, params))
+    # Security decision 4: only callbackUrl (resolved), error (allow-listed when rendered) and
+    # email (escaped) are read from the query.
+    return pages.render_signin(
+        theme=ctx.options.theme,
+        url=ctx.url,
+        providers=[p for p in ctx.options.providers.values() if listed(p)],
+        csrf_token=ctx.csrf.token,
+        callback_url=ctx.callback_url,
+        error=error,
+        email=query.get("email"),
+    )
+
+
+async def post(ctx: RequestContext) -> AuthResponse:
+    provider = ctx.options.providers.get(ctx.provider_id or "")
+    if not ctx.csrf.verified or provider is None:
+        return AuthResponse.to(f"{ctx.url}/signin?csrf=true")
+    # Credentials sign in through POST /callback/:id; anything else starts at the sign-in page.
+    return AuthResponse.to(f"{ctx.url}/signin")

@@ -1,0 +1,34 @@
+"""GET /signout (confirmation page) and POST /signout (end the session)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from authgate._core import jwt_session, pages
+from authgate._core.cookies import clear_session, session_chunk_names
+from authgate._core.events import fire
+from authgate.http import AuthResponse
+
+if TYPE_CHECKING:
+    from authgate._core.context import RequestContext
+
+
+async def get(ctx: RequestContext) -> AuthResponse:
+    custom = ctx.options.pages.sign_out
+    if custom:
+        return AuthResponse.to(custom)
+    return pages.render_signout(theme=ctx.options.theme, url=ctx.url, csrf_token=ctx.csrf.token)
+
+
+async def post(ctx: RequestContext) -> AuthResponse:
+    if not ctx.csrf.verified:
+        return AuthResponse.to(f"{ctx.url}/signout?csrf=true")
+    response = AuthResponse.to(ctx.callback_url)
+    spec = ctx.cookies.session_token
+    if not session_chunk_names(ctx.request.cookies, spec.name):
+        return response
+    _, claims = jwt_session.read(ctx)
+    if claims is not None:
+        await fire(ctx.options, "sign_out", token=claims)
+    response.cookies = clear_session(spec, ctx.request.cookies)
+    return response

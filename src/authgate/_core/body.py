@@ -1,0 +1,81 @@
+"""Parse POST bodies (urlencoded or JSON) with limits, before any other work is done."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_FIELDS = 64
+MAX_JSON_DEPTH = 16
+
+
+class BodyError(ValueError):
+    """The body cannot be accepted; ``status`` is the HTTP answer (400, 413, 415)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _depth(value: Any, limit: int) -> None:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise BodyError("JSON body is nested too deeply")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
+def parse(raw: bytes, content_type: str | None) -> dict[str, Any]:
+    """Parse a request body into a mapping.
+
+    Urlencoded fields are strings; a repeated field is refused (it is ambiguous which value a
+    check would see). JSON must be an object. An empty body is an empty mapping.
+    """
+    if len(raw) > MAX_BODY_BYTES:
+        raise BodyError(f"request body larger than {MAX_BODY_BYTES} bytes", 413)
+    if not raw.strip():
+        return {}
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BodyError("request body is not valid UTF-8") from exc
+    if media_type == "application/json" or media_type.endswith("+json"):
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise BodyError("request body is not valid JSON") from exc
+        if not isinstance(data, dict):
+            raise BodyError("JSON body must be an object")
+        if len(data) > MAX_FIELDS:
+            raise BodyError("too many fields")
+        _depth(data, MAX_JSON_DEPTH)
+        return data
+    if media_type in ("application/x-www-form-urlencoded", ""):
+        try:
+            pairs = parse_qsl(
+                text, keep_blank_values=True, strict_parsing=False, errors="strict",
+                max_num_fields=MAX_FIELDS,
+            )
+        except UnicodeDecodeError as exc:
+            raise BodyError("form field is not valid UTF-8") from exc
+        except ValueError as exc:
+            raise BodyError("too many fields") from exc
+        form: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in form:
+                raise BodyError("a form field is repeated")
+            form[key] = value
+        return form
+    raise BodyError(f"unsupported content type {media_type!r}", 415)
+
+
+def text_field(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    return value if isinstance(value, str) else None

@@ -1,0 +1,89 @@
+"""Normalise user callbacks once: always awaitable, called with only the keywords they declare."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio.to_thread
+
+from authgate.errors import ConfigurationError
+
+AsyncHook = Callable[..., Awaitable[Any]]
+
+
+def normalise(
+    fn: Callable[..., Any], *, label: str, known: frozenset[str], threaded: bool = False
+) -> AsyncHook:
+    """Wrap ``fn`` so the engine can always ``await hook(**every_known_keyword)``.
+
+    Parameters the callback does not declare are not passed, so ``def jwt(token, user)`` works.
+    A parameter we would never pass is a configuration error, caught at start-up. A sync
+    function runs inline, or in a worker thread with ``threaded=True`` (``authorize`` often
+    hashes passwords or does blocking I/O).
+    """
+    if not callable(fn):
+        raise ConfigurationError(f"{label} must be callable")
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # builtins without a signature: give them everything
+        accepts_all, wanted = True, known
+    else:
+        params = signature.parameters.values()
+        accepts_all = any(p.kind is p.VAR_KEYWORD for p in params)
+        wanted = frozenset(
+            p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        )
+        unknown = wanted - known
+        if unknown:
+            raise ConfigurationError(
+                f"{label} declares unknown parameter(s) {sorted(unknown)}; "
+                f"it can receive {sorted(known)}"
+            )
+    selected = known if accepts_all else wanted
+    is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - callable objects with async __call__
+    )
+
+    async def hook(**kwargs: Any) -> Any:
+        args = {k: v for k, v in kwargs.items() if k in selected}
+        if is_async:
+            return await fn(**args)
+        if threaded:
+            result = await anyio.to_thread.run_sync(lambda: fn(**args))
+        else:
+            result = fn(**args)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    return hook
+
+
+def positional(fn: Callable[..., Any], *, label: str, arity: int, threaded: bool) -> AsyncHook:
+    """Wrap a positional callback such as ``authorize(credentials, request)``."""
+    if not callable(fn):
+        raise ConfigurationError(f"{label} must be callable")
+    is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004
+    )
+    try:
+        inspect.signature(fn).bind(*([None] * arity))
+    except TypeError as exc:
+        raise ConfigurationError(f"{label} must accept {arity} positional arguments") from exc
+    except ValueError:
+        pass
+
+    async def hook(*args: Any) -> Any:
+        if is_async:
+            return await fn(*args)
+        if threaded:
+            result = await anyio.to_thread.run_sync(lambda: fn(*args))
+        else:
+            result = fn(*args)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    return hook

@@ -1,0 +1,96 @@
+"""RequestContext: everything an action needs, resolved once per request (v4 ``init()``)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from authgate._core import callback_url, csrf_token
+from authgate._core.body import text_field
+
+if TYPE_CHECKING:
+    from authgate._core.cookies import CookieSet
+    from authgate._core.csrf_token import CsrfState
+    from authgate._core.options import InternalOptions
+    from authgate._core.origin import Location
+    from authgate._core.routing import Action
+    from authgate.http import AuthRequest, Cookie
+
+
+@dataclass(slots=True, kw_only=True)
+class RequestContext:
+    request: AuthRequest
+    options: InternalOptions
+    action: Action
+    provider_id: str | None
+    location: Location
+    cookies: CookieSet
+    body: dict[str, Any]
+    csrf: CsrfState
+    callback_url: str
+    now: float
+    init_cookies: list[Cookie] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.location.url
+
+    @property
+    def origin(self) -> str:
+        return self.location.origin
+
+    @property
+    def json_mode(self) -> bool:
+        # next-auth v4 compares the *string* "true"; a JSON boolean does not count.
+        return self.body.get("json") == "true"
+
+
+async def build(
+    *,
+    request: AuthRequest,
+    options: InternalOptions,
+    action: Action,
+    provider_id: str | None,
+    location: Location,
+    body: dict[str, Any],
+    now: float | None = None,
+) -> RequestContext:
+    cookies = options.cookies(
+        location.secure if options.use_secure_cookies is None else options.use_secure_cookies
+    )
+    init_cookies: list[Cookie] = []
+
+    csrf_name = cookies.csrf_token.name
+    csrf_cookie = None if csrf_name in request.duplicate_cookies else request.cookies.get(csrf_name)
+    csrf = csrf_token.resolve(
+        csrf_cookie,
+        body.get("csrfToken"),
+        secret=options.csrf_secret,
+        is_post=request.method == "POST",
+    )
+    if csrf.cookie_value is not None:
+        init_cookies.append(cookies.csrf_token.make(csrf.cookie_value))
+
+    cb_name = cookies.callback_url.name
+    cb_cookie = request.cookies.get(cb_name)
+    candidate = text_field(body, "callbackUrl") or request.query.get("callbackUrl") or cb_cookie
+    resolved = await callback_url.resolve(
+        candidate, base_url=location.origin, redirect=options.redirect
+    )
+    if resolved != cb_cookie:
+        init_cookies.append(cookies.callback_url.make(resolved))
+
+    return RequestContext(
+        request=request,
+        options=options,
+        action=action,
+        provider_id=provider_id,
+        location=location,
+        cookies=cookies,
+        body=body,
+        csrf=csrf,
+        callback_url=resolved,
+        now=time.time() if now is None else now,
+        init_cookies=init_cookies,
+    )

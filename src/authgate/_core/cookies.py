@@ -1,0 +1,120 @@
+"""Cookie names and attributes (next-auth v4 ``cookie.ts``) and session-cookie chunking."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from authgate.http import Cookie
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from authgate.config import CookieOption
+
+# next-auth v4 SessionStore: 4096 allowed, 163 estimated for name and attributes.
+CHUNK_SIZE = 4096 - 163
+CHECK_COOKIE_MAX_AGE = 15 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class CookieSpec:
+    """A cookie's name and attributes; values are filled in per response."""
+
+    name: str
+    secure: bool
+    http_only: bool = True
+    same_site: str = "lax"
+    path: str = "/"
+    domain: str | None = None
+    max_age: int | None = None
+
+    def make(self, value: str, *, expires: datetime | None = None, max_age: int | None = None) -> Cookie:
+        return Cookie(
+            name=self.name,
+            value=value,
+            path=self.path,
+            domain=self.domain,
+            max_age=max_age if max_age is not None else self.max_age,
+            expires=expires,
+            http_only=self.http_only,
+            secure=self.secure,
+            same_site=self.same_site,  # type: ignore[arg-type]
+        )
+
+    def delete(self, name: str | None = None) -> Cookie:
+        return replace(self.make(""), name=name or self.name, max_age=0, expires=None)
+
+
+@dataclass(frozen=True, slots=True)
+class CookieSet:
+    """The cookies of one deployment (secure or not), after user overrides."""
+
+    session_token: CookieSpec
+    callback_url: CookieSpec
+    csrf_token: CookieSpec
+    pkce_code_verifier: CookieSpec
+    state: CookieSpec
+    nonce: CookieSpec
+
+
+def default_cookies(
+    *, secure: bool, overrides: Mapping[str, CookieOption], prefix: str = "next-auth"
+) -> CookieSet:
+    """Build the cookie set; an override replaces a whole entry, as in v4."""
+    secure_prefix = "__Secure-" if secure else ""
+    host_prefix = "__Host-" if secure else ""
+    specs = {
+        "session_token": CookieSpec(f"{secure_prefix}{prefix}.session-token", secure),
+        "callback_url": CookieSpec(f"{secure_prefix}{prefix}.callback-url", secure),
+        "csrf_token": CookieSpec(f"{host_prefix}{prefix}.csrf-token", secure),
+        "pkce_code_verifier": CookieSpec(
+            f"{secure_prefix}{prefix}.pkce.code_verifier", secure, max_age=CHECK_COOKIE_MAX_AGE
+        ),
+        "state": CookieSpec(f"{secure_prefix}{prefix}.state", secure, max_age=CHECK_COOKIE_MAX_AGE),
+        "nonce": CookieSpec(f"{secure_prefix}{prefix}.nonce", secure),
+    }
+    for key, option in overrides.items():
+        specs[key] = CookieSpec(
+            option.name,
+            secure if option.secure is None else option.secure,
+            http_only=option.http_only,
+            same_site=option.same_site,
+            path=option.path,
+            domain=option.domain,
+            max_age=option.max_age,
+        )
+    return CookieSet(**specs)
+
+
+def session_chunk_names(cookies: Mapping[str, str], name: str) -> list[str]:
+    """Every cookie of the request that belongs to the session cookie ``name``."""
+    prefix = name + "."
+    return [k for k in cookies if k == name or k.startswith(prefix)]
+
+
+def write_session(
+    spec: CookieSpec, value: str, *, expires: datetime, present: Mapping[str, str]
+) -> list[Cookie]:
+    """Cookies that store ``value``, chunked above 3933 characters, deleting stale chunks."""
+    out: dict[str, Cookie] = {n: spec.delete(n) for n in session_chunk_names(present, spec.name)}
+    count = math.ceil(len(value) / CHUNK_SIZE)
+    if count <= 1:
+        out[spec.name] = spec.make(value, expires=expires)
+    else:
+        for i in range(count):
+            name = f"{spec.name}.{i}"
+            chunk = value[i * CHUNK_SIZE : (i + 1) * CHUNK_SIZE]
+            out[name] = replace(spec.make(chunk, expires=expires), name=name)
+    return list(out.values())
+
+
+def clear_session(spec: CookieSpec, present: Mapping[str, str]) -> list[Cookie]:
+    """Deletion cookies for every session chunk the request carried."""
+    return [spec.delete(n) for n in session_chunk_names(present, spec.name)]
+
+
+def expires_in(seconds: int, now: float) -> datetime:
+    return datetime.fromtimestamp(now, UTC) + timedelta(seconds=seconds)

@@ -1,0 +1,52 @@
+"""The double-submit CSRF token: cookie ``token|sha256(token + secret)`` (next-auth v4 format).
+
+Security decision 1: the format stays v4's so a Next.js app on the same site can share it, but
+token and hash are compared in constant time, and a malformed or duplicated cookie is simply "no
+token" (a new one is minted), never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from authgate._crypto.tokens import equal, random_hex, sha256_hex
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True, slots=True)
+class CsrfState:
+    token: str
+    cookie_value: str | None  # set when a new cookie must be sent
+    verified: bool
+
+
+def _hash(token: str, secret: str) -> str:
+    return sha256_hex(token + secret)
+
+
+def trusted_token(cookie_value: str | None, secret: str) -> str | None:
+    """The token in a cookie we issued, or ``None`` if the cookie is absent or forged."""
+    if not cookie_value or len(cookie_value) != 129:
+        return None
+    token, sep, digest = cookie_value.partition("|")
+    if not sep or not _HEX64.fullmatch(token) or not _HEX64.fullmatch(digest):
+        return None
+    return token if equal(digest, _hash(token, secret)) else None
+
+
+def mint(secret: str) -> tuple[str, str]:
+    """A new token and the cookie value that carries it."""
+    token = random_hex(32)
+    return token, f"{token}|{_hash(token, secret)}"
+
+
+def resolve(cookie_value: str | None, body_token: object, *, secret: str, is_post: bool) -> CsrfState:
+    """Trust the cookie's token if we signed it; a POST is verified when the body echoes it."""
+    token = trusted_token(cookie_value, secret)
+    if token is None:
+        token, value = mint(secret)
+        return CsrfState(token, value, verified=False)
+    verified = is_post and isinstance(body_token, str) and equal(body_token, token)
+    return CsrfState(token, None, verified)

@@ -1,0 +1,94 @@
+"""JWT-strategy sessions: what goes into the token and what comes out of ``/session``."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from authgate._core.cookies import expires_in, write_session
+from authgate.errors import TokenError
+from authgate.jwt import read_chunked_cookie
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from authgate._core.context import RequestContext
+    from authgate._core.options import InternalOptions
+    from authgate.http import Cookie
+    from authgate.types import JWT
+
+logger = logging.getLogger("authgate")
+
+
+def iso(timestamp: float) -> str:
+    """JavaScript's ``Date#toISOString``: milliseconds and a ``Z``."""
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def default_token(user: Mapping[str, Any]) -> JWT:
+    """v4's token at sign-in: ``name``, ``email``, ``picture``, ``sub`` (absent keys stay absent)."""
+    token: JWT = {}
+    for source, target in (("name", "name"), ("email", "email"), ("image", "picture")):
+        if source in user:
+            token[target] = user[source]
+    if user.get("id") is not None:
+        token["sub"] = str(user["id"])
+    return token
+
+
+def session_user(token: Mapping[str, Any]) -> dict[str, Any]:
+    user: dict[str, Any] = {}
+    for source, target in (("name", "name"), ("email", "email"), ("picture", "image")):
+        if source in token:
+            user[target] = token[source]
+    return user
+
+
+def read(ctx: RequestContext) -> tuple[str | None, JWT | None]:
+    """The raw session token of the request and its claims (``None`` if it does not decode)."""
+    raw = read_chunked_cookie(ctx.request.cookies, ctx.cookies.session_token.name)
+    if not raw:
+        return None, None
+    try:
+        return raw, ctx.options.codec.decode(raw, now=ctx.now)
+    except TokenError as exc:
+        logger.info("JWT_SESSION_ERROR: session token rejected (%s)", exc)
+        return raw, None
+
+
+def issue(ctx: RequestContext, token: Mapping[str, Any], *, max_age: int) -> list[Cookie]:
+    """Encode ``token`` and return the cookies that store it (chunked, stale chunks deleted)."""
+    encoded = ctx.options.codec.encode(token, max_age=max_age, now=ctx.now)
+    expires = expires_in(ctx.options.session_max_age, ctx.now)
+    return write_session(
+        ctx.cookies.session_token, encoded, expires=expires, present=ctx.request.cookies
+    )
+
+
+async def derive(
+    options: InternalOptions, claims: JWT, *, now: float, update: bool = False, data: Any = None
+) -> tuple[dict[str, Any], JWT] | None:
+    """Run the ``jwt`` then ``session`` callbacks; ``None`` when ``jwt`` ends the session.
+
+    Exceptions from the callbacks propagate: callers treat them as "no session".
+    """
+    session: dict[str, Any] = {
+        "user": session_user(claims),
+        "expires": iso(now + options.session_max_age),
+    }
+    token: Any = claims
+    if options.jwt is not None:
+        if update:
+            token = await options.jwt(token=claims, trigger="update", session=data)
+        else:
+            token = await options.jwt(token=claims, session=None)
+        if not token:
+            return None
+    if options.session is not None:
+        params: dict[str, Any] = {"session": session, "token": token}
+        if update:
+            params.update(trigger="update", new_session=data)
+        session = await options.session(**params)
+    return session, token

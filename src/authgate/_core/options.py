@@ -1,0 +1,173 @@
+"""InternalOptions: the configuration with defaults applied and every hook normalised, built
+once when the :class:`~authgate.AuthGate` is created."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from authgate._core import callables
+from authgate._core.cookies import CookieSet, default_cookies
+from authgate.errors import ConfigurationError, MissingSecretError
+from authgate.jwt import JWTCodec
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from authgate._core.callables import AsyncHook
+    from authgate.config import AuthConfig, PagesConfig, Theme
+    from authgate.providers import Provider
+
+logger = logging.getLogger("authgate")
+
+DEFAULT_BASE_PATH = "/api/auth"
+
+SIGN_IN_PARAMS = frozenset({"user", "account", "credentials", "profile", "email"})
+REDIRECT_PARAMS = frozenset({"url", "base_url"})
+JWT_PARAMS = frozenset(
+    {"token", "user", "account", "profile", "is_new_user", "trigger", "session"}
+)
+SESSION_PARAMS = frozenset({"session", "token", "trigger", "new_session", "user"})
+EVENT_PARAMS = {
+    "sign_in": frozenset({"user", "account", "profile", "is_new_user"}),
+    "sign_out": frozenset({"token", "session"}),
+    "session": frozenset({"session", "token"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FixedURL:
+    """The configured URL of the auth API: its origin and base path."""
+
+    origin: str
+    path: str
+    secure: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InternalOptions:
+    providers: Mapping[str, Provider]
+    authorize: Mapping[str, AsyncHook]
+    secrets: tuple[str, ...]
+    codec: JWTCodec
+    fixed_url: FixedURL | None
+    trust_host: bool
+    base_path: str
+    use_secure_cookies: bool | None
+    cookies_plain: CookieSet
+    cookies_secure: CookieSet
+    session_max_age: int
+    jwt_max_age: int
+    pages: PagesConfig
+    theme: Theme
+    sign_in: AsyncHook | None
+    redirect: AsyncHook | None
+    jwt: AsyncHook | None
+    session: AsyncHook | None
+    events: Mapping[str, AsyncHook]
+    debug: bool
+
+    @property
+    def csrf_secret(self) -> str:
+        return self.secrets[0]
+
+    def cookies(self, secure: bool) -> CookieSet:
+        return self.cookies_secure if secure else self.cookies_plain
+
+
+def _is_production(config: AuthConfig, env: Mapping[str, str]) -> bool:
+    if config.production is not None:
+        return config.production
+    for name in ("AUTHGATE_ENV", "ENV", "NODE_ENV"):
+        if env.get(name):
+            return env[name].strip().lower() == "production"
+    return False
+
+
+def _parse_url(url: str) -> FixedURL:
+    # next-auth parseUrl: no scheme means https; a bare origin means /api/auth.
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    path = parts.path.rstrip("/") or DEFAULT_BASE_PATH
+    return FixedURL(f"{parts.scheme}://{parts.netloc}", path, parts.scheme == "https")
+
+
+def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalOptions:
+    """Validate ``config`` against the environment and resolve every default."""
+    env = os.environ if env is None else env
+    production = _is_production(config, env)
+
+    secret = config.secret or env.get("AUTH_SECRET") or env.get("NEXTAUTH_SECRET")
+    if not secret:
+        if production:
+            raise MissingSecretError(
+                "No secret: set AuthConfig(secret=...) or the AUTH_SECRET environment variable "
+                "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        logger.warning(
+            "NO_SECRET: no secret configured; using one derived from the configuration "
+            "(development only: sessions end whenever the configuration changes)"
+        )
+        material = repr(sorted((p.id, p.type) for p in config.providers)) + repr(config.url)
+        secret = hashlib.sha256(material.encode()).hexdigest()
+    secrets = (secret,) if isinstance(secret, str) else tuple(secret)
+
+    raw_url = config.url or env.get("AUTH_URL") or env.get("NEXTAUTH_URL")
+    fixed = _parse_url(raw_url) if raw_url else None
+    trust_host = config.trust_host if config.trust_host is not None else not production
+    if fixed is None and not trust_host:
+        raise ConfigurationError(
+            "authgate cannot tell its own URL: set AuthConfig(url='https://example.com/api/auth') "
+            "or AUTH_URL, or trust_host=True if a proxy you control sets the Host header"
+        )
+    base_path = config.base_path or (fixed.path if fixed else DEFAULT_BASE_PATH)
+
+    providers = {p.id: p for p in config.providers}
+    authorize = {
+        p.id: callables.positional(
+            p.authorize, label=f"Credentials(id={p.id!r}).authorize", arity=2, threaded=True
+        )
+        for p in config.providers
+        if p.type == "credentials"
+    }
+    cb = config.callbacks
+
+    def hook(fn: object, label: str, known: frozenset[str]) -> AsyncHook | None:
+        return None if fn is None else callables.normalise(fn, label=label, known=known)  # type: ignore[arg-type]
+
+    events = {
+        name: callables.normalise(fn, label=f"Events.{name}", known=known)
+        for name, known in EVENT_PARAMS.items()
+        if (fn := getattr(config.events, name)) is not None
+    }
+    if config.debug:
+        logger.warning("DEBUG_ENABLED: debug logging is on; do not use it in production")
+    return InternalOptions(
+        providers=providers,
+        authorize=authorize,
+        secrets=secrets,
+        codec=JWTCodec(secrets),
+        fixed_url=fixed,
+        trust_host=trust_host,
+        base_path=base_path,
+        use_secure_cookies=config.use_secure_cookies,
+        cookies_plain=default_cookies(
+            secure=bool(config.use_secure_cookies), overrides=config.cookies
+        ),
+        cookies_secure=default_cookies(
+            secure=config.use_secure_cookies is not False, overrides=config.cookies
+        ),
+        session_max_age=config.session.max_age,
+        jwt_max_age=config.jwt.max_age,
+        pages=config.pages,
+        theme=config.theme,
+        sign_in=hook(cb.sign_in, "Callbacks.sign_in", SIGN_IN_PARAMS),
+        redirect=hook(cb.redirect, "Callbacks.redirect", REDIRECT_PARAMS),
+        jwt=hook(cb.jwt, "Callbacks.jwt", JWT_PARAMS),
+        session=hook(cb.session, "Callbacks.session", SESSION_PARAMS),
+        events=events,
+        debug=config.debug,
+    )

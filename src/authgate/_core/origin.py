@@ -1,0 +1,47 @@
+"""Where the auth API lives for this request: the configured URL, or the Host header if trusted.
+
+Security decision 12: a configured URL always wins; ``Host`` / ``X-Forwarded-*`` are used only
+with ``trust_host`` (the default outside production).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from authgate._core.options import InternalOptions
+    from authgate.http import AuthRequest
+
+_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::\d{1,5})?")
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    origin: str  # e.g. http://localhost:8000 (the ``baseUrl`` of the redirect callback)
+    url: str  # e.g. http://localhost:8000/api/auth (``{url}`` in the spec)
+    secure: bool
+
+
+def _first(value: str | None) -> str | None:
+    return value.split(",", 1)[0].strip() if value else None
+
+
+def locate(request: AuthRequest, options: InternalOptions) -> Location | None:
+    """The location of the API for ``request``; ``None`` when the Host header is unusable."""
+    fixed = options.fixed_url
+    if fixed is not None:
+        return Location(fixed.origin, fixed.origin + options.base_path, fixed.secure)
+    headers = request.headers
+    host = _first(headers.get("x-forwarded-host")) or headers.get("host", "")
+    if not _HOST.fullmatch(host):
+        return None
+    scheme = (_first(headers.get("x-forwarded-proto")) or request.scheme).lower()
+    if scheme not in ("http", "https"):
+        return None
+    host = host.lower()
+    if scheme == "http" and host.endswith(":80") or scheme == "https" and host.endswith(":443"):
+        host = host.rsplit(":", 1)[0]
+    origin = f"{scheme}://{host}"
+    return Location(origin, origin + options.base_path, scheme == "https")

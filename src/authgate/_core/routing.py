@@ -1,0 +1,42 @@
+"""Map a request path under the base path to an action and an optional provider id."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    PROVIDERS = "providers"
+    SESSION = "session"
+    CSRF = "csrf"
+    SIGNIN = "signin"
+    SIGNOUT = "signout"
+    CALLBACK = "callback"
+    VERIFY_REQUEST = "verify-request"
+    ERROR = "error"
+    LOG = "_log"
+
+
+_ACTIONS = {a.value: a for a in Action}
+
+
+class NotOurs(Exception):
+    """The path is outside the base path (or is the base path itself): a 404 for the host app."""
+
+
+def parse(path: str, base_path: str) -> tuple[Action | None, str | None]:
+    """``(action, provider_id)``; ``action`` is ``None`` for an unknown action.
+
+    Raises:
+        NotOurs: The path is not below ``base_path``.
+    """
+    prefix = base_path.rstrip("/") + "/"
+    if not path.startswith(prefix):
+        raise NotOurs(path)
+    segments = path[len(prefix) :].rstrip("/").split("/")
+    if not segments[0]:
+        raise NotOurs(path)
+    if len(segments) > 2 or any(not s for s in segments):
+        return None, None
+    action = _ACTIONS.get(segments[0])
+    return action, (segments[1] if len(segments) == 2 else None)

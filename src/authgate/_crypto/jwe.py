@@ -1,0 +1,118 @@
+"""Compact JWE with ``alg: dir`` and ``enc: A256GCM`` (RFC 7516), the next-auth v4 token format.
+
+This is a fixed profile, so it is built directly on ``cryptography``'s AES-GCM rather than a
+general JOSE library: the header is a constant (one accepted algorithm, nothing to negotiate),
+and the session check that runs on every request costs one AES-GCM decryption.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+# b64url('{"alg":"dir","enc":"A256GCM"}'): the only header accepted (algorithm allow-list).
+V4_HEADER = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0"
+_V4_HEADER_BYTES = V4_HEADER.encode("ascii")
+_IV_BYTES = 12  # RFC 7518 §5.3: 96-bit IV
+_TAG_BYTES = 16
+MAX_TOKEN_CHARS = 64 * 1024  # far above 16 cookie chunks; bounds work on hostile input
+
+
+class JWEError(ValueError):
+    """The token is not a well-formed JWE of our profile, or does not decrypt."""
+
+
+def b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(data: str) -> bytes:
+    if len(data) % 4 == 1:
+        raise JWEError("invalid base64url length")
+    try:
+        return binascii.a2b_base64(
+            (data + "=" * (-len(data) % 4)).replace("-", "+").replace("_", "/"), strict_mode=True
+        )
+    except (binascii.Error, ValueError) as exc:
+        raise JWEError("invalid base64url") from exc
+
+
+class DirectA256GCM:
+    """Seal and open ``dir``/``A256GCM`` compact JWEs under one 32-byte key."""
+
+    __slots__ = ("_aead",)
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != 32:
+            raise ValueError("A256GCM needs a 32-byte key")
+        self._aead = AESGCM(key)
+
+    def seal(self, payload: bytes) -> str:
+        iv = os.urandom(_IV_BYTES)
+        sealed = self._aead.encrypt(iv, payload, _V4_HEADER_BYTES)
+        ciphertext, tag = sealed[:-_TAG_BYTES], sealed[-_TAG_BYTES:]
+        return ".".join(
+            (V4_HEADER, "", b64url_encode(iv), b64url_encode(ciphertext), b64url_encode(tag))
+        )
+
+    def open(self, token: str) -> bytes:
+        parts = _split(token)
+        iv, ciphertext, tag = (b64url_decode(p) for p in parts[2:])
+        if len(iv) != _IV_BYTES or len(tag) != _TAG_BYTES:
+            raise JWEError("invalid IV or tag length")
+        try:
+            return self._aead.decrypt(iv, ciphertext + tag, _V4_HEADER_BYTES)
+        except InvalidTag as exc:
+            raise JWEError("decryption failed") from exc
+
+
+def _split(token: str) -> list[str]:
+    if len(token) > MAX_TOKEN_CHARS:
+        raise JWEError("token too large")
+    parts = token.split(".")
+    if len(parts) != 5:
+        raise JWEError("not a compact JWE")
+    if parts[0] != V4_HEADER:
+        # Decode only to give a precise reason; nothing but the exact header is accepted.
+        raise JWEError("unsupported JWE header")
+    if parts[1]:
+        raise JWEError("dir JWE must have an empty encrypted key")
+    return parts
+
+
+class KeyRing:
+    """One cipher per secret: seals with the first, opens with whichever works."""
+
+    __slots__ = ("_ciphers",)
+
+    def __init__(self, keys: list[bytes]) -> None:
+        if not keys:
+            raise ValueError("at least one key is needed")
+        self._ciphers = [DirectA256GCM(k) for k in keys]
+
+    def seal_json(self, claims: dict[str, Any]) -> str:
+        payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode()
+        return self._ciphers[0].seal(payload)
+
+    def open_json(self, token: str) -> dict[str, Any]:
+        last: JWEError | None = None
+        for cipher in self._ciphers:
+            try:
+                payload = cipher.open(token)
+            except JWEError as exc:
+                last = exc
+                continue
+            try:
+                claims = json.loads(payload)
+            except (ValueError, RecursionError) as exc:
+                raise JWEError("payload is not JSON") from exc
+            if not isinstance(claims, dict):
+                raise JWEError("payload is not a JSON object")
+            return claims
+        raise last or JWEError("no key")

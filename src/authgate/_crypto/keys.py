@@ -1,0 +1,28 @@
+"""Key derivation (HKDF-SHA256, RFC 5869) with next-auth's parameters."""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+# next-auth v4 jwt/index.ts: info string of the session-token key (salt "").
+V4_INFO = "NextAuth.js Generated Encryption Key"
+
+
+def hkdf_sha256(secret: str, *, salt: str, info: str, length: int) -> bytes:
+    """Derive ``length`` bytes from ``secret`` (UTF-8).
+
+    An empty ``salt`` means HMAC with a zero-filled key, exactly as RFC 5869 and @panva/hkdf do.
+    """
+    return HKDF(
+        algorithm=SHA256(),
+        length=length,
+        salt=salt.encode() or None,
+        info=info.encode(),
+    ).derive(secret.encode())
+
+
+def v4_key(secret: str, salt: str = "") -> bytes:
+    """The 32-byte A256GCM key next-auth v4 derives for a token with this ``salt``."""
+    info = f"{V4_INFO} ({salt})" if salt else V4_INFO
+    return hkdf_sha256(secret, salt=salt, info=info, length=32)

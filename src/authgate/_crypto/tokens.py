@@ -1,0 +1,22 @@
+"""Random tokens, digests and constant-time comparison."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+
+def random_hex(nbytes: int = 32) -> str:
+    """``nbytes`` of randomness from the OS, hex-encoded."""
+    return secrets.token_hex(nbytes)
+
+
+def sha256_hex(data: str) -> str:
+    """SHA-256 of the UTF-8 encoding of ``data``, lower-case hex."""
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def equal(a: str, b: str) -> bool:
+    """Compare two strings in time independent of where they differ."""
+    return hmac.compare_digest(a.encode(), b.encode())

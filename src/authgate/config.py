@@ -1,0 +1,315 @@
+"""Configuration objects: frozen, keyword-only dataclasses validated when they are built.
+
+Field names are Python's (``sign_in``, ``max_age``); values that travel on the wire keep
+next-auth's spelling. Anything invalid raises :class:`~authgate.errors.ConfigurationError` with a
+message that says what to fix, at construction, never on a request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+from authgate.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from authgate.providers import Provider
+
+__all__ = [
+    "DEFAULT_MAX_AGE",
+    "AuthConfig",
+    "Callbacks",
+    "CookieOption",
+    "Events",
+    "JWTConfig",
+    "PagesConfig",
+    "SessionConfig",
+    "Theme",
+]
+
+DEFAULT_MAX_AGE = 30 * 24 * 60 * 60  # next-auth v4: 30 days
+DEFAULT_UPDATE_AGE = 24 * 60 * 60
+
+ColorScheme = Literal["auto", "dark", "light"]
+Profile = Literal["nextauth-v4"]
+CookieKey = Literal[
+    "session_token", "callback_url", "csrf_token", "pkce_code_verifier", "state", "nonce"
+]
+COOKIE_KEYS: tuple[str, ...] = (
+    "session_token",
+    "callback_url",
+    "csrf_token",
+    "pkce_code_verifier",
+    "state",
+    "nonce",
+)
+
+# A CSS colour we can put into a <style> element without escaping: #hex, a colour function
+# of numbers, or a named colour. Anything else (`;`, `}`, `<`, quotes) is refused.
+_CSS_COLOR = re.compile(
+    r"#[0-9a-fA-F]{3,8}"
+    r"|(?:rgb|rgba|hsl|hsla|hwb|lab|lch|oklab|oklch)\([0-9a-zA-Z.,%/ +-]{1,60}\)"
+    r"|[a-zA-Z]{3,30}"
+)
+_COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def _check_color(option: str, value: str) -> None:
+    if value and not _CSS_COLOR.fullmatch(value):
+        raise ConfigurationError(
+            f"{option}={value!r} is not a CSS colour authgate accepts: use #rgb/#rrggbb, "
+            "rgb(...)/hsl(...), or a colour name"
+        )
+
+
+def _check_url_or_path(option: str, value: str) -> None:
+    """Accept an absolute http(s) URL or a path starting with a single ``/``."""
+    if any(c in value for c in "\"'<>\\ \t\r\n\x00") or any(ord(c) < 0x20 for c in value):
+        raise ConfigurationError(f"{option}={value!r} contains characters not allowed in a URL")
+    if value.startswith("/") and not value.startswith("//"):
+        return
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return
+    raise ConfigurationError(
+        f"{option}={value!r} must be a path starting with '/' or an absolute http(s) URL"
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Theme:
+    """The look of the built-in pages.
+
+    Attributes:
+        color_scheme: ``"auto"`` follows the browser's ``prefers-color-scheme``.
+        logo: URL of a logo shown on top of every page (absolute http(s) URL or a path).
+        brand_color: CSS colour of the primary buttons.
+        button_text: CSS colour of the text on those buttons.
+    """
+
+    color_scheme: ColorScheme = "auto"
+    logo: str = ""
+    brand_color: str = ""
+    button_text: str = ""
+
+    def __post_init__(self) -> None:
+        if self.color_scheme not in ("auto", "dark", "light"):
+            raise ConfigurationError(
+                f"Theme(color_scheme={self.color_scheme!r}): use 'auto', 'dark' or 'light'"
+            )
+        _check_color("Theme(brand_color)", self.brand_color)
+        _check_color("Theme(button_text)", self.button_text)
+        if self.logo:
+            _check_url_or_path("Theme(logo)", self.logo)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PagesConfig:
+    """Custom pages that replace the built-in ones (app paths or absolute URLs).
+
+    Attributes:
+        sign_in: Receives ``?callbackUrl=`` and, on failure, ``&error=<code>``.
+        sign_out: Shown instead of the built-in sign-out confirmation.
+        error: Receives ``?error=<code>`` for the error-page codes.
+        verify_request: Shown after a magic link was sent.
+        new_user: Where new users land on their first sign-in.
+    """
+
+    sign_in: str | None = None
+    sign_out: str | None = None
+    error: str | None = None
+    verify_request: str | None = None
+    new_user: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("sign_in", "sign_out", "error", "verify_request", "new_user"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_url_or_path(f"PagesConfig({name})", value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionConfig:
+    """How sessions are kept.
+
+    Attributes:
+        strategy: ``"jwt"`` (an encrypted cookie; the default).
+        max_age: Seconds a session lives without activity (default 30 days).
+        update_age: For database sessions: how often the expiry is pushed forward.
+    """
+
+    strategy: Literal["jwt"] = "jwt"
+    max_age: int = DEFAULT_MAX_AGE
+    update_age: int = DEFAULT_UPDATE_AGE
+
+    def __post_init__(self) -> None:
+        if self.strategy != "jwt":
+            raise ConfigurationError(
+                f"SessionConfig(strategy={self.strategy!r}): only 'jwt' is available"
+            )
+        if not isinstance(self.max_age, int) or self.max_age <= 0:
+            raise ConfigurationError("SessionConfig(max_age) must be a positive number of seconds")
+        if not isinstance(self.update_age, int) or self.update_age < 0:
+            raise ConfigurationError("SessionConfig(update_age) must be >= 0 seconds")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JWTConfig:
+    """Session token settings.
+
+    Attributes:
+        max_age: Lifetime of a token issued at sign-in (next-auth v4 uses ``jwt.maxAge`` there,
+            and ``session.max_age`` when ``/session`` re-issues it). Default 30 days.
+    """
+
+    max_age: int = DEFAULT_MAX_AGE
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_age, int) or self.max_age <= 0:
+            raise ConfigurationError("JWTConfig(max_age) must be a positive number of seconds")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CookieOption:
+    """Replaces the defaults of one cookie (next-auth's ``cookies.<key>``: a whole entry).
+
+    ``secure=None`` keeps the automatic choice (secure when the URL is https).
+    """
+
+    name: str
+    http_only: bool = True
+    same_site: Literal["lax", "strict", "none"] = "lax"
+    path: str = "/"
+    secure: bool | None = None
+    domain: str | None = None
+    max_age: int | None = None
+
+    def __post_init__(self) -> None:
+        if not _COOKIE_NAME.fullmatch(self.name):
+            raise ConfigurationError(f"CookieOption(name={self.name!r}) is not a valid cookie name")
+        if self.same_site not in ("lax", "strict", "none"):
+            raise ConfigurationError("CookieOption(same_site) must be 'lax', 'strict' or 'none'")
+        for label, value in (("path", self.path), ("domain", self.domain or "")):
+            if any(c in value for c in ";,\r\n\x00 "):
+                raise ConfigurationError(f"CookieOption({label}={value!r}) has forbidden characters")
+
+
+Callback = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Callbacks:
+    """Hooks that decide what happens. Each may be sync or async.
+
+    A callback declares the keyword parameters it wants and receives only those (``**kwargs``
+    receives them all). Available parameters:
+
+    - ``sign_in(user, account, credentials, profile, email)`` → ``True`` to continue,
+      ``False`` for ``AccessDenied``, or a URL string to redirect to.
+    - ``redirect(url, base_url)`` → the absolute URL to send the user to.
+    - ``jwt(token, user, account, profile, is_new_user, trigger, session)`` → the token to store.
+    - ``session(session, token, trigger, new_session)`` → the body of ``/session``.
+    """
+
+    sign_in: Callback | None = None
+    redirect: Callback | None = None
+    jwt: Callback | None = None
+    session: Callback | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Events:
+    """Fire-and-forget notifications; an exception is logged and swallowed.
+
+    - ``sign_in(user, account, profile, is_new_user)``
+    - ``sign_out(token)``
+    - ``session(session, token)``
+    """
+
+    sign_in: Callback | None = None
+    sign_out: Callback | None = None
+    session: Callback | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthConfig:
+    """Everything authgate needs to know.
+
+    Attributes:
+        providers: How users may sign in.
+        secret: Encrypts tokens and signs CSRF tokens. A list enables rotation: the first
+            encrypts, every one decrypts. Defaults to ``AUTH_SECRET`` / ``NEXTAUTH_SECRET``;
+            required in production.
+        url: The canonical URL of the auth API (e.g. ``https://example.com/api/auth``);
+            defaults to ``AUTH_URL`` / ``NEXTAUTH_URL``.
+        trust_host: Build the URL from the ``Host`` / ``X-Forwarded-*`` headers when ``url``
+            is not set. Defaults to ``True`` outside production.
+        base_path: Where the API is mounted; defaults to the path of ``url``, else ``/api/auth``.
+        session: Session lifetime settings.
+        jwt: Token settings.
+        pages: Custom pages.
+        theme: Look of the built-in pages.
+        callbacks: Decision hooks.
+        events: Notification hooks.
+        use_secure_cookies: Force (or forbid) ``Secure`` cookies with ``__Secure-``/``__Host-``
+            prefixes; by default they are used when the URL is https.
+        cookies: Per-cookie overrides, keyed by ``session_token``, ``callback_url``,
+            ``csrf_token``, ``pkce_code_verifier``, ``state``, ``nonce``.
+        debug: Log debug details (never secrets, tokens or passwords).
+        production: Whether this is a production deployment; defaults to the ``AUTHGATE_ENV``
+            (or ``ENV``, ``NODE_ENV``) environment variable being ``production``.
+    """
+
+    providers: Sequence[Provider]
+    secret: str | Sequence[str] | None = field(default=None, repr=False)
+    url: str | None = None
+    trust_host: bool | None = None
+    base_path: str | None = None
+    session: SessionConfig = field(default_factory=SessionConfig)
+    jwt: JWTConfig = field(default_factory=JWTConfig)
+    pages: PagesConfig = field(default_factory=PagesConfig)
+    theme: Theme = field(default_factory=Theme)
+    callbacks: Callbacks = field(default_factory=Callbacks)
+    events: Events = field(default_factory=Events)
+    use_secure_cookies: bool | None = None
+    cookies: Mapping[str, CookieOption] = field(default_factory=dict)
+    debug: bool = False
+    production: bool | None = None
+    profile: Profile = "nextauth-v4"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.providers, (str, bytes)) or not isinstance(self.providers, Sequence):
+            raise ConfigurationError("AuthConfig(providers) must be a list of providers")
+        ids = [getattr(p, "id", None) for p in self.providers]
+        if any(not isinstance(i, str) or not i for i in ids):
+            raise ConfigurationError("AuthConfig(providers): every provider needs a string id")
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})  # type: ignore[misc]
+        if duplicates:
+            raise ConfigurationError(
+                f"AuthConfig(providers): provider ids must be unique; repeated: {duplicates}"
+            )
+        secrets = [self.secret] if isinstance(self.secret, str) else list(self.secret or [])
+        if any(not isinstance(s, str) or not s for s in secrets):
+            raise ConfigurationError("AuthConfig(secret) must be a non-empty string or a list of them")
+        unknown = sorted(set(self.cookies) - set(COOKIE_KEYS))
+        if unknown:
+            raise ConfigurationError(
+                f"AuthConfig(cookies): unknown keys {unknown}; known: {list(COOKIE_KEYS)}"
+            )
+        if self.base_path is not None and (
+            not self.base_path.startswith("/") or self.base_path.endswith("/") and self.base_path != "/"
+        ):
+            raise ConfigurationError(
+                f"AuthConfig(base_path={self.base_path!r}) must start with '/' and not end with '/'"
+            )
+        if self.url is not None:
+            parts = urlsplit(self.url if "://" in self.url else f"https://{self.url}")
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ConfigurationError(
+                    f"AuthConfig(url={self.url!r}) must be an absolute http(s) URL"
+                )
+        if self.profile != "nextauth-v4":
+            raise ConfigurationError(f"AuthConfig(profile={self.profile!r}): use 'nextauth-v4'")

@@ -1,0 +1,136 @@
+"""AuthGate: validates the configuration once and answers requests to the auth API."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from authgate import _core
+from authgate._core import csrf_token, jwt_session
+from authgate._core import options as internal_options
+from authgate._core.actions.providers import provider_map
+from authgate._core.origin import Location, locate
+from authgate.errors import TokenError
+from authgate.jwt import read_chunked_cookie
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from authgate.config import AuthConfig
+    from authgate.http import AuthRequest, AuthResponse, Cookie
+    from authgate.types import JWT, Session
+
+__all__ = ["AuthGate", "CsrfToken"]
+
+logger = logging.getLogger("authgate")
+
+
+@dataclass(frozen=True, slots=True)
+class CsrfToken:
+    """A CSRF token for a custom form, and the cookie to set when the browser has none yet."""
+
+    token: str
+    cookies: list[Cookie] = field(default_factory=list)
+
+
+class AuthGate:
+    """The auth API for one configuration.
+
+    Build it once at start-up (an invalid configuration raises
+    :class:`~authgate.errors.ConfigurationError` here), then mount it with an integration
+    (``authgate.integrations.asgi.AuthApp``) or call :meth:`handle` directly.
+
+    Args:
+        config: The configuration.
+        env: Environment variables to read ``AUTH_SECRET`` / ``AUTH_URL`` etc. from
+            (default ``os.environ``).
+    """
+
+    def __init__(self, config: AuthConfig, *, env: Mapping[str, str] | None = None) -> None:
+        self._config = config
+        self._options = internal_options.build(config, env)
+
+    @property
+    def config(self) -> AuthConfig:
+        """The configuration this gate was built from."""
+        return self._config
+
+    @property
+    def base_path(self) -> str:
+        """The path the API answers under, e.g. ``/api/auth``."""
+        return self._options.base_path
+
+    async def handle(self, request: AuthRequest, *, now: float | None = None) -> AuthResponse:
+        """Answer a request to the auth API (its path must be under :attr:`base_path`)."""
+        return await _core.handle(request, self._options, now=now)
+
+    def _location(self, request: AuthRequest) -> Location | None:
+        return locate(request, self._options)
+
+    def session_cookie_name(self, request: AuthRequest) -> str:
+        """The name of the session cookie for this request (``__Secure-`` prefixed on https)."""
+        return self._cookies(request).session_token.name
+
+    def _cookies(self, request: AuthRequest) -> Any:
+        location = self._location(request)
+        secure = self._options.use_secure_cookies
+        if secure is None:
+            secure = location.secure if location is not None else request.scheme == "https"
+        return self._options.cookies(secure)
+
+    def get_token(self, request: AuthRequest, *, now: float | None = None) -> JWT | None:
+        """The decoded session token of ``request``, or ``None`` (never raises)."""
+        raw = read_chunked_cookie(request.cookies, self.session_cookie_name(request))
+        if not raw:
+            return None
+        try:
+            return self._options.codec.decode(raw, now=now)
+        except TokenError:
+            return None
+
+    async def get_session(self, request: AuthRequest, *, now: float | None = None) -> Session | None:
+        """The session of ``request`` as ``GET /session`` would return it, or ``None``.
+
+        Runs the ``jwt`` and ``session`` callbacks but does not re-issue the cookie. Fails
+        closed: any error means ``None`` (and is logged).
+        """
+        moment = time.time() if now is None else now
+        claims = self.get_token(request, now=moment)
+        if claims is None:
+            return None
+        try:
+            derived = await jwt_session.derive(self._options, claims, now=moment)
+        except Exception:  # noqa: BLE001 - security decision 15: fail closed
+            logger.exception("SESSION_ERROR: a jwt/session callback failed")
+            return None
+        return None if derived is None else derived[0]  # type: ignore[return-value]
+
+    def get_providers(self, request: AuthRequest | None = None) -> dict[str, dict[str, str]]:
+        """The ``/providers`` map (``id``, ``name``, ``type``, ``signinUrl``, ``callbackUrl``).
+
+        With a request, URLs are built from it when the configuration has no ``url``.
+        """
+        location = self._location(request) if request is not None else None
+        if location is None:
+            fixed = self._options.fixed_url
+            base = (fixed.origin if fixed else "") + self._options.base_path
+        else:
+            base = location.url
+        return provider_map(base, self._options.providers)
+
+    def get_csrf_token(self, request: AuthRequest) -> CsrfToken:
+        """The CSRF token for a custom sign-in form, as next-auth's ``getCsrfToken(context)``.
+
+        Set the returned cookies on the page's response: a form posting the token then passes
+        the double-submit check of ``signin/:provider`` and ``callback/credentials``.
+        """
+        cookies = self._cookies(request)
+        name = cookies.csrf_token.name
+        current = None if name in request.duplicate_cookies else request.cookies.get(name)
+        token = csrf_token.trusted_token(current, self._options.csrf_secret)
+        if token is not None:
+            return CsrfToken(token)
+        token, value = csrf_token.mint(self._options.csrf_secret)
+        return CsrfToken(token, [cookies.csrf_token.make(value)])

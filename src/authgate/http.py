@@ -1,0 +1,224 @@
+"""The framework-neutral HTTP boundary: :class:`AuthRequest`, :class:`AuthResponse`, :class:`Cookie`.
+
+Integrations convert their framework's request into an :class:`AuthRequest` and copy an
+:class:`AuthResponse` back verbatim; all header and cookie encoding happens here, in one place.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from email.utils import format_datetime
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import parse_qsl, quote, unquote
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from datetime import datetime
+
+__all__ = ["AuthRequest", "AuthResponse", "Cookie", "parse_cookie_header"]
+
+SameSite = Literal["lax", "strict", "none"]
+
+# encodeURIComponent leaves these unescaped; next-auth v4 cookie values are encoded that way.
+_URI_COMPONENT_SAFE = "!~*'()"
+
+
+def parse_cookie_header(header: str) -> tuple[dict[str, str], frozenset[str]]:
+    """Parse a ``Cookie`` header the way the ``cookie`` npm package does.
+
+    Returns the cookies (the first occurrence of a name wins, values percent-decoded when
+    that is possible) and the set of names that occurred more than once.
+    """
+    cookies: dict[str, str] = {}
+    duplicates: set[str] = set()
+    for part in header.split(";"):
+        name, sep, value = part.partition("=")
+        if not sep:
+            continue
+        name = name.strip()
+        if not name:
+            continue
+        if name in cookies:
+            duplicates.add(name)
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        if "%" in value:
+            try:
+                value = unquote(value, errors="strict")
+            except UnicodeDecodeError:
+                pass
+        cookies[name] = value
+    return cookies, frozenset(duplicates)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthRequest:
+    """An HTTP request as the engine sees it.
+
+    Attributes:
+        method: The upper-case HTTP method.
+        path: The URL path as the client sent it (percent-decoded), including any mount prefix.
+        query: Query parameters; for a repeated name the first value is kept.
+        headers: Header names lower-cased; repeated headers joined with ``", "``.
+        cookies: Parsed ``Cookie`` header (first occurrence of a name wins, values decoded).
+        duplicate_cookies: Names that occurred more than once in the ``Cookie`` header.
+        body: The raw request body (empty for GET).
+        client_host: The peer address of the connection, if known.
+        scheme: ``"http"`` or ``"https"``, as the server received the request.
+    """
+
+    method: str
+    path: str
+    query: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    cookies: Mapping[str, str] = field(default_factory=dict)
+    duplicate_cookies: frozenset[str] = frozenset()
+    body: bytes = b""
+    client_host: str | None = None
+    scheme: str = "http"
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        method: str,
+        path: str,
+        query_string: str | bytes = b"",
+        headers: Iterable[tuple[str, str]] = (),
+        body: bytes = b"",
+        client_host: str | None = None,
+        scheme: str = "http",
+    ) -> AuthRequest:
+        """Build a request from raw parts (what an ASGI or WSGI server hands over)."""
+        if isinstance(query_string, bytes):
+            query_string = query_string.decode("latin-1")
+        query: dict[str, str] = {}
+        for key, value in parse_qsl(query_string, keep_blank_values=True):
+            query.setdefault(key, value)
+        header_map: dict[str, str] = {}
+        cookie_parts: list[str] = []
+        for name, value in headers:
+            lname = name.lower()
+            if lname == "cookie":
+                cookie_parts.append(value)
+            elif lname in header_map:
+                header_map[lname] = f"{header_map[lname]}, {value}"
+            else:
+                header_map[lname] = value
+        cookies, duplicates = parse_cookie_header("; ".join(cookie_parts))
+        if cookie_parts:
+            header_map["cookie"] = "; ".join(cookie_parts)
+        return cls(
+            method=method.upper(),
+            path=path,
+            query=query,
+            headers=header_map,
+            cookies=cookies,
+            duplicate_cookies=duplicates,
+            body=body,
+            client_host=client_host,
+            scheme=scheme,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cookie:
+    """A ``Set-Cookie`` instruction.
+
+    The value is percent-encoded like JavaScript's ``encodeURIComponent`` when serialised, as
+    next-auth v4 does, so ``a|b`` travels as ``a%7Cb``.
+    """
+
+    name: str
+    value: str
+    path: str = "/"
+    domain: str | None = None
+    max_age: int | None = None
+    expires: datetime | None = None
+    http_only: bool = True
+    secure: bool = False
+    same_site: SameSite | None = "lax"
+
+    def serialize(self) -> str:
+        """Render the ``Set-Cookie`` header value (attribute order of the ``cookie`` package)."""
+        parts = [f"{self.name}={quote(self.value, safe=_URI_COMPONENT_SAFE)}"]
+        if self.max_age is not None:
+            parts.append(f"Max-Age={self.max_age}")
+        if self.domain:
+            parts.append(f"Domain={self.domain}")
+        if self.path:
+            parts.append(f"Path={self.path}")
+        if self.expires is not None:
+            parts.append(f"Expires={format_datetime(self.expires, usegmt=True)}")
+        if self.http_only:
+            parts.append("HttpOnly")
+        if self.secure:
+            parts.append("Secure")
+        if self.same_site:
+            parts.append(f"SameSite={self.same_site.capitalize()}")
+        return "; ".join(parts)
+
+
+@dataclass(slots=True, kw_only=True)
+class AuthResponse:
+    """What the engine wants sent back. Integrations copy it verbatim.
+
+    Attributes:
+        status: The HTTP status.
+        headers: Response headers, in order (``Set-Cookie`` excluded).
+        body: The encoded body.
+        cookies: Cookies to set, serialised with :meth:`Cookie.serialize`.
+        redirect: The target when the response is a redirect (also in ``Location``).
+    """
+
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    cookies: list[Cookie] = field(default_factory=list)
+    redirect: str | None = None
+
+    @classmethod
+    def json(cls, data: object, *, status: int = 200, no_store: bool = False) -> AuthResponse:
+        """A JSON response; ``no_store`` adds the no-cache headers of ``/csrf`` and ``/session``."""
+        headers = [("content-type", "application/json; charset=utf-8")]
+        if no_store:
+            headers += [
+                ("cache-control", "private, no-cache, no-store"),
+                ("pragma", "no-cache"),
+                ("expires", "0"),
+            ]
+        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+        return cls(status=status, headers=headers, body=body)
+
+    @classmethod
+    def html(cls, markup: str, *, status: int = 200) -> AuthResponse:
+        """An HTML page."""
+        return cls(
+            status=status, headers=[("content-type", "text/html; charset=utf-8")], body=markup.encode()
+        )
+
+    @classmethod
+    def text(cls, message: str, *, status: int) -> AuthResponse:
+        """A plain-text answer (the ``400 not supported`` and similar errors)."""
+        return cls(
+            status=status,
+            headers=[("content-type", "text/plain; charset=utf-8")],
+            body=message.encode(),
+        )
+
+    @classmethod
+    def to(cls, location: str, *, status: int = 302) -> AuthResponse:
+        """A redirect. In next-auth's ``json=true`` mode the engine turns it into ``{url}``."""
+        return cls(status=status, headers=[("location", location)], redirect=location)
+
+    def header(self, name: str) -> str | None:
+        """The first value of a header, by case-insensitive name."""
+        lname = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lname), None)
+
+    def set_cookie_headers(self) -> list[str]:
+        """Every ``Set-Cookie`` header value, in order."""
+        return [cookie.serialize() for cookie in self.cookies]

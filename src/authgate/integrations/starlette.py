@@ -1,0 +1,91 @@
+"""Starlette helpers: read the session, get a CSRF token for custom pages, protect routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from authgate.integrations.asgi import AuthApp, request_from_scope
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+    from authgate.gate import AuthGate
+    from authgate.types import Session
+
+__all__ = ["AuthApp", "ProtectMiddleware", "get_csrf_token", "get_session", "sign_in_url"]
+
+
+async def get_session(request: Request, gate: AuthGate) -> Session | None:
+    """The session of the request, or ``None`` (fails closed)."""
+    return await gate.get_session(request_from_scope(request.scope))
+
+
+def get_csrf_token(request: Request, response: Response, gate: AuthGate) -> str:
+    """A CSRF token for a custom form; sets the CSRF cookie on ``response`` when needed."""
+    csrf = gate.get_csrf_token(request_from_scope(request.scope))
+    for cookie in csrf.cookies:
+        response.raw_headers.append((b"set-cookie", cookie.serialize().encode("latin-1")))
+    return csrf.token
+
+
+def sign_in_url(gate: AuthGate, callback_url: str) -> str:
+    """Where to send a visitor who must sign in (the custom sign-in page if configured)."""
+    page = gate.config.pages.sign_in or f"{gate.base_path}/signin"
+    return f"{page}{'&' if '?' in page else '?'}callbackUrl={quote(callback_url, safe='')}"
+
+
+class ProtectMiddleware:
+    """Require a session on some paths (next-auth's ``withAuth`` middleware).
+
+    Pages redirect to the sign-in page with a ``callbackUrl`` back to where the visitor was;
+    API paths (``api_prefixes``) answer ``401`` JSON. The session is stored in
+    ``scope["state"]["session"]`` (``request.state.session``).
+
+    Args:
+        app: The wrapped ASGI app.
+        gate: The auth gate.
+        protect: Path prefixes that need a session.
+        api_prefixes: Path prefixes answered with JSON instead of a redirect.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        gate: AuthGate,
+        protect: Iterable[str],
+        api_prefixes: Iterable[str] = ("/api/",),
+    ) -> None:
+        self.app = app
+        self.gate = gate
+        self.protect = tuple(protect)
+        self.api_prefixes = tuple(api_prefixes)
+
+    def _protected(self, path: str) -> bool:
+        if path.startswith(self.gate.base_path + "/"):
+            return False
+        return any(path == p.rstrip("/") or path.startswith(p.rstrip("/") + "/") for p in self.protect)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not self._protected(path):
+            await self.app(scope, receive, send)
+            return
+        session = await self.gate.get_session(request_from_scope(scope))
+        if session is not None:
+            scope.setdefault("state", {})["session"] = session
+            await self.app(scope, receive, send)
+            return
+        response: Response
+        if any(path.startswith(p) for p in self.api_prefixes):
+            response = JSONResponse({"error": "SessionRequired"}, status_code=401)
+        else:
+            query = scope.get("query_string", b"").decode("latin-1")
+            target = path + (f"?{query}" if query else "")
+            response = RedirectResponse(sign_in_url(self.gate, target), status_code=302)
+        await response(scope, receive, send)

@@ -1,0 +1,173 @@
+"""Encode and decode session tokens in next-auth v4's format, and read them from requests.
+
+A token is a compact JWE (``dir`` + ``A256GCM``) under a key derived with HKDF-SHA256 from the
+secret, so a Next.js app using next-auth v4 and a Python app using authgate can read each other's
+sessions when they share the secret.
+
+>>> token = encode({"sub": "1", "name": "Ada"}, "secret")
+>>> decode(token, "secret")["name"]
+'Ada'
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from authgate._crypto.jwe import JWEError, KeyRing
+from authgate._crypto.keys import v4_key
+from authgate.config import DEFAULT_MAX_AGE
+from authgate.errors import TokenError
+
+if TYPE_CHECKING:
+    from authgate.http import AuthRequest
+    from authgate.types import JWT
+
+__all__ = ["CLOCK_TOLERANCE", "JWTCodec", "decode", "encode", "get_token"]
+
+CLOCK_TOLERANCE = 15
+"""Seconds of clock skew accepted on ``exp`` / ``nbf`` (next-auth v4's ``clockTolerance``)."""
+
+SESSION_COOKIE = "next-auth.session-token"
+SECURE_SESSION_COOKIE = "__Secure-next-auth.session-token"
+
+
+def _secrets(secret: str | Sequence[str]) -> tuple[str, ...]:
+    secrets = (secret,) if isinstance(secret, str) else tuple(secret)
+    if not secrets or any(not isinstance(s, str) or not s for s in secrets):
+        raise ValueError("secret must be a non-empty string or a non-empty list of them")
+    return secrets
+
+
+class JWTCodec:
+    """Encodes and decodes tokens under fixed secrets; keys are derived once, here.
+
+    Args:
+        secret: One secret, or several for rotation (the first encodes, any decodes).
+        salt: ``""`` for session tokens; the cookie name for next-auth's check cookies.
+    """
+
+    __slots__ = ("_ring",)
+
+    def __init__(self, secret: str | Sequence[str], *, salt: str = "") -> None:
+        self._ring = KeyRing([v4_key(s, salt) for s in _secrets(secret)])
+
+    def encode(
+        self, token: Mapping[str, Any], *, max_age: int = DEFAULT_MAX_AGE, now: float | None = None
+    ) -> str:
+        """Encrypt ``token``, setting ``iat``, ``exp`` and a fresh ``jti`` (overwriting any)."""
+        issued = math.floor(time.time() if now is None else now)
+        claims = {**token, "iat": issued, "exp": issued + max_age, "jti": str(uuid.uuid4())}
+        return self._ring.seal_json(claims)
+
+    def decode(self, token: str, *, now: float | None = None) -> JWT:
+        """Decrypt and validate ``token``.
+
+        Raises:
+            TokenError: It is malformed, was encrypted under another secret, was tampered with,
+                or has expired (beyond :data:`CLOCK_TOLERANCE`).
+        """
+        try:
+            claims = self._ring.open_json(token)
+        except JWEError as exc:
+            raise TokenError(str(exc)) from exc
+        _check_times(claims, time.time() if now is None else now)
+        return claims
+
+
+def _check_times(claims: dict[str, Any], now: float) -> None:
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise TokenError(f'"{name}" claim must be a number')
+    exp = claims.get("exp")
+    if exp is not None and exp <= now - CLOCK_TOLERANCE:
+        raise TokenError('"exp" claim timestamp check failed')
+    nbf = claims.get("nbf")
+    if nbf is not None and nbf > now + CLOCK_TOLERANCE:
+        raise TokenError('"nbf" claim timestamp check failed')
+
+
+@functools.lru_cache(maxsize=32)
+def _codec(secrets: tuple[str, ...], salt: str) -> JWTCodec:
+    return JWTCodec(secrets, salt=salt)
+
+
+def encode(
+    token: Mapping[str, Any],
+    secret: str | Sequence[str],
+    *,
+    max_age: int = DEFAULT_MAX_AGE,
+    salt: str = "",
+    now: float | None = None,
+) -> str:
+    """Encode ``token`` like next-auth v4's ``encode({token, secret, maxAge})``."""
+    return _codec(_secrets(secret), salt).encode(token, max_age=max_age, now=now)
+
+
+def decode(
+    token: str, secret: str | Sequence[str], *, salt: str = "", now: float | None = None
+) -> JWT:
+    """Decode a token like next-auth v4's ``decode({token, secret})``.
+
+    Raises:
+        TokenError: The token is invalid or expired.
+    """
+    return _codec(_secrets(secret), salt).decode(token, now=now)
+
+
+def read_chunked_cookie(cookies: Mapping[str, str], name: str) -> str | None:
+    """Join a cookie that may be split into ``name.0``, ``name.1``, ... (next-auth chunking)."""
+    if name in cookies and cookies[name]:
+        whole = cookies[name]
+    else:
+        whole = None
+    prefix = name + "."
+    chunks = sorted(
+        (int(k[len(prefix) :]), v)
+        for k, v in cookies.items()
+        if k.startswith(prefix) and k[len(prefix) :].isdigit() and len(k) - len(prefix) <= 3
+    )
+    if chunks:
+        return "".join(v for _, v in chunks)
+    return whole
+
+
+def get_token(
+    request: AuthRequest,
+    secret: str | Sequence[str],
+    *,
+    secure_cookie: bool = False,
+    cookie_name: str | None = None,
+    raw: bool = False,
+    now: float | None = None,
+) -> JWT | str | None:
+    """Read the session token of ``request`` (cookie, else ``Authorization: Bearer``).
+
+    Returns the decoded claims (or the raw token with ``raw=True``), or ``None`` when there is
+    no valid token. Never raises for a bad token.
+    """
+    name = cookie_name or (SECURE_SESSION_COOKIE if secure_cookie else SESSION_COOKIE)
+    token = read_chunked_cookie(request.cookies, name)
+    if not token:
+        authorization = request.headers.get("authorization", "")
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value:
+            from urllib.parse import unquote
+
+            try:
+                token = unquote(value.strip(), errors="strict")
+            except UnicodeDecodeError:
+                return None
+    if not token:
+        return None
+    if raw:
+        return token
+    try:
+        return decode(token, secret, now=now)
+    except TokenError:
+        return None
