@@ -194,7 +194,9 @@ class CookieOption:
             raise ConfigurationError("CookieOption(same_site) must be 'lax', 'strict' or 'none'")
         for label, value in (("path", self.path), ("domain", self.domain or "")):
             if any(c in value for c in ";,\r\n\x00 "):
-                raise ConfigurationError(f"CookieOption({label}={value!r}) has forbidden characters")
+                raise ConfigurationError(
+                    f"CookieOption({label}={value!r}) has forbidden characters"
+                )
 
 
 Callback = Callable[..., Any]
@@ -281,26 +283,30 @@ class AuthConfig:
     profile: Profile = "nextauth-v4"
 
     def __post_init__(self) -> None:
-        if isinstance(self.providers, (str, bytes)) or not isinstance(self.providers, Sequence):
+        providers: object = self.providers
+        if isinstance(providers, (str, bytes)) or not isinstance(providers, Sequence):
             raise ConfigurationError("AuthConfig(providers) must be a list of providers")
         ids = [getattr(p, "id", None) for p in self.providers]
         if any(not isinstance(i, str) or not i for i in ids):
             raise ConfigurationError("AuthConfig(providers): every provider needs a string id")
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})  # type: ignore[misc]
+        duplicates = sorted({str(i) for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ConfigurationError(
                 f"AuthConfig(providers): provider ids must be unique; repeated: {duplicates}"
             )
         secrets = [self.secret] if isinstance(self.secret, str) else list(self.secret or [])
         if any(not isinstance(s, str) or not s for s in secrets):
-            raise ConfigurationError("AuthConfig(secret) must be a non-empty string or a list of them")
+            raise ConfigurationError(
+                "AuthConfig(secret) must be a non-empty string or a list of them"
+            )
         unknown = sorted(set(self.cookies) - set(COOKIE_KEYS))
         if unknown:
             raise ConfigurationError(
                 f"AuthConfig(cookies): unknown keys {unknown}; known: {list(COOKIE_KEYS)}"
             )
         if self.base_path is not None and (
-            not self.base_path.startswith("/") or self.base_path.endswith("/") and self.base_path != "/"
+            not self.base_path.startswith("/")
+            or (self.base_path.endswith("/") and self.base_path != "/")
         ):
             raise ConfigurationError(
                 f"AuthConfig(base_path={self.base_path!r}) must start with '/' and not end with '/'"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from authgate import _core
 from authgate._core import csrf_token, jwt_session
@@ -18,6 +18,7 @@ from authgate.jwt import read_chunked_cookie
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from authgate._core.cookies import CookieSet
     from authgate.config import AuthConfig
     from authgate.http import AuthRequest, AuthResponse, Cookie
     from authgate.types import JWT, Session
@@ -73,7 +74,7 @@ class AuthGate:
         """The name of the session cookie for this request (``__Secure-`` prefixed on https)."""
         return self._cookies(request).session_token.name
 
-    def _cookies(self, request: AuthRequest) -> Any:
+    def _cookies(self, request: AuthRequest) -> CookieSet:
         location = self._location(request)
         secure = self._options.use_secure_cookies
         if secure is None:
@@ -90,7 +91,9 @@ class AuthGate:
         except TokenError:
             return None
 
-    async def get_session(self, request: AuthRequest, *, now: float | None = None) -> Session | None:
+    async def get_session(
+        self, request: AuthRequest, *, now: float | None = None
+    ) -> Session | None:
         """The session of ``request`` as ``GET /session`` would return it, or ``None``.
 
         Runs the ``jwt`` and ``session`` callbacks but does not re-issue the cookie. Fails
@@ -102,7 +105,7 @@ class AuthGate:
             return None
         try:
             derived = await jwt_session.derive(self._options, claims, now=moment)
-        except Exception:  # noqa: BLE001 - security decision 15: fail closed
+        except Exception:
             logger.exception("SESSION_ERROR: a jwt/session callback failed")
             return None
         return None if derived is None else derived[0]  # type: ignore[return-value]

@@ -1,4 +1,4 @@
-"""The framework-neutral HTTP boundary: :class:`AuthRequest`, :class:`AuthResponse`, :class:`Cookie`.
+"""The framework-neutral HTTP boundary: AuthRequest, AuthResponse and Cookie.
 
 Integrations convert their framework's request into an :class:`AuthRequest` and copy an
 :class:`AuthResponse` back verbatim; all header and cookie encoding happens here, in one place.
@@ -6,6 +6,7 @@ Integrations convert their framework's request into an :class:`AuthRequest` and 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from email.utils import format_datetime
@@ -46,10 +47,8 @@ def parse_cookie_header(header: str) -> tuple[dict[str, str], frozenset[str]]:
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
         if "%" in value:
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 value = unquote(value, errors="strict")
-            except UnicodeDecodeError:
-                pass
         cookies[name] = value
     return cookies, frozenset(duplicates)
 
@@ -197,7 +196,9 @@ class AuthResponse:
     def html(cls, markup: str, *, status: int = 200) -> AuthResponse:
         """An HTML page."""
         return cls(
-            status=status, headers=[("content-type", "text/html; charset=utf-8")], body=markup.encode()
+            status=status,
+            headers=[("content-type", "text/html; charset=utf-8")],
+            body=markup.encode(),
         )
 
     @classmethod

@@ -15,7 +15,6 @@ import functools
 import math
 import time
 import uuid
-from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from authgate._crypto.jwe import JWEError, KeyRing
@@ -24,6 +23,8 @@ from authgate.config import DEFAULT_MAX_AGE
 from authgate.errors import TokenError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from authgate.http import AuthRequest
     from authgate.types import JWT
 
@@ -122,10 +123,7 @@ def decode(
 
 def read_chunked_cookie(cookies: Mapping[str, str], name: str) -> str | None:
     """Join a cookie that may be split into ``name.0``, ``name.1``, ... (next-auth chunking)."""
-    if name in cookies and cookies[name]:
-        whole = cookies[name]
-    else:
-        whole = None
+    whole = cookies[name] if cookies.get(name) else None
     prefix = name + "."
     chunks = sorted(
         (int(k[len(prefix) :]), v)

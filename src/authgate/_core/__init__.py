@@ -13,7 +13,7 @@ from authgate._core import body as body_parser
 from authgate._core import context
 from authgate._core.actions import DISPATCH, WITHOUT_INIT_COOKIES
 from authgate._core.origin import locate
-from authgate._core.routing import NotOurs, parse
+from authgate._core.routing import NotOursError, parse
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ async def handle(
     """Answer one request to the auth API."""
     try:
         action, provider_id = parse(request.path, options.base_path)
-    except NotOurs:
+    except NotOursError:
         return not_found()
     method = request.method if request.method.isalpha() and len(request.method) <= 16 else "?"
     handler = DISPATCH.get((method, action)) if action is not None else None

@@ -60,7 +60,10 @@ def parse(raw: bytes, content_type: str | None) -> dict[str, Any]:
     if media_type in ("application/x-www-form-urlencoded", ""):
         try:
             pairs = parse_qsl(
-                text, keep_blank_values=True, strict_parsing=False, errors="strict",
+                text,
+                keep_blank_values=True,
+                strict_parsing=False,
+                errors="strict",
                 max_num_fields=MAX_FIELDS,
             )
         except UnicodeDecodeError as exc:

@@ -64,9 +64,7 @@ def default_redirect(url: str, base_url: str) -> str:
     return url if origin_of(url) == base_url else base_url
 
 
-async def resolve(
-    candidate: str | None, *, base_url: str, redirect: AsyncHook | None
-) -> str:
+async def resolve(candidate: str | None, *, base_url: str, redirect: AsyncHook | None) -> str:
     """The absolute URL to send the user to after the flow (``base_url`` when in doubt)."""
     if candidate is None or not is_valid(candidate):
         return base_url

@@ -31,7 +31,9 @@ class CookieSpec:
     domain: str | None = None
     max_age: int | None = None
 
-    def make(self, value: str, *, expires: datetime | None = None, max_age: int | None = None) -> Cookie:
+    def make(
+        self, value: str, *, expires: datetime | None = None, max_age: int | None = None
+    ) -> Cookie:
         return Cookie(
             name=self.name,
             value=value,

@@ -42,7 +42,9 @@ def mint(secret: str) -> tuple[str, str]:
     return token, f"{token}|{_hash(token, secret)}"
 
 
-def resolve(cookie_value: str | None, body_token: object, *, secret: str, is_post: bool) -> CsrfState:
+def resolve(
+    cookie_value: str | None, body_token: object, *, secret: str, is_post: bool
+) -> CsrfState:
     """Trust the cookie's token if we signed it; a POST is verified when the body echoes it."""
     token = trusted_token(cookie_value, secret)
     if token is None:

@@ -17,5 +17,5 @@ async def fire(options: InternalOptions, name: str, **params: Any) -> None:
         return
     try:
         await handler(**params)
-    except Exception:  # noqa: BLE001 - events must never break a sign-in
+    except Exception:
         logger.exception("%s_EVENT_ERROR", name.upper())

@@ -28,7 +28,7 @@ def iso(timestamp: float) -> str:
 
 
 def default_token(user: Mapping[str, Any]) -> JWT:
-    """v4's token at sign-in: ``name``, ``email``, ``picture``, ``sub`` (absent keys stay absent)."""
+    """v4's token at sign-in: ``name``, ``email``, ``picture``, ``sub`` (absent keys stay out)."""
     token: JWT = {}
     for source, target in (("name", "name"), ("email", "email"), ("image", "picture")):
         if source in user:

@@ -1,5 +1,7 @@
-"""InternalOptions: the configuration with defaults applied and every hook normalised, built
-once when the :class:`~authgate.AuthGate` is created."""
+"""InternalOptions: the configuration with defaults applied and every hook normalised.
+
+Built once, when the :class:`~authgate.AuthGate` is created.
+"""
 
 from __future__ import annotations
 
@@ -28,9 +30,7 @@ DEFAULT_BASE_PATH = "/api/auth"
 
 SIGN_IN_PARAMS = frozenset({"user", "account", "credentials", "profile", "email"})
 REDIRECT_PARAMS = frozenset({"url", "base_url"})
-JWT_PARAMS = frozenset(
-    {"token", "user", "account", "profile", "is_new_user", "trigger", "session"}
-)
+JWT_PARAMS = frozenset({"token", "user", "account", "profile", "is_new_user", "trigger", "session"})
 SESSION_PARAMS = frozenset({"session", "token", "trigger", "new_session", "user"})
 EVENT_PARAMS = {
     "sign_in": frozenset({"user", "account", "profile", "is_new_user"}),
@@ -131,7 +131,6 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
             p.authorize, label=f"Credentials(id={p.id!r}).authorize", arity=2, threaded=True
         )
         for p in config.providers
-        if p.type == "credentials"
     }
     cb = config.callbacks
 

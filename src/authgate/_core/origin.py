@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from authgate._core.options import InternalOptions
     from authgate.http import AuthRequest
 
-_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::\d{1,5})?")
+_HOST = re.compile(
+    r"(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::\d{1,5})?"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,7 @@ def locate(request: AuthRequest, options: InternalOptions) -> Location | None:
     if scheme not in ("http", "https"):
         return None
     host = host.lower()
-    if scheme == "http" and host.endswith(":80") or scheme == "https" and host.endswith(":443"):
+    if (scheme == "http" and host.endswith(":80")) or (scheme == "https" and host.endswith(":443")):
         host = host.rsplit(":", 1)[0]
     origin = f"{scheme}://{host}"
     return Location(origin, origin + options.base_path, scheme == "https")

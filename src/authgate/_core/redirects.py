@@ -21,7 +21,9 @@ def append_query(url: str, params: dict[str, str]) -> str:
     return f"{url}{'&' if '?' in url else '?'}{query}"
 
 
-def to_error(url: str, code: str, *, status: int = 302, provider: str | None = None) -> AuthResponse:
+def to_error(
+    url: str, code: str, *, status: int = 302, provider: str | None = None
+) -> AuthResponse:
     """Redirect to ``{url}/error?error=code`` (the status matters in JSON mode)."""
     params = {"error": safe_code(code)}
     if provider is not None:

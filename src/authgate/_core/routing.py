@@ -20,7 +20,7 @@ class Action(StrEnum):
 _ACTIONS = {a.value: a for a in Action}
 
 
-class NotOurs(Exception):
+class NotOursError(Exception):
     """The path is outside the base path (or is the base path itself): a 404 for the host app."""
 
 
@@ -28,14 +28,14 @@ def parse(path: str, base_path: str) -> tuple[Action | None, str | None]:
     """``(action, provider_id)``; ``action`` is ``None`` for an unknown action.
 
     Raises:
-        NotOurs: The path is not below ``base_path``.
+        NotOursError: The path is not below ``base_path``.
     """
     prefix = base_path.rstrip("/") + "/"
     if not path.startswith(prefix):
-        raise NotOurs(path)
+        raise NotOursError(path)
     segments = path[len(prefix) :].rstrip("/").split("/")
     if not segments[0]:
-        raise NotOurs(path)
+        raise NotOursError(path)
     if len(segments) > 2 or any(not s for s in segments):
         return None, None
     action = _ACTIONS.get(segments[0])

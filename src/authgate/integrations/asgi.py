@@ -25,8 +25,10 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 def full_path(scope: Scope) -> str:
-    """The request path including the mount prefix (``root_path``), whichever way the server
-    and framework split them."""
+    """The request path including the mount prefix (``root_path``).
+
+    Servers and frameworks split ``root_path`` and ``path`` differently; this undoes either.
+    """
     path: str = scope.get("path", "/")
     root: str = scope.get("root_path", "")
     if root and not path.startswith(root):
@@ -82,17 +84,17 @@ class AuthApp:
         self.gate = gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one ASGI HTTP request."""
         if scope["type"] != "http":
             return
         length = dict(scope.get("headers", [])).get(b"content-length", b"0")
         body = (
-            None
-            if length.isdigit() and int(length) > MAX_BODY_BYTES
-            else await read_body(receive)
+            None if length.isdigit() and int(length) > MAX_BODY_BYTES else await read_body(receive)
         )
         if body is None:
             await send_response(
-                send, AuthResponse.text("Payload Too Large: request body limit exceeded", status=413)
+                send,
+                AuthResponse.text("Payload Too Large: request body limit exceeded", status=413),
             )
             return
         response = await self.gate.handle(request_from_scope(scope, body))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
@@ -10,6 +9,8 @@ from fastapi import HTTPException, Request
 from authgate.integrations.starlette import get_session
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from authgate.gate import AuthGate
     from authgate.types import Session
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -11,6 +10,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from authgate.integrations.asgi import AuthApp, request_from_scope
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from starlette.requests import Request
     from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -69,9 +70,12 @@ class ProtectMiddleware:
     def _protected(self, path: str) -> bool:
         if path.startswith(self.gate.base_path + "/"):
             return False
-        return any(path == p.rstrip("/") or path.startswith(p.rstrip("/") + "/") for p in self.protect)
+        return any(
+            path == p.rstrip("/") or path.startswith(p.rstrip("/") + "/") for p in self.protect
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Let the request through, or answer it with a redirect or a 401."""
         path = scope.get("path", "")
         if scope["type"] != "http" or not self._protected(path):
             await self.app(scope, receive, send)

@@ -1,5 +1,8 @@
-"""The Credentials provider: sign in with whatever the user types (username and password, a
-2FA code, ...), checked by your own ``authorize`` function."""
+"""The Credentials provider.
+
+Sign in with whatever the user types (username and password, a 2FA code, ...), checked by your
+own ``authorize`` function.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["Authorize", "Credentials"]
 
 Authorize = Callable[
-    [dict[str, Any], "AuthRequest"], "User | Mapping[str, Any] | None | Awaitable[Any]"
+    [dict[str, Any], "AuthRequest"], "User | Mapping[str, Any] | Awaitable[Any] | None"
 ]
 """``authorize(credentials, request)``: return the user, or ``None`` to refuse. May be async;
 a sync function runs in a worker thread so a slow password hash does not block the server."""

@@ -88,8 +88,13 @@ async def _credentials(ctx: RequestContext, provider_id: str) -> AuthResponse:
     try:
         if options.jwt is not None:
             token = await options.jwt(
-                token=token, user=user, account=account, profile=None, is_new_user=False,
-                trigger="signIn", session=None,
+                token=token,
+                user=user,
+                account=account,
+                profile=None,
+                is_new_user=False,
+                trigger="signIn",
+                session=None,
             )
         if not token:
             return to_error(ctx.url, "AccessDenied", status=403)

@@ -43,7 +43,7 @@ async def _respond(ctx: RequestContext, empty: AuthResponse, *, update: bool) ->
         session, token = derived
         response = AuthResponse.json(session, no_store=not update)
         response.cookies = jwt_session.issue(ctx, token, max_age=ctx.options.session_max_age)
-    except Exception:  # noqa: BLE001 - a failing callback means "no session", never a 500
+    except Exception:
         logger.exception("JWT_SESSION_ERROR: a jwt/session callback failed")
         empty.cookies = clear_session(ctx.cookies.session_token, ctx.request.cookies)
         return empty
