@@ -1,0 +1,341 @@
+"""The four built-in pages (sign in, sign out, error, verify request), rendered to HTML.
+
+Pure functions of their arguments: no request, no config object, no I/O. The markup follows
+next-auth v4 (spec §7.3, §7.4, §8) with the deviations listed in ``docs/compatibility.md``:
+only allow-listed error codes are ever rendered, every value goes through Jinja2's autoescaping,
+and every page carries :func:`page_security_headers`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote, urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from authgate.http import AuthResponse
+
+if TYPE_CHECKING:
+    from authgate.config import Theme
+
+__all__ = [
+    "ERROR_PAGES",
+    "SIGNIN_ERROR_MESSAGES",
+    "page_security_headers",
+    "render_error",
+    "render_signin",
+    "render_signout",
+    "render_verify_request",
+]
+
+_HERE = Path(__file__).resolve().parent
+
+_CSS: Final = (_HERE / "styles.css").read_text(encoding="utf-8")
+if "</" in _CSS:  # pragma: no cover - guards our own file against closing its <style>
+    raise RuntimeError("styles.css must not contain '</'")
+
+_ENV: Final = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(_HERE / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+)
+
+_DEFAULT_SIGNIN_MESSAGE: Final = "Unable to sign in."
+_DIFFERENT_ACCOUNT: Final = "Try signing in with a different account."
+
+SIGNIN_ERROR_MESSAGES: Final[Mapping[str, str]] = {
+    "Signin": _DIFFERENT_ACCOUNT,
+    "OAuthSignin": _DIFFERENT_ACCOUNT,
+    "OAuthCallback": _DIFFERENT_ACCOUNT,
+    "OAuthCreateAccount": _DIFFERENT_ACCOUNT,
+    "EmailCreateAccount": _DIFFERENT_ACCOUNT,
+    "Callback": _DIFFERENT_ACCOUNT,
+    "OAuthAccountNotLinked": (
+        "To confirm your identity, sign in with the same account you used originally."
+    ),
+    "EmailSignin": "The e-mail could not be sent.",
+    "CredentialsSignin": "Sign in failed. Check the details you provided are correct.",
+    "SessionRequired": "Please sign in to access this page.",
+}
+"""Sign-in page messages keyed by the case-sensitive ``?error=`` code (spec §7.4)."""
+
+ERROR_PAGES: Final[Mapping[str, tuple[int, str]]] = {
+    "default": (200, "Error"),
+    "configuration": (500, "Server error"),
+    "accessdenied": (403, "Access Denied"),
+    "verification": (403, "Unable to sign in"),
+}
+"""Built-in error page variants: lower-cased code -> (HTTP status, heading) (spec §7.3)."""
+
+_PROVIDER_LOGO_BASE: Final = "https://authjs.dev/img/providers"
+
+# Defence in depth: theme colours are validated when the config is built, provider styles may
+# come from anywhere. A value outside this alphabet cannot end a declaration or a rule.
+_CSS_VALUE: Final = re.compile(r"[#0-9a-zA-Z.,%/ ()+-]{1,100}")
+_HEX_COLOR: Final = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+_ATTRIBUTE_NAME: Final = re.compile(r"[a-zA-Z_:][-a-zA-Z0-9_:.]{0,63}")
+_FORM_TYPES: Final = frozenset({"email", "credentials"})
+
+
+def page_security_headers() -> list[tuple[str, str]]:
+    """Headers every built-in page is sent with (security decision 5).
+
+    No ``form-action`` directive: Chrome applies it to the redirect that follows an OAuth
+    sign-in POST, which would block the hop to the provider.
+    """
+    return [
+        (
+            "content-security-policy",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src https: data: 'self'; "
+            "base-uri 'none'; frame-ancestors 'none'",
+        ),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("cache-control", "no-store"),
+        ("x-frame-options", "DENY"),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# View models: everything the templates need, computed and sanitised here.
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    label: str
+    input_id: str
+    attrs: tuple[tuple[str, str | None], ...]  # None: a bare (boolean) attribute
+
+
+@dataclass(frozen=True, slots=True)
+class _ProviderView:
+    id: str
+    name: str
+    type: str
+    action: str
+    hr_before: bool
+    hr_after: bool
+    style: str | None = None
+    logo: str | None = None
+    logo_dark: str | None = None
+    fields: tuple[_Field, ...] = ()
+
+
+def _css_value(value: object) -> str | None:
+    if isinstance(value, str) and _CSS_VALUE.fullmatch(value.strip()):
+        return value.strip()
+    return None
+
+
+def _hex_to_rgba(value: str | None, alpha: float = 0.8) -> str | None:
+    if value is None or not _HEX_COLOR.fullmatch(value):
+        return None
+    digits = value[1:]
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+    r, g, b = (int(digits[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def _logo_url(value: object) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    if value.startswith("/"):
+        value = _PROVIDER_LOGO_BASE + value
+    if urlsplit(value).scheme not in ("http", "https") and not value.startswith("data:image/"):
+        return None
+    return value
+
+
+def _style_getter(style: object) -> Any:
+    if isinstance(style, Mapping):
+        return lambda snake, camel: style.get(snake, style.get(camel))
+    return lambda snake, camel: getattr(style, snake, getattr(style, camel, None))
+
+
+def _oauth_style(style: object) -> tuple[str | None, str | None, str | None]:
+    """The button's ``style`` attribute and its two logos, from ``provider.style``."""
+    if style is None:
+        return None, None, None
+    get = _style_getter(style)
+    bg = _css_value(get("bg", "bg"))
+    bg_dark = _css_value(get("bg_dark", "bgDark"))
+    declarations = {
+        "--provider-bg": bg,
+        "--provider-dark-bg": bg_dark,
+        "--provider-color": _css_value(get("text", "text")),
+        "--provider-dark-color": _css_value(get("text_dark", "textDark")),
+        "--provider-bg-hover": _hex_to_rgba(bg),
+        "--provider-dark-bg-hover": _hex_to_rgba(bg_dark),
+    }
+    css = " ".join(f"{name}: {value};" for name, value in declarations.items() if value)
+    logo = _logo_url(get("logo", "logo"))
+    logo_dark = _logo_url(get("logo_dark", "logoDark")) or logo
+    return css or None, logo, logo_dark
+
+
+def _attribute(name: str, value: object) -> tuple[str, str | None] | None:
+    """One ``<input>`` attribute as v4 renders it, or ``None`` when it is left out.
+
+    ``True`` and ``""`` give a bare attribute (Preact renders an empty string that way too;
+    both mean the same in HTML), ``False``/``None`` omit it, anything else is its text.
+    """
+    if not _ATTRIBUTE_NAME.fullmatch(name) or value is False or value is None:
+        return None
+    if value is True or value == "":
+        return name, None
+    if isinstance(value, float) and value.is_integer():
+        return name, str(int(value))
+    return name, str(value)
+
+
+def _credential_fields(provider_id: str, credentials: Mapping[str, Any]) -> tuple[_Field, ...]:
+    fields: list[_Field] = []
+    for key, spec in credentials.items():
+        if not isinstance(key, str) or not isinstance(spec, Mapping):
+            continue
+        # v4: defaults first, then every field of the definition spread over them.
+        merged: dict[str, object] = {
+            "name": key,
+            "id": f"input-{key}-for-{provider_id}-provider",
+            "type": "text",
+            "placeholder": "",
+        }
+        merged.update({k: v for k, v in spec.items() if isinstance(k, str)})
+        attrs = tuple(a for a in (_attribute(n, v) for n, v in merged.items()) if a is not None)
+        label = spec.get("label")
+        input_id = dict(attrs).get("id")
+        fields.append(
+            _Field(
+                label=label if isinstance(label, str) and label else key,
+                input_id=input_id or "",
+                attrs=attrs,
+            )
+        )
+    return tuple(fields)
+
+
+def _shown(provider: object) -> bool:
+    kind = getattr(provider, "type", None)
+    if kind == "credentials":
+        return bool(getattr(provider, "credentials", None))
+    return kind in ("oauth", "email")
+
+
+def _provider_views(providers: Sequence[object], url: str) -> list[_ProviderView]:
+    shown = [p for p in providers if _shown(p)]
+    views: list[_ProviderView] = []
+    for i, provider in enumerate(shown):
+        pid = str(getattr(provider, "id", ""))
+        kind = str(getattr(provider, "type", ""))
+        is_form = kind in _FORM_TYPES
+        previous = str(getattr(shown[i - 1], "type", "")) if i > 0 else None
+        route = "callback" if kind == "credentials" else "signin"
+        common: dict[str, Any] = {
+            "id": pid,
+            "name": str(getattr(provider, "name", pid)),
+            "type": kind,
+            "action": f"{url}/{route}/{quote(pid, safe='')}",
+            "hr_before": is_form and i > 0 and previous not in _FORM_TYPES,
+            "hr_after": is_form and i + 1 < len(shown),
+        }
+        if kind == "oauth":
+            style, logo, logo_dark = _oauth_style(getattr(provider, "style", None))
+            views.append(_ProviderView(**common, style=style, logo=logo, logo_dark=logo_dark))
+        elif kind == "credentials":
+            credentials = getattr(provider, "credentials", None)
+            fields = _credential_fields(
+                pid, credentials if isinstance(credentials, Mapping) else {}
+            )
+            views.append(_ProviderView(**common, fields=fields))
+        else:
+            views.append(_ProviderView(**common))
+    return views
+
+
+def _shell(theme: Theme, *, title: str, button_text: bool) -> dict[str, Any]:
+    scheme = theme.color_scheme if theme.color_scheme in ("auto", "dark", "light") else "auto"
+    return {
+        "css": Markup(_CSS),  # noqa: S704 - our own stylesheet, checked at import
+        "title": title,
+        "scheme": scheme,
+        "brand_color": _css_value(theme.brand_color),
+        "button_text": _css_value(theme.button_text) if button_text else None,
+        "logo": theme.logo or None,
+    }
+
+
+def _page(template: str, context: dict[str, Any], *, status: int = 200) -> AuthResponse:
+    markup = _ENV.get_template(template).render(context)
+    response = AuthResponse.html(markup, status=status)
+    response.headers.extend(page_security_headers())
+    return response
+
+
+# --------------------------------------------------------------------------------------------
+# The pages.
+
+
+def render_signin(
+    *,
+    theme: Theme,
+    url: str,
+    providers: Sequence[object],
+    csrf_token: str,
+    callback_url: str,
+    error: str | None,
+    email: str | None,
+) -> AuthResponse:
+    """The sign-in page (spec §8.3) with the §7.4 message for ``error``, if any."""
+    url = url.rstrip("/")
+    context = _shell(theme, title="Sign In", button_text=True)
+    context.update(
+        url=url,
+        providers=_provider_views(providers, url),
+        csrf_token=csrf_token,
+        callback_url=callback_url,
+        email=email,
+        error_message=(
+            SIGNIN_ERROR_MESSAGES.get(error, _DEFAULT_SIGNIN_MESSAGE) if error else None
+        ),
+    )
+    return _page("signin.html", context)
+
+
+def render_signout(*, theme: Theme, url: str, csrf_token: str) -> AuthResponse:
+    """The sign-out confirmation page (spec §8.4)."""
+    context = _shell(theme, title="Sign Out", button_text=True)
+    context.update(url=url.rstrip("/"), csrf_token=csrf_token)
+    return _page("signout.html", context)
+
+
+def render_error(*, theme: Theme, url: str, origin: str, error: str | None) -> AuthResponse:
+    """The built-in error page (spec §7.3); the code only selects one of four fixed variants."""
+    key = (error or "").lower()
+    if key not in ERROR_PAGES:
+        key = "default"
+    status, heading = ERROR_PAGES[key]
+    context = _shell(theme, title="Error", button_text=False)
+    context.update(
+        url=url.rstrip("/"),
+        origin=origin,
+        host=urlsplit(origin).netloc,
+        variant=key,
+        heading=heading,
+    )
+    return _page("error.html", context, status=status)
+
+
+def render_verify_request(*, theme: Theme, url: str, origin: str) -> AuthResponse:
+    """The "check your email" page shown after a magic link was sent (spec §8.5)."""
+    context = _shell(theme, title="Verify Request", button_text=False)
+    context.update(url=url.rstrip("/"), origin=origin, host=urlsplit(origin).netloc)
+    return _page("verify-request.html", context)
