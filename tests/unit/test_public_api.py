@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+
+import authgate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    # ruff RUF022 ("isort-style"): CONSTANTS, then Classes, then everything else.
+    kind = 0 if name.isupper() else 1 if name[0].isupper() else 2
+    return kind, name
+
+
+def test_all_is_sorted_and_complete() -> None:
+    assert authgate.__all__ == sorted(authgate.__all__, key=_isort_key)
+    for name in authgate.__all__:
+        assert hasattr(authgate, name), name
+
+
+def test_public_modules_are_the_agreed_ones() -> None:
+    public = sorted(
+        m.name
+        for m in pkgutil.walk_packages(authgate.__path__, "authgate.")
+        if not any(part.startswith("_") for part in m.name.split("."))
+    )
+    assert public == [
+        "authgate.config",
+        "authgate.errors",
+        "authgate.gate",
+        "authgate.http",
+        "authgate.integrations",
+        "authgate.integrations.asgi",
+        "authgate.integrations.fastapi",
+        "authgate.integrations.starlette",
+        "authgate.jwt",
+        "authgate.providers",
+        "authgate.providers.credentials",
+        "authgate.types",
+    ]
+
+
+def test_every_public_module_declares_all_and_docstrings() -> None:
+    for name in [
+        "authgate.config",
+        "authgate.errors",
+        "authgate.gate",
+        "authgate.http",
+        "authgate.jwt",
+        "authgate.types",
+        "authgate.providers",
+    ]:
+        module = importlib.import_module(name)
+        assert module.__doc__, name
+        for symbol in module.__all__:
+            obj = getattr(module, symbol)
+            if callable(obj) and not isinstance(obj, type(dict[str, int])):
+                assert getattr(obj, "__doc__", None), f"{name}.{symbol}"
+
+
+def test_version_matches_pyproject_and_changelog_has_unreleased() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert "## Unreleased" in changelog
+    assert re.fullmatch(r"\d+\.\d+\.\d+", authgate.__version__)
+
+
+def test_py_typed_is_shipped() -> None:
+    assert (Path(authgate.__file__).parent / "py.typed").exists()
