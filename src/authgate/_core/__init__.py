@@ -13,7 +13,7 @@ from authgate._core import body as body_parser
 from authgate._core import context
 from authgate._core.actions import DISPATCH, WITHOUT_INIT_COOKIES
 from authgate._core.origin import locate
-from authgate._core.routing import NotOursError, parse
+from authgate._core.routing import Action, NotOursError, parse
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -46,7 +46,8 @@ async def handle(
         return not_found()
     method = request.method if request.method.isalpha() and len(request.method) <= 16 else "?"
     handler = DISPATCH.get((method, action)) if action is not None else None
-    if handler is None:
+    if handler is None or (action is Action.CALLBACK and provider_id not in options.providers):
+        # An unknown provider falls through to v4's plain 400, before any cookie is minted.
         return not_supported(method)
     location = locate(request, options)
     if location is None:

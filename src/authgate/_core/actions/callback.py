@@ -18,29 +18,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger("authgate")
 
 
-def _unsupported(ctx: RequestContext) -> AuthResponse:
-    return AuthResponse.text(
-        f"Error: This action with HTTP {ctx.request.method} is not supported by NextAuth.js",
-        status=400,
-    )
-
-
 async def get(ctx: RequestContext) -> AuthResponse:
-    provider = ctx.options.providers.get(ctx.provider_id or "")
-    if provider is None:
-        return _unsupported(ctx)
-    # v4 answers a credentials GET with a 500; it is a client error (compatibility.md).
+    # Unknown provider ids never get here (the engine answers them). v4 answers a credentials
+    # GET with a 500; it is a client error (compatibility.md).
     return AuthResponse.text(
         "Error: Callback for provider type credentials not supported", status=400
     )
 
 
 async def post(ctx: RequestContext) -> AuthResponse:
-    provider = ctx.options.providers.get(ctx.provider_id or "")
-    if provider is None:
-        return _unsupported(ctx)
     if not ctx.csrf.verified:
         return AuthResponse.to(f"{ctx.url}/signin?csrf=true")
+    provider = ctx.options.providers[ctx.provider_id or ""]
     return await _credentials(ctx, provider.id)
 
 
