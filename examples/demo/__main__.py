@@ -1,0 +1,27 @@
+"""``python -m examples.demo`` (``make demo``): serve the demo on http://127.0.0.1:8000."""
+
+from __future__ import annotations
+
+import os
+
+import uvicorn
+
+from examples.demo.app import DEMO_PASSWORD, DEMO_USERNAME, create_app, resolve_db_path
+
+
+def main() -> None:
+    host = os.environ.get("AUTHGATE_DEMO_HOST", "127.0.0.1")
+    port = int(os.environ.get("AUTHGATE_DEMO_PORT", "8000"))
+    app = create_app()
+    state = "created" if app.state.demo_user_created else "already in"
+    print(
+        f"\n  authgate demo on http://{host}:{port}\n"
+        f"  users database: {resolve_db_path().resolve()} (demo user {state} it)\n"
+        f"\n    username: {DEMO_USERNAME}\n    password: {DEMO_PASSWORD}\n",
+        flush=True,
+    )
+    uvicorn.run(app, host=host, port=port)
+
+
+if __name__ == "__main__":
+    main()
