@@ -68,10 +68,10 @@ async def _credentials(ctx: RequestContext, provider_id: str) -> AuthResponse:
             )
         except Exception as exc:  # noqa: BLE001
             return _refusal(ctx, exc, where="SIGNIN_CALLBACK_ERROR", status=403)
+        if not allowed:  # before the string case: v4 treats "" as a refusal
+            return to_error(ctx.url, "AccessDenied", status=403)
         if isinstance(allowed, str):
             return _redirect_from_sign_in(ctx, allowed)
-        if not allowed:
-            return to_error(ctx.url, "AccessDenied", status=403)
 
     token: Any = jwt_session.default_token(user)
     try:
