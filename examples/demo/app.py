@@ -28,7 +28,7 @@ import jinja2
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from starlette.staticfiles import StaticFiles
 
 from authgate import AuthConfig, AuthGate, PagesConfig, Session, Theme  # Session: FastAPI reads it
@@ -255,6 +255,10 @@ def create_app(
     app.add_middleware(ProtectMiddleware, gate=auth, protect=["/dashboard"])
     app.mount(auth.base_path, AuthApp(auth))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> FileResponse:
+        return FileResponse(HERE / "static" / "logo.svg", media_type="image/svg+xml")
 
     @app.get("/", response_class=HTMLResponse)
     async def home(request: Request) -> str:
