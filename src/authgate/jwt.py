@@ -82,8 +82,9 @@ class JWTCodec:
 
 def _check_times(claims: dict[str, Any], now: float) -> None:
     for name in ("exp", "nbf", "iat"):
-        value = claims.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        # Present means it must be a number, null included (as jose in next-auth).
+        value = claims.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TokenError(f'"{name}" claim must be a number')
     exp = claims.get("exp")
     if exp is not None and exp <= now - CLOCK_TOLERANCE:

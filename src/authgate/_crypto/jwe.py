@@ -86,6 +86,12 @@ def _split(token: str) -> list[str]:
     return parts
 
 
+def _not_json(literal: str) -> None:
+    # Python accepts NaN/Infinity; JSON (and next-auth's JSON.parse) does not, and an
+    # "exp" of NaN would never compare as expired.
+    raise ValueError(f"{literal} is not JSON")
+
+
 class KeyRing:
     """One cipher per secret: seals with the first, opens with whichever works."""
 
@@ -97,7 +103,10 @@ class KeyRing:
         self._ciphers = [DirectA256GCM(k) for k in keys]
 
     def seal_json(self, claims: dict[str, Any]) -> str:
-        payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode()
+        # allow_nan=False: NaN/Infinity are not JSON; next-auth could not read the token.
+        payload = json.dumps(
+            claims, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode()
         return self._ciphers[0].seal(payload)
 
     def open_json(self, token: str) -> dict[str, Any]:
@@ -109,7 +118,7 @@ class KeyRing:
                 last = exc
                 continue
             try:
-                claims = json.loads(payload)
+                claims = json.loads(payload, parse_constant=_not_json)
             except (ValueError, RecursionError) as exc:
                 raise JWEError("payload is not JSON") from exc
             if not isinstance(claims, dict):
