@@ -6,6 +6,7 @@ developer machine without node they skip, in CI they fail (``_support.components
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -13,10 +14,12 @@ from typing import Any
 from urllib.parse import unquote, urlencode
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from authgate import AuthConfig, AuthGate, AuthRequest, AuthResponse, JWTConfig
 from authgate import jwt as agjwt
-from authgate._crypto.jwe import V4_HEADER
+from authgate._crypto.jwe import V4_HEADER, DirectA256GCM
+from authgate._crypto.keys import v4_key
 from authgate.errors import TokenError
 from authgate.providers import Credentials
 from interop import nextauth_node
@@ -308,3 +311,44 @@ async def test_credentials_sign_in_cookie_decodes_in_nextauth() -> None:
     assert refused.status == 302
     assert "error=CredentialsSignin" in (refused.header("location") or "")
     assert SESSION_COOKIE not in set_cookies(refused)
+
+
+# -- both sides refuse the same odd payloads ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"sub":"1","exp":null}',
+        b'{"sub":"1","nbf":null}',
+        b'{"sub":"1","iat":"1800000000"}',
+        b'{"sub":"1","exp":true}',
+        b'{"sub":"1","exp":NaN}',
+        b'{"sub":"1","exp":Infinity}',
+        b"[1,2]",
+        b"null",
+        b"not json",
+    ],
+)
+def test_odd_payloads_refused_by_both(payload: bytes) -> None:
+    token = DirectA256GCM(v4_key(SECRET)).seal(payload)
+    with pytest.raises(NextAuthError):
+        nextauth_node.decode(token, SECRET)
+    with pytest.raises(TokenError):
+        agjwt.decode(token, SECRET)
+
+
+def test_header_allow_list_is_authgate_only_stricter() -> None:
+    # jose accepts a reordered but equivalent header; authgate accepts only next-auth's exact
+    # header (which is all next-auth ever mints), so nothing next-auth writes is refused.
+    header = base64.urlsafe_b64encode(b'{"enc":"A256GCM","alg":"dir"}').rstrip(b"=")
+    iv = b"\x07" * 12
+    sealed = AESGCM(v4_key(SECRET)).encrypt(iv, b'{"sub":"1"}', header)
+    parts = [header, b"", iv, sealed[:-16], sealed[-16:]]
+    token = ".".join(
+        p.decode() if i == 0 else base64.urlsafe_b64encode(p).rstrip(b"=").decode()
+        for i, p in enumerate(parts)
+    )
+    assert nextauth_node.decode(token, SECRET) == {"sub": "1"}
+    with pytest.raises(TokenError):
+        agjwt.decode(token, SECRET)
