@@ -70,7 +70,14 @@ async def resolve(candidate: str | None, *, base_url: str, redirect: AsyncHook |
         return base_url
     if redirect is None:
         return default_redirect(candidate, base_url)
-    result = await redirect(url=candidate, base_url=base_url)
+    try:
+        result = await redirect(url=candidate, base_url=base_url)
+    except Exception:
+        # It runs on every request: a bug in it must not turn every route into a 500.
+        logger.exception(
+            "REDIRECT_CALLBACK_ERROR: the redirect callback raised; using the base URL"
+        )
+        return base_url
     if not isinstance(result, str) or origin_of(result) is None:
         logger.error("redirect callback returned an invalid URL; using the base URL")
         return base_url
