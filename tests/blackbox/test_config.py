@@ -1,0 +1,223 @@
+"""Configuration (spec §1.1, §1.3, §16): errors at construction, environment, host detection."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from authgate import (
+    AuthConfig,
+    AuthGate,
+    Callbacks,
+    ConfigurationError,
+    CookieOption,
+    Events,
+    PagesConfig,
+    Theme,
+)
+from authgate.errors import MissingSecretError
+from authgate.providers import Credentials
+
+from .conftest import Client, body_json, check_password, credentials_provider, make_gate
+
+pytestmark = pytest.mark.anyio
+
+
+def signin_url(response: Any) -> str:
+    url: str = body_json(response)["credentials"]["signinUrl"]
+    return url.removesuffix("/signin/credentials")
+
+
+# -- secret ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "env"),
+    [
+        ({"production": True}, {}),
+        ({}, {"AUTHGATE_ENV": "production"}),
+        ({}, {"NODE_ENV": "production"}),
+        ({}, {"ENV": " Production "}),
+    ],
+)
+def test_production_without_a_secret_fails_at_construction(
+    config: dict[str, Any], env: dict[str, str]
+) -> None:
+    with pytest.raises(MissingSecretError, match="AUTH_SECRET"):
+        make_gate(secret=None, env=env, **config)
+
+
+async def test_development_without_a_secret_warns_and_works(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="authgate"):
+        gate = make_gate(secret=None)
+    assert "NO_SECRET" in caplog.text
+    client = Client(gate)
+    await client.sign_in()
+    assert body_json(await client.get("/session"))["user"]["name"] == "Ada"
+
+
+@pytest.mark.parametrize("name", ["AUTH_SECRET", "NEXTAUTH_SECRET"])
+async def test_the_secret_comes_from_the_environment(name: str) -> None:
+    from authgate import jwt as authjwt
+
+    client = Client(make_gate(secret=None, env={name: "env-secret", "NODE_ENV": "production"}))
+    response = await client.sign_in()
+    value = next(c.value for c in response.cookies if c.name == "next-auth.session-token")
+    assert authjwt.decode(value, "env-secret", now=client.now)["sub"] == "1"
+
+
+@pytest.mark.parametrize("secret", ["", [""], [], ["ok", 3]])
+def test_an_empty_or_invalid_secret_is_refused(secret: Any) -> None:
+    if secret == []:  # an empty list means "no secret": fine in development
+        make_gate(secret=secret)
+        return
+    with pytest.raises(ConfigurationError, match="secret"):
+        make_gate(secret=secret)
+
+
+# -- url and host ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("production", [True, False])
+def test_no_url_and_no_trusted_host_is_a_configuration_error(production: bool) -> None:
+    with pytest.raises(ConfigurationError, match="AUTH_URL"):
+        make_gate(trust_host=False, production=production)
+    if production:  # trust_host defaults to False in production
+        with pytest.raises(ConfigurationError, match="trust_host"):
+            AuthGate(AuthConfig(providers=[credentials_provider()], secret="s", production=True))
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"AUTH_URL": "https://a.example/auth"}, "https://a.example/auth"),
+        ({"NEXTAUTH_URL": "https://n.example"}, "https://n.example/api/auth"),
+        (
+            {"AUTH_URL": "https://a.example", "NEXTAUTH_URL": "https://n.example"},
+            "https://a.example/api/auth",
+        ),
+    ],
+)
+async def test_the_url_comes_from_the_environment(env: dict[str, str], expected: str) -> None:
+    gate = AuthGate(AuthConfig(providers=[credentials_provider()], secret="s"), env=env)
+    response = await Client(gate, headers=[("host", "attacker.example")]).get("/providers")
+    assert signin_url(response) == expected
+
+
+async def test_a_configured_url_wins_over_host_headers_even_when_trusted() -> None:
+    gate = make_gate(url="https://app.example", trust_host=True)
+    headers = [("host", "evil.example"), ("x-forwarded-host", "evil.example")]
+    response = await Client(gate, headers=headers).get("/providers")
+    assert signin_url(response) == "https://app.example/api/auth"
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ([("host", "app.example:8000")], "http://app.example:8000/api/auth"),
+        ([("host", "APP.example:80")], "http://app.example/api/auth"),
+        (
+            [("host", "internal"), ("x-forwarded-host", "pub.example, proxy")],
+            "http://pub.example/api/auth",
+        ),
+        (
+            [
+                ("host", "internal"),
+                ("x-forwarded-host", "pub.example:443"),
+                ("x-forwarded-proto", "https"),
+            ],
+            "https://pub.example/api/auth",
+        ),
+        ([("host", "[::1]:3000")], "http://[::1]:3000/api/auth"),
+    ],
+)
+async def test_trust_host_builds_the_url_from_the_headers(
+    headers: list[tuple[str, str]], expected: str
+) -> None:
+    response = await Client(make_gate(trust_host=True), headers=headers).get("/providers")
+    assert signin_url(response) == expected
+
+
+async def test_trust_host_defaults_to_true_outside_production() -> None:
+    gate = AuthGate(AuthConfig(providers=[credentials_provider()], secret="s"), env={})
+    response = await Client(gate, headers=[("host", "dev.local:5000")]).get("/providers")
+    assert signin_url(response) == "http://dev.local:5000/api/auth"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [],
+        [("host", "")],
+        [("host", "evil.example/path")],
+        [("host", "a b")],
+        [("host", "x\r\nSet-Cookie: a=b")],
+        [("host", "user@evil.example")],
+        [("host", "ok.example"), ("x-forwarded-proto", "javascript")],
+        [("host", "ok.example"), ("x-forwarded-host", "<script>")],
+    ],
+)
+async def test_an_invalid_host_header_is_a_400_without_cookies(
+    headers: list[tuple[str, str]],
+) -> None:
+    response = await Client(make_gate(trust_host=True), headers=headers).get("/session")
+    assert response.status == 400
+    assert response.cookies == []
+    assert response.body == b"Bad Request: invalid Host header"
+
+
+# -- invalid options -------------------------------------------------------------------------
+
+
+def _jwt_with_unknown(token: Any, usr: Any) -> Any:
+    return token
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Theme(brand_color="red;}body{x"), "brand_color"),
+        (lambda: Theme(button_text="</style>"), "button_text"),
+        (lambda: Theme(logo="javascript:alert(1)"), "logo"),
+        (lambda: Theme(logo='/x" onerror="y'), "logo"),
+        (lambda: Theme(color_scheme="blue"), "color_scheme"),  # type: ignore[arg-type]
+        (lambda: PagesConfig(sign_in="//evil.example"), "sign_in"),
+        (lambda: PagesConfig(error="javascript:alert(1)"), "error"),
+        (lambda: PagesConfig(sign_out="/x\r\ny"), "sign_out"),
+        (lambda: PagesConfig(verify_request="relative"), "verify_request"),
+        (lambda: CookieOption(name="bad name"), "name"),
+        (lambda: CookieOption(name="a;b"), "name"),
+        (lambda: CookieOption(name="ok", domain="a.com; Secure"), "domain"),
+        (lambda: CookieOption(name="ok", same_site="sometimes"), "same_site"),  # type: ignore[arg-type]
+        (
+            lambda: make_gate(providers=[credentials_provider(), credentials_provider()]),
+            "unique",
+        ),
+        (lambda: make_gate(cookies={"session": CookieOption(name="s")}), "unknown keys"),
+        (lambda: make_gate(base_path="api/auth"), "base_path"),
+        (lambda: make_gate(url="ftp://ex.com"), "url"),
+        (lambda: make_gate(callbacks=Callbacks(jwt=_jwt_with_unknown)), "usr"),
+        (lambda: make_gate(callbacks=Callbacks(sign_in=lambda users: True)), "users"),
+        (lambda: make_gate(events=Events(sign_out=lambda tok: None)), "tok"),
+        (lambda: make_gate(callbacks=Callbacks(session="not callable")), "callable"),
+        (lambda: Credentials(authorize=check_password, id="a b"), "id"),
+        (lambda: Credentials(authorize=None), "authorize"),  # type: ignore[arg-type]
+        (lambda: make_gate(providers=[Credentials(authorize=lambda c: c)]), "2 positional"),
+        (lambda: Credentials(authorize=check_password, credentials={"u": {"on click": "x"}}), "u"),
+        (lambda: make_gate(providers="credentials"), "providers"),
+    ],
+)
+def test_invalid_options_fail_at_construction_with_a_helpful_message(
+    build: Any, message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        build()
+
+
+def test_the_secret_is_not_in_the_config_repr() -> None:
+    config = AuthConfig(providers=[credentials_provider()], secret="very-secret-value")
+    assert "very-secret-value" not in repr(config)
