@@ -1,0 +1,219 @@
+"""Hostile and malformed input: a documented answer, never a 500, never a session cookie."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import CSRF, PASSWORD, SESSION, URL, Client, body_json, make_gate, set_cookies
+
+pytestmark = pytest.mark.anyio
+
+CSRF_TRUE = f"{URL}/signin?csrf=true"
+
+
+async def post_raw(body: bytes, content_type: str | None, path: str = "/callback/credentials"):
+    client = Client(make_gate())
+    await client.csrf()
+    return await client.post(path, body=body, content_type=content_type)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "message"),
+    [
+        (b"{not json", "application/json", 400, b"Bad Request: request body is not valid JSON"),
+        (b"[1, 2]", "application/json", 400, b"Bad Request: JSON body must be an object"),
+        (b'"text"', "application/json", 400, b"Bad Request: JSON body must be an object"),
+        (b"[" * 5000, "application/json", 400, b"Bad Request: request body is not valid JSON"),
+        (
+            json.dumps({"data": [[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]}).encode(),
+            "application/json",
+            400,
+            b"Bad Request: JSON body is nested too deeply",
+        ),
+        (
+            json.dumps({f"k{i}": i for i in range(100)}).encode(),
+            "application/json",
+            400,
+            b"Bad Request: too many fields",
+        ),
+        (
+            b"a=1&a=2",
+            "application/x-www-form-urlencoded",
+            400,
+            b"Bad Request: a form field is repeated",
+        ),
+        (
+            b"csrfToken=x&csrfToken=y",
+            "application/x-www-form-urlencoded",
+            400,
+            b"Bad Request: a form field is repeated",
+        ),
+        (b"&".join(b"f%d=1" % i for i in range(100)), None, 400, b"Bad Request: too many fields"),
+        (
+            b"username=\xff\xfe",
+            "application/x-www-form-urlencoded",
+            400,
+            b"Bad Request: request body is not valid UTF-8",
+        ),
+        (
+            b"username=%FF%FE",
+            "application/x-www-form-urlencoded",
+            400,
+            b"Bad Request: form field is not valid UTF-8",
+        ),
+        (
+            b'{"a": "\xff"}',
+            "application/json",
+            400,
+            b"Bad Request: request body is not valid UTF-8",
+        ),
+        (b"x" * (64 * 1024 + 1), "application/x-www-form-urlencoded", 413, None),
+        (b"username=ada", "text/plain", 415, b"Bad Request: unsupported content type 'text/plain'"),
+        (b"--b\r\n", "multipart/form-data; boundary=b", 415, None),
+        (b"<x/>", "application/xml", 415, None),
+    ],
+)
+@pytest.mark.parametrize("path", ["/callback/credentials", "/session", "/signout", "/_log"])
+async def test_bad_bodies_get_a_plain_error_without_cookies(
+    body: bytes, content_type: str | None, status: int, message: bytes | None, path: str
+) -> None:
+    response = await post_raw(body, content_type, path)
+    assert response.status == status
+    if message is not None:
+        assert response.body == message
+    assert response.cookies == []
+    assert response.redirect is None
+
+
+async def test_a_body_at_the_size_limit_is_accepted() -> None:
+    padding = "p=" + "x" * (64 * 1024 - 2)
+    response = await post_raw(padding.encode(), "application/x-www-form-urlencoded")
+    assert (response.status, response.redirect) == (302, CSRF_TRUE)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "application/vnd.api+json"]
+)
+async def test_json_media_types_are_accepted(content_type: str) -> None:
+    client = Client(make_gate())
+    csrf = await client.csrf()
+    body = json.dumps({"csrfToken": csrf, "username": "ada", "password": PASSWORD}).encode()
+    response = await client.post("/callback/credentials", body=body, content_type=content_type)
+    assert response.status == 302
+    assert SESSION in set_cookies(response)
+
+
+async def test_a_form_body_is_accepted_where_json_is_usual() -> None:
+    client = Client(make_gate())
+    await client.sign_in()
+    csrf = await client.csrf()
+    response = await client.post("/session", form={"csrfToken": csrf, "data": "x"})
+    assert response.status == 200
+    assert body_json(response)["user"]["name"] == "Ada"
+
+
+async def test_a_form_without_content_type_is_read_as_a_form() -> None:
+    client = Client(make_gate())
+    csrf = await client.csrf()
+    body = f"csrfToken={csrf}&username=ada&password={PASSWORD.replace(' ', '+')}".encode()
+    response = await client.post("/callback/credentials", body=body)
+    assert response.status == 302
+    assert SESSION in set_cookies(response)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [123, None, {"$ne": ""}, ["a"], True, "", "g" * 64, "A" * 64],
+)
+async def test_non_string_or_wrong_csrf_tokens_fail_the_check(value: object) -> None:
+    client = Client(make_gate())
+    await client.csrf()
+    body = {"csrfToken": value, "username": "ada", "password": PASSWORD}
+    response = await client.post("/callback/credentials", json_body=body)
+    assert response.redirect == CSRF_TRUE
+    assert SESSION not in set_cookies(response)
+
+
+async def test_a_csrf_token_in_the_query_or_a_header_does_not_count() -> None:
+    client = Client(make_gate())
+    token = await client.csrf()
+    response = await client.post(
+        "/callback/credentials",
+        form={"username": "ada", "password": PASSWORD},
+        query={"csrfToken": token},
+        headers=[("x-csrf-token", token)],
+    )
+    assert response.redirect == CSRF_TRUE
+
+
+@pytest.mark.parametrize(
+    "cookie_header",
+    [
+        f"{CSRF}=%ZZ%",
+        f"{CSRF}=%FF%FE",
+        f"{CSRF}=%E0%A4%A",
+        f"{CSRF}={'a' * 64}%7C{'b' * 64}",
+        f"{CSRF}={'a' * 64}|{'b' * 64}|c",
+        f'{CSRF}="quoted"',
+        f"{CSRF}=; {SESSION}=%%%",
+        f"{SESSION}=%C0%AF",
+        "no-equals-sign; ;;=value; =",
+        f"{SESSION}.abc=x; {SESSION}.99999=y; {SESSION}.-1=z",
+    ],
+)
+async def test_garbage_cookies_are_no_token_never_a_500(cookie_header: str) -> None:
+    client = Client(make_gate())
+    response = await client.get("/session", cookie_header=cookie_header)
+    assert (response.status, response.body) == (200, b"{}")
+    assert CSRF in set_cookies(response)  # a fresh token replaces whatever was there
+    assert all(c.max_age == 0 for c in response.cookies if c.name.startswith(SESSION))
+    post = await client.post(
+        "/callback/credentials",
+        form={"csrfToken": "a" * 64, "username": "ada", "password": PASSWORD},
+        cookie_header=cookie_header,
+    )
+    assert post.redirect == CSRF_TRUE
+    assert not [c for c in post.cookies if c.name.startswith(SESSION) and c.max_age != 0]
+
+
+async def test_huge_cookie_headers_are_no_session_never_a_500() -> None:
+    chunks = "; ".join(f"{SESSION}.{i}={'A' * 4000}" for i in range(40))
+    client = Client(make_gate())
+    response = await client.get("/session", cookie_header=chunks + "; other=" + "b" * 100_000)
+    assert (response.status, response.body) == (200, b"{}")
+    assert sum(1 for c in response.cookies if c.max_age == 0) == 40
+
+
+async def test_a_huge_single_session_cookie_is_no_session() -> None:
+    client = Client(make_gate(), jar={SESSION: "e" * 1_000_000})
+    response = await client.get("/session")
+    assert (response.status, response.body) == (200, b"{}")
+    assert set_cookies(response)[SESSION].max_age == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["callbackUrl=%FF%FE", "callbackUrl=%", "callbackUrl=%00", "error=%FF", "a=" + "b" * 100_000],
+)
+async def test_odd_query_strings_never_crash(query: str) -> None:
+    client = Client(make_gate())
+    for path in ("/signin", "/session", "/error", "/csrf"):
+        response = await client.get(path, query=query)
+        assert response.status in (200, 302), path
+
+
+async def test_a_body_on_get_is_ignored() -> None:
+    client = Client(make_gate())
+    response = await client.get("/session", body=b"\xff" * 10, content_type="text/plain")
+    assert (response.status, response.body) == (200, b"{}")
+
+
+async def test_credentials_fields_of_unexpected_types_are_refused_by_authorize() -> None:
+    client = Client(make_gate())
+    csrf = await client.csrf()
+    body = {"csrfToken": csrf, "username": {"$gt": ""}, "password": ["x"], "json": "true"}
+    response = await client.post("/callback/credentials", json_body=body)
+    assert response.status == 401
+    assert SESSION not in set_cookies(response)
