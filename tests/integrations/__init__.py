@@ -1,0 +1,1 @@
+"""The ASGI, Starlette and FastAPI integrations, driven through httpx's ASGI transport."""
