@@ -23,6 +23,8 @@ SameSite = Literal["lax", "strict", "none"]
 
 # encodeURIComponent leaves these unescaped; next-auth v4 cookie values are encoded that way.
 _URI_COMPONENT_SAFE = "!~*'()"
+# Everything from "!" to "~", "%" included: already-encoded URLs are left as they are.
+_PRINTABLE_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
 
 
 def parse_cookie_header(header: str) -> tuple[dict[str, str], frozenset[str]]:
@@ -212,7 +214,12 @@ class AuthResponse:
 
     @classmethod
     def to(cls, location: str, *, status: int = 302) -> AuthResponse:
-        """A redirect. In next-auth's ``json=true`` mode the engine turns it into ``{url}``."""
+        """A redirect. In next-auth's ``json=true`` mode the engine turns it into ``{url}``.
+
+        Characters outside printable ASCII are percent-encoded (UTF-8), as a WHATWG URL
+        serialises them: a header cannot carry them (``/漢`` would fail to send, a 500).
+        """
+        location = quote(location, safe=_PRINTABLE_ASCII)
         return cls(status=status, headers=[("location", location)], redirect=location)
 
     def header(self, name: str) -> str | None:
