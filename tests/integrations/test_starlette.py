@@ -381,3 +381,33 @@ async def test_custom_form_with_forged_token_is_refused(app: Starlette) -> None:
         assert posted.status_code == 302
         assert posted.headers["location"] == "http://testserver/api/auth/signin?csrf=true"
         assert SESSION_COOKIE not in set_cookie_names(posted)
+
+
+# -- regression: non-ASCII callback URLs ------------------------------------------------------
+
+
+@pytest.mark.parametrize("callback", ["/漢字?q=é", "/caf%C3%A9/ü", "http://testserver/✓#frag"])
+async def test_non_ascii_callback_url_redirects_instead_of_crashing(
+    app: Starlette, callback: str
+) -> None:
+    # Was: UnicodeEncodeError while sending the Location header (a 500), on sign-in and on
+    # sign-out, and again on every later request carrying the planted callback-url cookie.
+    async with client(app) as http:
+        signed_in = await http.post(
+            "/api/auth/callback/credentials",
+            params={"callbackUrl": callback},
+            data={
+                "csrfToken": (await http.get("/api/auth/csrf")).json()["csrfToken"],
+                "username": "ada",
+                "password": "pw",
+            },
+        )
+        assert signed_in.status_code == 302
+        location = signed_in.headers["location"]
+        assert location.isascii()
+        assert location.startswith("http://testserver/")
+        assert "%" in location
+        csrf = (await http.get("/api/auth/csrf")).json()["csrfToken"]
+        out = await http.post("/api/auth/signout", data={"csrfToken": csrf})
+        assert out.status_code == 302
+        assert out.headers["location"] == location
