@@ -13,10 +13,10 @@ def main() -> None:
     host = os.environ.get("AUTHGATE_DEMO_HOST", "127.0.0.1")
     port = int(os.environ.get("AUTHGATE_DEMO_PORT", "8000"))
     app = create_app()
-    state = "created" if app.state.demo_user_created else "already in"
+    state = "created the demo user" if app.state.demo_user_created else "demo user already there"
     print(
         f"\n  authgate demo on http://{host}:{port}\n"
-        f"  users database: {resolve_db_path().resolve()} (demo user {state} it)\n"
+        f"  users database: {resolve_db_path().resolve()} ({state})\n"
         f"\n    username: {DEMO_USERNAME}\n    password: {DEMO_PASSWORD}\n",
         flush=True,
     )

@@ -107,6 +107,16 @@ def test_protected_page_redirects_to_sign_in_and_back(page: Page, server: str) -
     expect(page.locator("#user-name")).to_have_text("Demo User")
 
 
+def test_failed_attempt_keeps_the_callback_url(page: Page, server: str) -> None:
+    page.goto(f"{server}/dashboard")
+    fill_builtin_form(page, DEMO_USERNAME, "not-the-password")
+    expect(page.locator(".error")).to_have_text(CREDENTIALS_SIGNIN_MESSAGE)
+
+    fill_builtin_form(page, DEMO_USERNAME, DEMO_PASSWORD)
+
+    expect(page).to_have_url(f"{server}/dashboard")
+
+
 def test_protected_api_answers_401_then_the_session(page: Page, server: str) -> None:
     response = page.goto(f"{server}/api/me")
     assert response is not None
