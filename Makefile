@@ -23,5 +23,5 @@ bench: install
 	$(PY) bench/session_bench.py
 
 lint: install
-	$(VENV)/bin/ruff format src tests
-	$(VENV)/bin/ruff check --fix src tests
+	$(VENV)/bin/ruff format src tests examples bench
+	$(VENV)/bin/ruff check --fix src tests examples bench

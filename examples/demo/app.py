@@ -59,7 +59,7 @@ DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password-123"
 DEMO_NAME = "Demo User"
 DEMO_EMAIL = "demo@example.com"
-BRAND_COLOR = "#ff5a1f"
+BRAND_COLOR = "#c2410c"
 LOGO_PATH = "/static/logo.svg"
 DB_ENV = "AUTHGATE_DEMO_DB"
 

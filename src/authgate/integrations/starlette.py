@@ -27,7 +27,13 @@ async def get_session(request: Request, gate: AuthGate) -> Session | None:
 
 
 def get_csrf_token(request: Request, response: Response, gate: AuthGate) -> str:
-    """A CSRF token for a custom form; sets the CSRF cookie on ``response`` when needed."""
+    """A CSRF token for a custom form; sets the CSRF cookie on ``response`` when needed.
+
+    ``response`` must be the response that is actually sent. In FastAPI, a ``response: Response``
+    parameter is merged into the answer only when the endpoint returns a plain value (e.g. a
+    ``str`` with ``response_class=HTMLResponse``); if the endpoint builds its own ``Response``,
+    pass that one instead.
+    """
     csrf = gate.get_csrf_token(request_from_scope(request.scope))
     for cookie in csrf.cookies:
         response.raw_headers.append((b"set-cookie", cookie.serialize().encode("latin-1")))
