@@ -34,7 +34,7 @@ DEFAULT_MAX_AGE = 30 * 24 * 60 * 60  # next-auth v4: 30 days
 DEFAULT_UPDATE_AGE = 24 * 60 * 60
 
 ColorScheme = Literal["auto", "dark", "light"]
-Profile = Literal["nextauth-v4"]
+Profile = Literal["nextauth-v4", "authjs-v5"]
 CookieKey = Literal[
     "session_token", "callback_url", "csrf_token", "pkce_code_verifier", "state", "nonce"
 ]

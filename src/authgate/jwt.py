@@ -1,8 +1,12 @@
-"""Encode and decode session tokens in next-auth v4's format, and read them from requests.
+"""Session tokens in next-auth v4's or Auth.js v5's format: encode, decode, read from requests.
 
-A token is a compact JWE (``dir`` + ``A256GCM``) under a key derived with HKDF-SHA256 from the
-secret, so a Next.js app using next-auth v4 and a Python app using authgate can read each other's
-sessions when they share the secret.
+- ``profile="nextauth-v4"`` (the default): a compact JWE (``dir`` + ``A256GCM``) under a key
+  derived with HKDF-SHA256 from the secret (salt ``""`` for session tokens).
+- ``profile="authjs-v5"``: ``dir`` + ``A256CBC-HS512`` with a ``kid``, the key derived with the
+  cookie name as salt (mandatory); ``A256GCM`` v5 tokens are decoded too.
+
+So a Next.js app using next-auth v4 or Auth.js v5 and a Python app using authgate can read each
+other's sessions when they share the secret.
 
 >>> token = encode({"sub": "1", "name": "Ada"}, "secret")
 >>> decode(token, "secret")["name"]
@@ -18,8 +22,9 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from authgate._crypto.jwe import JWEError, KeyRing
+from authgate._crypto.jwe_v5 import V5KeyRing
 from authgate._crypto.keys import v4_key
-from authgate.config import DEFAULT_MAX_AGE
+from authgate.config import DEFAULT_MAX_AGE, Profile
 from authgate.errors import TokenError
 
 if TYPE_CHECKING:
@@ -35,6 +40,15 @@ CLOCK_TOLERANCE = 15
 
 SESSION_COOKIE = "next-auth.session-token"
 SECURE_SESSION_COOKIE = "__Secure-next-auth.session-token"
+V5_SESSION_COOKIE = "authjs.session-token"
+V5_SECURE_SESSION_COOKIE = "__Secure-authjs.session-token"
+PROFILES: tuple[Profile, ...] = ("nextauth-v4", "authjs-v5")
+
+
+def session_cookie_name(profile: Profile = "nextauth-v4", *, secure: bool = False) -> str:
+    """The session cookie name of ``profile`` (``__Secure-`` prefixed when ``secure``)."""
+    name = V5_SESSION_COOKIE if profile == "authjs-v5" else SESSION_COOKIE
+    return f"__Secure-{name}" if secure else name
 
 
 def _secrets(secret: str | Sequence[str]) -> tuple[str, ...]:
@@ -49,13 +63,28 @@ class JWTCodec:
 
     Args:
         secret: One secret, or several for rotation (the first encodes, any decodes).
-        salt: ``""`` for session tokens; the cookie name for next-auth's check cookies.
+        salt: v4: ``""`` for session tokens, the cookie name for the check cookies.
+            v5: always the cookie name (``authjs.session-token``); required.
+        profile: ``"nextauth-v4"`` (default) or ``"authjs-v5"``.
     """
 
     __slots__ = ("_ring",)
 
-    def __init__(self, secret: str | Sequence[str], *, salt: str = "") -> None:
-        self._ring = KeyRing([v4_key(s, salt) for s in _secrets(secret)])
+    def __init__(
+        self, secret: str | Sequence[str], *, salt: str = "", profile: Profile = "nextauth-v4"
+    ) -> None:
+        secrets = _secrets(secret)
+        self._ring: KeyRing | V5KeyRing
+        if profile == "authjs-v5":
+            if not salt:
+                raise ValueError(
+                    "Auth.js v5 tokens need salt= the cookie name, e.g. 'authjs.session-token'"
+                )
+            self._ring = V5KeyRing(list(secrets), salt)
+        elif profile == "nextauth-v4":
+            self._ring = KeyRing([v4_key(s, salt) for s in secrets])
+        else:
+            raise ValueError(f"unknown token profile {profile!r}; use one of {PROFILES}")
 
     def encode(
         self, token: Mapping[str, Any], *, max_age: int = DEFAULT_MAX_AGE, now: float | None = None
@@ -95,8 +124,8 @@ def _check_times(claims: dict[str, Any], now: float) -> None:
 
 
 @functools.lru_cache(maxsize=32)
-def _codec(secrets: tuple[str, ...], salt: str) -> JWTCodec:
-    return JWTCodec(secrets, salt=salt)
+def _codec(secrets: tuple[str, ...], salt: str, profile: Profile = "nextauth-v4") -> JWTCodec:
+    return JWTCodec(secrets, salt=salt, profile=profile)
 
 
 def encode(
@@ -106,20 +135,26 @@ def encode(
     max_age: int = DEFAULT_MAX_AGE,
     salt: str = "",
     now: float | None = None,
+    profile: Profile = "nextauth-v4",
 ) -> str:
-    """Encode ``token`` like next-auth v4's ``encode({token, secret, maxAge})``."""
-    return _codec(_secrets(secret), salt).encode(token, max_age=max_age, now=now)
+    """Encode ``token`` like next-auth v4's (or @auth/core's) ``encode({token, secret, ...})``."""
+    return _codec(_secrets(secret), salt, profile).encode(token, max_age=max_age, now=now)
 
 
 def decode(
-    token: str, secret: str | Sequence[str], *, salt: str = "", now: float | None = None
+    token: str,
+    secret: str | Sequence[str],
+    *,
+    salt: str = "",
+    now: float | None = None,
+    profile: Profile = "nextauth-v4",
 ) -> JWT:
-    """Decode a token like next-auth v4's ``decode({token, secret})``.
+    """Decode a token like next-auth v4's (or @auth/core's) ``decode({token, secret, salt})``.
 
     Raises:
         TokenError: The token is invalid or expired.
     """
-    return _codec(_secrets(secret), salt).decode(token, now=now)
+    return _codec(_secrets(secret), salt, profile).decode(token, now=now)
 
 
 def read_chunked_cookie(cookies: Mapping[str, str], name: str) -> str | None:
@@ -144,14 +179,23 @@ def get_token(
     cookie_name: str | None = None,
     raw: bool = False,
     now: float | None = None,
+    profile: Profile = "nextauth-v4",
+    salt: str | None = None,
 ) -> JWT | str | None:
     """Read the session token of ``request`` (cookie, else ``Authorization: Bearer``).
 
     Returns the decoded claims (or the raw token with ``raw=True``), or ``None`` when there is
-    no valid token. Never raises for a bad token.
+    no valid token. Never raises for a bad token. With ``profile="authjs-v5"`` the cookie is
+    ``authjs.session-token`` and ``salt`` defaults to the cookie name, as in @auth/core.
     """
-    name = cookie_name or (SECURE_SESSION_COOKIE if secure_cookie else SESSION_COOKIE)
-    token = read_chunked_cookie(request.cookies, name)
+    name = cookie_name or session_cookie_name(profile, secure=secure_cookie)
+    v5 = profile == "authjs-v5"
+    if salt is None:
+        salt = name if v5 else ""
+    cookies = request.cookies
+    if v5:  # @auth/core's SessionStore ignores empty cookie values
+        cookies = {k: v for k, v in cookies.items() if v}
+    token = read_chunked_cookie(cookies, name)
     if not token:
         authorization = request.headers.get("authorization", "")
         scheme, _, value = authorization.partition(" ")
@@ -167,6 +211,6 @@ def get_token(
     if raw:
         return token
     try:
-        return decode(token, secret, now=now)
+        return decode(token, secret, salt=salt, now=now, profile=profile)
     except TokenError:
         return None
