@@ -1,0 +1,1 @@
+"""Property-based tests (hypothesis) over the whole auth API."""
