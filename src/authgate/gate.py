@@ -75,11 +75,14 @@ class AuthGate:
         return self._cookies(request).session_token.name
 
     def _cookies(self, request: AuthRequest) -> CookieSet:
-        location = self._location(request)
-        secure = self._options.use_secure_cookies
+        options = self._options
+        secure = options.use_secure_cookies
+        if secure is None and options.fixed_url is not None:
+            secure = options.fixed_url.secure  # what locate() answers, without building it
         if secure is None:
+            location = self._location(request)
             secure = location.secure if location is not None else request.scheme == "https"
-        return self._options.cookies(secure)
+        return options.cookies(secure)
 
     def get_token(self, request: AuthRequest, *, now: float | None = None) -> JWT | None:
         """The decoded session token of ``request``, or ``None`` (never raises)."""

@@ -159,16 +159,13 @@ def decode(
 
 def read_chunked_cookie(cookies: Mapping[str, str], name: str) -> str | None:
     """Join a cookie that may be split into ``name.0``, ``name.1``, ... (next-auth chunking)."""
-    whole = cookies[name] if cookies.get(name) else None
     prefix = name + "."
-    chunks = sorted(
-        (int(k[len(prefix) :]), v)
-        for k, v in cookies.items()
-        if k.startswith(prefix) and k[len(prefix) :].isdigit() and len(k) - len(prefix) <= 3
-    )
-    if chunks:
-        return "".join(v for _, v in chunks)
-    return whole
+    candidates = [(k[len(prefix) :], v) for k, v in cookies.items() if k.startswith(prefix)]
+    if candidates:  # rare: only a token above ~4 KB is chunked
+        chunks = sorted((int(n), v) for n, v in candidates if n.isdigit() and len(n) <= 3)
+        if chunks:
+            return "".join(v for _, v in chunks)
+    return cookies.get(name) or None
 
 
 def get_token(
