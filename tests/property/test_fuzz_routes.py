@@ -3,7 +3,8 @@
 Properties, for any method, path (under and outside the base path), query, headers, cookies
 (including the session, CSRF and callback-url cookies with hostile values) and body:
 
-- the status is a valid HTTP status and never 5xx;
+- the status is a valid HTTP status and never 5xx (the one exception is the wire contract's:
+  the error page for ``?error=Configuration`` answers 500, spec §7);
 - every header can be sent (ASCII, no CR/LF), every redirect stays on our origin;
 - a session cookie with a value is only ever set by a real credentials sign-in (valid CSRF
   double-submit and the right password);
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from authgate import AuthConfig, AuthGate, AuthRequest, AuthResponse
@@ -365,6 +366,15 @@ def test_any_request_is_answered_safely(
         st.sampled_from(["next-auth.callback-url", "next-auth.session-token", "other"]), value
     ),
     trailing_slash=st.booleans(),
+)
+# Regression: a non-ASCII callback URL could not be sent as a Location header (a 500).
+@example(
+    query="",
+    callback_field="/漢字?q=é",
+    json_mode=False,
+    as_json=False,
+    jar={},
+    trailing_slash=False,
 )
 def test_well_formed_sign_in_always_signs_in(
     loop: asyncio.AbstractEventLoop,
