@@ -162,12 +162,15 @@ class JWTConfig:
 
     Attributes:
         max_age: Lifetime of a token issued at sign-in (next-auth v4 uses ``jwt.maxAge`` there,
-            and ``session.max_age`` when ``/session`` re-issues it). Default 30 days.
+            and ``session.max_age`` when ``/session`` re-issues it). ``None``: the profile's
+            default, 30 days in next-auth v4, ``session.max_age`` in Auth.js v5.
     """
 
-    max_age: int = DEFAULT_MAX_AGE
+    max_age: int | None = None
 
     def __post_init__(self) -> None:
+        if self.max_age is None:
+            return
         if not isinstance(self.max_age, int) or self.max_age <= 0:
             raise ConfigurationError("JWTConfig(max_age) must be a positive number of seconds")
 
@@ -261,6 +264,8 @@ class AuthConfig:
         cookies: Per-cookie overrides, keyed by ``session_token``, ``callback_url``,
             ``csrf_token``, ``pkce_code_verifier``, ``state``, ``nonce``.
         debug: Log debug details (never secrets, tokens or passwords).
+        profile: The wire dialect: ``"nextauth-v4"`` (default) or ``"authjs-v5"`` (``authjs.*``
+            cookies, v5 tokens, the ``X-Auth-Return-Redirect`` header, ``null`` empty session).
         production: Whether this is a production deployment; defaults to the ``AUTHGATE_ENV``
             (or ``ENV``, ``NODE_ENV``) environment variable being ``production``.
     """
@@ -317,5 +322,7 @@ class AuthConfig:
                 raise ConfigurationError(
                     f"AuthConfig(url={self.url!r}) must be an absolute http(s) URL"
                 )
-        if self.profile != "nextauth-v4":
-            raise ConfigurationError(f"AuthConfig(profile={self.profile!r}): use 'nextauth-v4'")
+        if self.profile not in ("nextauth-v4", "authjs-v5"):
+            raise ConfigurationError(
+                f"AuthConfig(profile={self.profile!r}): use 'nextauth-v4' or 'authjs-v5'"
+            )

@@ -12,8 +12,6 @@ from authgate._core import csrf_token, jwt_session
 from authgate._core import options as internal_options
 from authgate._core.actions.providers import provider_map
 from authgate._core.origin import Location, locate
-from authgate.errors import TokenError
-from authgate.jwt import read_chunked_cookie
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -86,13 +84,8 @@ class AuthGate:
 
     def get_token(self, request: AuthRequest, *, now: float | None = None) -> JWT | None:
         """The decoded session token of ``request``, or ``None`` (never raises)."""
-        raw = read_chunked_cookie(request.cookies, self.session_cookie_name(request))
-        if not raw:
-            return None
-        try:
-            return self._options.codec.decode(raw, now=now)
-        except TokenError:
-            return None
+        name = self.session_cookie_name(request)
+        return jwt_session.read_token(self._options, name, request.cookies, now)[1]
 
     async def get_session(
         self, request: AuthRequest, *, now: float | None = None

@@ -76,7 +76,8 @@ async def handle(
         response.cookies[:0] = ctx.init_cookies
     if response.redirect is not None:
         if ctx.json_mode:
-            status = 200 if response.status == 302 else response.status
+            kept = response.status != 302 and options.profile.keep_status_in_json
+            status = response.status if kept else 200
             converted = AuthResponse.json({"url": response.redirect}, status=status)
             converted.cookies = response.cookies
             return converted

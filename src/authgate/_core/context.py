@@ -42,8 +42,7 @@ class RequestContext:
 
     @property
     def json_mode(self) -> bool:
-        # next-auth v4 compares the *string* "true"; a JSON boolean does not count.
-        return self.body.get("json") == "true"
+        return self.options.profile.wants_json(self.request, self.body)
 
 
 async def build(

@@ -98,17 +98,25 @@ def session_chunk_names(cookies: Mapping[str, str], name: str) -> list[str]:
 
 
 def write_session(
-    spec: CookieSpec, value: str, *, expires: datetime, present: Mapping[str, str]
+    spec: CookieSpec,
+    value: str,
+    *,
+    expires: datetime,
+    present: Mapping[str, str],
+    chunk_size: int = CHUNK_SIZE,
 ) -> list[Cookie]:
-    """Cookies that store ``value``, chunked above 3933 characters, deleting stale chunks."""
+    """Cookies that store ``value``, chunked above ``chunk_size`` characters (v4: 3933).
+
+    Stale chunks of the request are deleted.
+    """
     out: dict[str, Cookie] = {n: spec.delete(n) for n in session_chunk_names(present, spec.name)}
-    count = math.ceil(len(value) / CHUNK_SIZE)
+    count = math.ceil(len(value) / chunk_size)
     if count <= 1:
         out[spec.name] = spec.make(value, expires=expires)
     else:
         for i in range(count):
             name = f"{spec.name}.{i}"
-            chunk = value[i * CHUNK_SIZE : (i + 1) * CHUNK_SIZE]
+            chunk = value[i * chunk_size : (i + 1) * chunk_size]
             out[name] = replace(spec.make(chunk, expires=expires), name=name)
     return list(out.values())
 

@@ -48,11 +48,18 @@ def session_user(token: Mapping[str, Any]) -> dict[str, Any]:
 
 def read(ctx: RequestContext) -> tuple[str | None, JWT | None]:
     """The raw session token of the request and its claims (``None`` if it does not decode)."""
-    raw = read_chunked_cookie(ctx.request.cookies, ctx.cookies.session_token.name)
+    return read_token(ctx.options, ctx.cookies.session_token.name, ctx.request.cookies, ctx.now)
+
+
+def read_token(
+    options: InternalOptions, name: str, cookies: Mapping[str, str], now: float | None
+) -> tuple[str | None, JWT | None]:
+    """The raw token in the session cookie ``name`` (chunks joined) and its claims."""
+    raw = read_chunked_cookie(options.profile.session_cookies(cookies), name)
     if not raw:
         return None, None
     try:
-        return raw, ctx.options.codec.decode(raw, now=ctx.now)
+        return raw, options.session_codec(name).decode(raw, now=now)
     except TokenError as exc:
         logger.info("JWT_SESSION_ERROR: session token rejected (%s)", exc)
         return raw, None
@@ -60,10 +67,15 @@ def read(ctx: RequestContext) -> tuple[str | None, JWT | None]:
 
 def issue(ctx: RequestContext, token: Mapping[str, Any], *, max_age: int) -> list[Cookie]:
     """Encode ``token`` and return the cookies that store it (chunked, stale chunks deleted)."""
-    encoded = ctx.options.codec.encode(token, max_age=max_age, now=ctx.now)
+    spec = ctx.cookies.session_token
+    encoded = ctx.options.session_codec(spec.name).encode(token, max_age=max_age, now=ctx.now)
     expires = expires_in(ctx.options.session_max_age, ctx.now)
     return write_session(
-        ctx.cookies.session_token, encoded, expires=expires, present=ctx.request.cookies
+        spec,
+        encoded,
+        expires=expires,
+        present=ctx.request.cookies,
+        chunk_size=ctx.options.profile.chunk_size,
     )
 
 

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from authgate._core import callables
 from authgate._core.cookies import CookieSet, default_cookies
+from authgate._core.profiles import PROFILES, WireProfile
+from authgate.config import DEFAULT_MAX_AGE
 from authgate.errors import ConfigurationError, MissingSecretError
 from authgate.jwt import JWTCodec
 
@@ -53,7 +55,8 @@ class InternalOptions:
     providers: Mapping[str, Provider]
     authorize: Mapping[str, AsyncHook]
     secrets: tuple[str, ...]
-    codec: JWTCodec
+    profile: WireProfile
+    codecs: Mapping[str, JWTCodec]  # by session cookie name (v5 salts with the name)
     fixed_url: FixedURL | None
     trust_host: bool
     base_path: str
@@ -77,6 +80,14 @@ class InternalOptions:
 
     def cookies(self, secure: bool) -> CookieSet:
         return self.cookies_secure if secure else self.cookies_plain
+
+    @property
+    def codec(self) -> JWTCodec:
+        """The session codec of the non-secure cookie name."""
+        return self.codecs[self.cookies_plain.session_token.name]
+
+    def session_codec(self, cookie_name: str) -> JWTCodec:
+        return self.codecs[cookie_name]
 
 
 def _is_production(config: AuthConfig, env: Mapping[str, str]) -> bool:
@@ -144,23 +155,32 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
     }
     if config.debug:
         logger.warning("DEBUG_ENABLED: debug logging is on; do not use it in production")
+    profile = PROFILES[config.profile]
+    cookie_sets = [
+        default_cookies(secure=secure, overrides=config.cookies, prefix=profile.cookie_prefix)
+        for secure in (bool(config.use_secure_cookies), config.use_secure_cookies is not False)
+    ]
+    codecs = {
+        name: JWTCodec(secrets, salt=profile.session_salt(name), profile=profile.name)
+        for name in {c.session_token.name for c in cookie_sets}
+    }
+    jwt_max_age = config.jwt.max_age or (
+        config.session.max_age if profile.jwt_max_age_follows_session else DEFAULT_MAX_AGE
+    )
     return InternalOptions(
         providers=providers,
         authorize=authorize,
         secrets=secrets,
-        codec=JWTCodec(secrets),
+        profile=profile,
+        codecs=codecs,
         fixed_url=fixed,
         trust_host=trust_host,
         base_path=base_path,
         use_secure_cookies=config.use_secure_cookies,
-        cookies_plain=default_cookies(
-            secure=bool(config.use_secure_cookies), overrides=config.cookies
-        ),
-        cookies_secure=default_cookies(
-            secure=config.use_secure_cookies is not False, overrides=config.cookies
-        ),
+        cookies_plain=cookie_sets[0],
+        cookies_secure=cookie_sets[1],
         session_max_age=config.session.max_age,
-        jwt_max_age=config.jwt.max_age,
+        jwt_max_age=jwt_max_age,
         pages=config.pages,
         theme=config.theme,
         sign_in=hook(cb.sign_in, "Callbacks.sign_in", SIGN_IN_PARAMS),

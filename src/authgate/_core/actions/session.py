@@ -17,13 +17,15 @@ logger = logging.getLogger("authgate")
 
 
 async def get(ctx: RequestContext) -> AuthResponse:
-    return await _respond(ctx, AuthResponse.json({}, no_store=True), update=False)
+    empty = ctx.options.profile.empty_session  # v4 {}, v5 null
+    return await _respond(ctx, AuthResponse.json(empty, no_store=True), update=False)
 
 
 async def post(ctx: RequestContext) -> AuthResponse:
+    empty = ctx.options.profile.empty_session
     if not ctx.csrf.verified:
-        return AuthResponse.json({}, status=400)
-    return await _respond(ctx, AuthResponse.json({}), update=True)
+        return AuthResponse.json(empty, status=400)
+    return await _respond(ctx, AuthResponse.json(empty), update=True)
 
 
 async def _respond(ctx: RequestContext, empty: AuthResponse, *, update: bool) -> AuthResponse:

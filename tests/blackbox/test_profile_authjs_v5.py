@@ -1,0 +1,181 @@
+"""``AuthConfig(profile="authjs-v5")`` (spec §17): cookies, tokens, JSON redirects, /session."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from authgate import AuthRequest, Callbacks, JWTConfig, SessionConfig
+from authgate import jwt as authjwt
+from authgate._crypto.jwe_v5 import thumbprint, v5_key
+
+from .conftest import NOW, SECRET, URL, Client, body_json, make_gate, set_cookies
+
+pytestmark = pytest.mark.anyio
+
+V5_SESSION = "authjs.session-token"
+RETURN_REDIRECT = ("X-Auth-Return-Redirect", "1")
+
+
+def authjwt_b64(part: str) -> str:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
+
+
+def v5_client(**config: Any) -> Client:
+    return Client(make_gate(profile="authjs-v5", **config))
+
+
+def v5_claims(client: Client, name: str = V5_SESSION, *, now: float = NOW) -> dict[str, Any]:
+    token = authjwt.read_chunked_cookie(client.jar, name)
+    assert token
+    return authjwt.decode(token, SECRET, salt=name, now=now, profile="authjs-v5")
+
+
+async def test_cookie_names_are_authjs() -> None:
+    client = v5_client()
+    response = await client.get("/csrf")
+    assert set(set_cookies(response)) == {"authjs.csrf-token", "authjs.callback-url"}
+    secure = v5_client(url="https://example.com/api/auth")
+    names = set(set_cookies(await secure.get("/csrf")))
+    assert names == {"__Host-authjs.csrf-token", "__Secure-authjs.callback-url"}
+
+
+async def test_sign_in_issues_a_v5_token_salted_with_the_cookie_name() -> None:
+    client = v5_client()
+    response = await client.sign_in()
+    assert response.status == 302
+    assert set(client.jar) >= {V5_SESSION}
+    token = client.jar[V5_SESSION]
+    header = json.loads(authjwt_b64(token.split(".")[0]))
+    assert header == {
+        "alg": "dir",
+        "enc": "A256CBC-HS512",
+        "kid": thumbprint(v5_key(SECRET, V5_SESSION)),
+    }
+    claims = v5_claims(client)
+    assert {k: claims[k] for k in ("name", "email", "picture", "sub")} == {
+        "name": "Ada",
+        "email": "ada@example.com",
+        "picture": "https://i.example/a.png",
+        "sub": "1",
+    }
+    session = body_json(await client.get("/session"))
+    assert session["user"] == {
+        "name": "Ada",
+        "email": "ada@example.com",
+        "image": "https://i.example/a.png",
+    }
+
+
+async def test_secure_deployment_salts_with_the_secure_name() -> None:
+    client = v5_client(url="https://example.com/api/auth")
+    await client.sign_in()
+    name = "__Secure-authjs.session-token"
+    assert v5_claims(client, name)["sub"] == "1"
+    assert (await client.get("/session")).body != b"null"
+
+
+async def test_jwt_max_age_defaults_to_session_max_age() -> None:
+    client = v5_client(session=SessionConfig(max_age=600))
+    await client.sign_in()
+    claims = v5_claims(client)
+    assert claims["exp"] - claims["iat"] == 600
+    explicit = v5_client(session=SessionConfig(max_age=600), jwt=JWTConfig(max_age=60))
+    await explicit.sign_in()
+    claims = v5_claims(explicit)
+    assert claims["exp"] - claims["iat"] == 60
+    # v4 keeps its 30 days whatever session.max_age is (quirk Q7).
+    v4 = Client(make_gate(session=SessionConfig(max_age=600)))
+    await v4.sign_in()
+    token = v4.session_token()
+    assert token
+    v4_claims = authjwt.decode(token, SECRET, now=NOW)
+    assert v4_claims["exp"] - v4_claims["iat"] == 30 * 24 * 3600
+
+
+async def test_empty_session_is_null_and_update_without_csrf_is_400_null() -> None:
+    client = v5_client()
+    response = await client.get("/session")
+    assert (response.status, response.body) == (200, b"null")
+    await client.sign_in()
+    refused = await client.post("/session", json_body={"csrfToken": "x" * 64, "data": {}})
+    assert (refused.status, refused.body) == (400, b"null")
+    token = await client.csrf()
+    updated = await client.post("/session", json_body={"csrfToken": token, "data": {}})
+    assert updated.status == 200
+    assert body_json(updated)["user"]["name"] == "Ada"
+
+
+async def test_json_redirect_mode_is_the_return_redirect_header() -> None:
+    client = v5_client()
+    client.headers = [RETURN_REDIRECT]
+    bad = await client.sign_in(password="wrong")
+    # v5 answers every JSON redirect with 200 (v4 keeps the route's 401).
+    assert bad.status == 200
+    assert body_json(bad) == {"url": f"{URL}/error?error=CredentialsSignin&provider=credentials"}
+    good = await client.sign_in()
+    assert (good.status, body_json(good)) == (200, {"url": "http://localhost:3000"})
+    assert V5_SESSION in set_cookies(good)
+    # The v4 body field means nothing in v5.
+    plain = v5_client()
+    form_json = await plain.sign_in(password="wrong", json="true")
+    assert form_json.status == 302
+
+
+async def test_v4_json_field_still_works_under_the_default_profile() -> None:
+    client = Client(make_gate())
+    client.headers = [RETURN_REDIRECT]
+    assert (await client.sign_in(password="wrong")).status == 302
+    client.headers = []
+    assert (await client.sign_in(password="wrong", json="true")).status == 401
+
+
+async def test_empty_chunks_are_ignored_and_large_tokens_chunk_at_3936() -> None:
+    big = "x" * 4000
+
+    def jwt(token: dict[str, Any]) -> dict[str, Any]:
+        return {**token, "blob": big}
+
+    client = v5_client(callbacks=Callbacks(jwt=jwt))
+    response = await client.sign_in()
+    chunks = {n: c.value for n, c in set_cookies(response).items() if n.startswith(V5_SESSION)}
+    assert sorted(chunks) == [f"{V5_SESSION}.0", f"{V5_SESSION}.1"]
+    assert len(chunks[f"{V5_SESSION}.0"]) == 3936
+    assert v5_claims(client)["blob"] == big
+    # An empty stray cookie (a browser left-over) must not break the join.
+    client.jar[f"{V5_SESSION}.2"] = ""
+    session = body_json(await client.get("/session"))
+    assert session is not None
+    assert session["user"]["name"] == "Ada"
+
+
+async def test_a_v4_token_is_not_a_v5_session_and_vice_versa() -> None:
+    v4_token = authjwt.encode({"sub": "1", "name": "Ada"}, SECRET, now=NOW)
+    client = v5_client()
+    client.jar[V5_SESSION] = v4_token
+    response = await client.get("/session")
+    assert response.body == b"null"
+    assert set_cookies(response)[V5_SESSION].max_age == 0
+    v5_token = authjwt.encode({"sub": "1"}, SECRET, salt=V5_SESSION, now=NOW, profile="authjs-v5")
+    v4 = Client(make_gate())
+    v4.jar["next-auth.session-token"] = v5_token
+    assert (await v4.get("/session")).body == b"{}"
+
+
+async def test_get_token_and_get_session_helpers_follow_the_profile() -> None:
+    client = v5_client()
+    await client.sign_in()
+    request = AuthRequest.build(
+        method="GET",
+        path="/",
+        headers=[("cookie", f"{V5_SESSION}={client.jar[V5_SESSION]}")],
+    )
+    token = client.gate.get_token(request, now=NOW)
+    assert token is not None
+    assert token["sub"] == "1"
+    session = await client.gate.get_session(request, now=NOW)
+    assert session is not None
+    assert session["user"]["name"] == "Ada"
