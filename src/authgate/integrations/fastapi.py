@@ -6,15 +6,22 @@ from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
 
+from authgate.integrations.asgi import request_from_scope
 from authgate.integrations.starlette import get_session
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from authgate.gate import AuthGate
-    from authgate.types import Session
+    from authgate.resource import NextAuthSession
+    from authgate.types import JWT, Session
 
-__all__ = ["optional_session_dependency", "session_dependency"]
+__all__ = [
+    "optional_session_dependency",
+    "optional_token_dependency",
+    "session_dependency",
+    "token_dependency",
+]
 
 
 def session_dependency(gate: AuthGate) -> Callable[[Request], Awaitable[Session]]:
@@ -40,3 +47,33 @@ def optional_session_dependency(gate: AuthGate) -> Callable[[Request], Awaitable
         return await get_session(request, gate)
 
     return maybe_session
+
+
+def token_dependency(reader: NextAuthSession) -> Callable[[Request], JWT]:
+    """Resource-server mode: the claims of a Next.js session token, or ``401``.
+
+    >>> nextjs_session = token_dependency(NextAuthSession(profile="authjs-v5"))
+    >>> @app.get("/api/me")
+    ... def me(claims: Annotated[JWT, Depends(nextjs_session)]): ...
+    """
+
+    def current_token(request: Request) -> JWT:
+        claims = reader.read(request_from_scope(request.scope))
+        if claims is None:
+            raise HTTPException(
+                status_code=401,
+                detail="SessionRequired",
+                headers={"WWW-Authenticate": 'Bearer realm="authgate"'},
+            )
+        return claims
+
+    return current_token
+
+
+def optional_token_dependency(reader: NextAuthSession) -> Callable[[Request], JWT | None]:
+    """Resource-server mode: the claims of a Next.js session token, or ``None``."""
+
+    def maybe_token(request: Request) -> JWT | None:
+        return reader.read(request_from_scope(request.scope))
+
+    return maybe_token

@@ -16,9 +16,17 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
     from authgate.gate import AuthGate
+    from authgate.resource import NextAuthSession
     from authgate.types import Session
 
-__all__ = ["AuthApp", "ProtectMiddleware", "get_csrf_token", "get_session", "sign_in_url"]
+__all__ = [
+    "AuthApp",
+    "ProtectMiddleware",
+    "TokenMiddleware",
+    "get_csrf_token",
+    "get_session",
+    "sign_in_url",
+]
 
 
 async def get_session(request: Request, gate: AuthGate) -> Session | None:
@@ -99,3 +107,41 @@ class ProtectMiddleware:
             target = path + (f"?{query}" if query else "")
             response = RedirectResponse(sign_in_url(self.gate, target), status_code=302)
         await response(scope, receive, send)
+
+
+class TokenMiddleware:
+    """Resource-server mode: read the Next.js session token of every request.
+
+    Sets ``request.state.token`` to the claims (or ``None``) on every HTTP request and answers
+    ``401 {"error": "SessionRequired"}`` on the ``protect`` path prefixes when there is none.
+
+    Args:
+        app: The wrapped ASGI app.
+        reader: How to read the token (secret, profile, cookie names).
+        protect: Path prefixes that need a valid token.
+    """
+
+    def __init__(self, app: ASGIApp, *, reader: NextAuthSession, protect: Iterable[str] = ()):
+        self.app = app
+        self.reader = reader
+        self.protect = tuple(p.rstrip("/") for p in protect)
+
+    def _protected(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + "/") for p in self.protect)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Attach the token, or answer 401 on a protected path without one."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        claims = self.reader.read(request_from_scope(scope))
+        scope.setdefault("state", {})["token"] = claims
+        if claims is None and self._protected(scope.get("path", "")):
+            response = JSONResponse(
+                {"error": "SessionRequired"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="authgate"'},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
