@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from dataclasses import dataclass, field
-from email.utils import format_datetime
+from datetime import UTC
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, quote, unquote
 
@@ -22,7 +23,43 @@ __all__ = ["AuthRequest", "AuthResponse", "Cookie", "parse_cookie_header"]
 SameSite = Literal["lax", "strict", "none"]
 
 # encodeURIComponent leaves these unescaped; next-auth v4 cookie values are encoded that way.
-_URI_COMPONENT_SAFE = "!~*'()"
+_UNESCAPED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~!*'()"
+_RESERVED_CHAR = re.compile(r"[^A-Za-z0-9_.\-~!*'()]")
+_ASCII_ESCAPES = {chr(i): f"%{i:02X}" for i in range(128)}
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _ASCII_ESCAPES.get(char) or "".join(f"%{byte:02X}" for byte in char.encode())
+
+
+def _encode_uri_component(value: str) -> str:
+    """JavaScript's ``encodeURIComponent``: ``quote(value, safe="!~*'()")``, only faster.
+
+    A session token needs no escaping and is checked with one byte-table pass.
+    """
+    if value.isascii() and not value.encode("ascii").translate(None, _UNESCAPED):
+        return value
+    return _RESERVED_CHAR.sub(_escape, value)
+
+
+def _http_date(moment: datetime) -> str:
+    """``email.utils.format_datetime(moment, usegmt=True)`` without the struct_time detour."""
+    if moment.tzinfo is None or moment.tzinfo != UTC:
+        raise ValueError("usegmt option requires a UTC datetime")
+    return "%s, %02d %s %04d %02d:%02d:%02d GMT" % (  # noqa: UP031 - fastest here
+        _DAYS[moment.weekday()],
+        moment.day,
+        _MONTHS[moment.month - 1],
+        moment.year,
+        moment.hour,
+        moment.minute,
+        moment.second,
+    )
+
+
 # Everything from "!" to "~", "%" included: already-encoded URLs are left as they are.
 _PRINTABLE_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
 
@@ -145,7 +182,7 @@ class Cookie:
 
     def serialize(self) -> str:
         """Render the ``Set-Cookie`` header value (attribute order of the ``cookie`` package)."""
-        parts = [f"{self.name}={quote(self.value, safe=_URI_COMPONENT_SAFE)}"]
+        parts = [f"{self.name}={_encode_uri_component(self.value)}"]
         if self.max_age is not None:
             parts.append(f"Max-Age={self.max_age}")
         if self.domain:
@@ -153,7 +190,7 @@ class Cookie:
         if self.path:
             parts.append(f"Path={self.path}")
         if self.expires is not None:
-            parts.append(f"Expires={format_datetime(self.expires, usegmt=True)}")
+            parts.append(f"Expires={_http_date(self.expires)}")
         if self.http_only:
             parts.append("HttpOnly")
         if self.secure:
