@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -32,10 +32,15 @@ class CookieSpec:
     max_age: int | None = None
 
     def make(
-        self, value: str, *, expires: datetime | None = None, max_age: int | None = None
+        self,
+        value: str,
+        *,
+        expires: datetime | None = None,
+        max_age: int | None = None,
+        name: str | None = None,
     ) -> Cookie:
         return Cookie(
-            name=self.name,
+            name=self.name if name is None else name,
             value=value,
             path=self.path,
             domain=self.domain,
@@ -47,7 +52,7 @@ class CookieSpec:
         )
 
     def delete(self, name: str | None = None) -> Cookie:
-        return replace(self.make(""), name=name or self.name, max_age=0, expires=None)
+        return self.make("", max_age=0, name=name or self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +114,8 @@ def write_session(
 
     Stale chunks of the request are deleted.
     """
-    out: dict[str, Cookie] = {n: spec.delete(n) for n in session_chunk_names(present, spec.name)}
+    # Present chunks keep their place; those not rewritten below are deleted.
+    out: dict[str, Cookie | None] = dict.fromkeys(session_chunk_names(present, spec.name))
     count = math.ceil(len(value) / chunk_size)
     if count <= 1:
         out[spec.name] = spec.make(value, expires=expires)
@@ -117,8 +123,8 @@ def write_session(
         for i in range(count):
             name = f"{spec.name}.{i}"
             chunk = value[i * chunk_size : (i + 1) * chunk_size]
-            out[name] = replace(spec.make(chunk, expires=expires), name=name)
-    return list(out.values())
+            out[name] = spec.make(chunk, expires=expires, name=name)
+    return [spec.delete(name) if cookie is None else cookie for name, cookie in out.items()]
 
 
 def clear_session(spec: CookieSpec, present: Mapping[str, str]) -> list[Cookie]:
