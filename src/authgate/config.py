@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from authgate.errors import ConfigurationError
+from authgate.ratelimit import RateLimit
 
 if TYPE_CHECKING:
     from authgate.providers import Provider
@@ -268,6 +269,9 @@ class AuthConfig:
             cookies, v5 tokens, the ``X-Auth-Return-Redirect`` header, ``null`` empty session).
         production: Whether this is a production deployment; defaults to the ``AUTHGATE_ENV``
             (or ``ENV``, ``NODE_ENV``) environment variable being ``production``.
+        rate_limit: Sign-in throttling (:class:`authgate.ratelimit.RateLimit`), on by default
+            with an in-memory backend. ``None`` disables it: unsafe, only for when something in
+            front of the app throttles ``/callback/*`` per account and per client.
     """
 
     providers: Sequence[Provider]
@@ -286,6 +290,7 @@ class AuthConfig:
     debug: bool = False
     production: bool | None = None
     profile: Profile = "nextauth-v4"
+    rate_limit: RateLimit | None = field(default_factory=RateLimit)
 
     def __post_init__(self) -> None:
         providers: object = self.providers
@@ -322,6 +327,8 @@ class AuthConfig:
                 raise ConfigurationError(
                     f"AuthConfig(url={self.url!r}) must be an absolute http(s) URL"
                 )
+        if self.rate_limit is not None and not isinstance(self.rate_limit, RateLimit):
+            raise ConfigurationError("AuthConfig(rate_limit) must be a RateLimit or None")
         if self.profile not in ("nextauth-v4", "authjs-v5"):
             raise ConfigurationError(
                 f"AuthConfig(profile={self.profile!r}): use 'nextauth-v4' or 'authjs-v5'"

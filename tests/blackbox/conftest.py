@@ -72,6 +72,7 @@ class Client:
     jar: dict[str, str] = field(default_factory=dict)
     now: float | None = NOW
     headers: list[tuple[str, str]] = field(default_factory=list)
+    client_host: str | None = None
 
     async def request(
         self,
@@ -111,6 +112,7 @@ class Client:
                 query_string=query_string,
                 headers=all_headers,
                 body=body or b"",
+                client_host=self.client_host,
             ),
             now=self.now if now is None else now,
         )

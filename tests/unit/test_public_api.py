@@ -40,6 +40,9 @@ def test_public_modules_are_the_agreed_ones() -> None:
         "authgate.jwt",
         "authgate.providers",
         "authgate.providers.credentials",
+        "authgate.ratelimit",
+        "authgate.ratelimit.memory",
+        "authgate.ratelimit.redis",
         "authgate.types",
     ]
 
@@ -53,6 +56,9 @@ def test_every_public_module_declares_all_and_docstrings() -> None:
         "authgate.jwt",
         "authgate.types",
         "authgate.providers",
+        "authgate.ratelimit",
+        "authgate.ratelimit.memory",
+        "authgate.ratelimit.redis",
     ]:
         module = importlib.import_module(name)
         assert module.__doc__, name

@@ -77,8 +77,10 @@ async def handle(
     if response.redirect is not None:
         if ctx.json_mode:
             kept = response.status != 302 and options.profile.keep_status_in_json
-            status = response.status if kept else 200
+            # A throttled sign-in is 429 + Retry-After in either profile (security decision 13).
+            status = response.status if kept or response.status == 429 else 200
             converted = AuthResponse.json({"url": response.redirect}, status=status)
+            converted.headers += [h for h in response.headers if h[0].lower() == "retry-after"]
             converted.cookies = response.cookies
             return converted
         response.status = 302

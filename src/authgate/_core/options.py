@@ -18,6 +18,8 @@ from authgate._core.profiles import PROFILES, WireProfile
 from authgate.config import DEFAULT_MAX_AGE
 from authgate.errors import ConfigurationError, MissingSecretError
 from authgate.jwt import JWTCodec
+from authgate.ratelimit import MemoryBackend, several_workers
+from authgate.ratelimit._limiter import SignInLimiter
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -73,6 +75,7 @@ class InternalOptions:
     session: AsyncHook | None
     events: Mapping[str, AsyncHook]
     debug: bool
+    limiter: SignInLimiter | None = None  # its counters live in the backend it holds
 
     @property
     def csrf_secret(self) -> str:
@@ -155,6 +158,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
     }
     if config.debug:
         logger.warning("DEBUG_ENABLED: debug logging is on; do not use it in production")
+    limiter = _limiter(config, secrets[0], env)
     profile = PROFILES[config.profile]
     cookie_sets = [
         default_cookies(secure=secure, overrides=config.cookies, prefix=profile.cookie_prefix)
@@ -189,4 +193,25 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         session=hook(cb.session, "Callbacks.session", SESSION_PARAMS),
         events=events,
         debug=config.debug,
+        limiter=limiter,
     )
+
+
+def _limiter(config: AuthConfig, secret: str, env: Mapping[str, str]) -> SignInLimiter | None:
+    rate_limit = config.rate_limit
+    if rate_limit is None:
+        logger.warning(
+            "RATE_LIMIT_DISABLED: sign-in throttling is off (AuthConfig(rate_limit=None)); "
+            "credential stuffing is only stopped by what runs in front of this app"
+        )
+        return None
+    if isinstance(rate_limit.backend, MemoryBackend):
+        reason = several_workers(env)
+        if reason is not None:
+            logger.warning(
+                "RATE_LIMIT_PER_PROCESS: the in-memory rate limiter counts per process, but "
+                "several workers serve this app (%s): each grants the full budget. Use "
+                "RateLimit(backend=RedisBackend(url=...))",
+                reason,
+            )
+    return SignInLimiter(rate_limit, secret)

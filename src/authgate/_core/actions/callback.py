@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from authgate._core import callback_url, jwt_session
+from authgate._core import callback_url, jwt_session, throttle
 from authgate._core.events import fire
 from authgate._core.redirects import to_error
 from authgate.errors import SignInError
@@ -45,6 +45,10 @@ def _refusal(ctx: RequestContext, exc: BaseException, *, where: str, status: int
 async def _credentials(ctx: RequestContext, provider_id: str) -> AuthResponse:
     options = ctx.options
     credentials = dict(ctx.body)
+    # Counted before authorize runs, whether or not the account exists (security decision 13).
+    attempt = await throttle.admit(ctx, credentials)
+    if isinstance(attempt, AuthResponse):
+        return attempt
     try:
         user = await options.authorize[provider_id](credentials, ctx.request)
     except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
@@ -54,6 +58,7 @@ async def _credentials(ctx: RequestContext, provider_id: str) -> AuthResponse:
     if not isinstance(user, Mapping):
         logger.error("CALLBACK_CREDENTIALS_HANDLER_ERROR: authorize must return a mapping or None")
         return to_error(ctx.url, "Configuration", status=500)
+    await throttle.settle(ctx, attempt)
     user = dict(user)
     account = {
         "providerAccountId": str(user.get("id")) if user.get("id") is not None else None,

@@ -24,6 +24,8 @@ SIGN_IN_CODES = frozenset(
         "EmailSignin",
         "CredentialsSignin",
         "SessionRequired",
+        # authgate: a throttled sign-in (security decision 13) is shown with the form.
+        "TooManyRequests",
     }
 )
 

@@ -64,6 +64,8 @@ SIGNIN_ERROR_MESSAGES: Final[Mapping[str, str]] = {
     "EmailSignin": "The e-mail could not be sent.",
     "CredentialsSignin": "Sign in failed. Check the details you provided are correct.",
     "SessionRequired": "Please sign in to access this page.",
+    # authgate: a throttled sign-in (security decision 13).
+    "TooManyRequests": "Too many sign-in attempts. Try again later.",
 }
 """Sign-in page messages keyed by the case-sensitive ``?error=`` code (spec §7.4)."""
 
