@@ -67,3 +67,11 @@ def node_interop_dir() -> Path:
     if not (NODE_INTEROP_DIR / "node_modules" / "next-auth" / "package.json").is_file():
         missing(f"next-auth is not installed in {NODE_INTEROP_DIR}/node_modules")
     return NODE_INTEROP_DIR
+
+
+def redis_server_path() -> str:
+    """Path of Debian's ``redis-server`` executable."""
+    path = shutil.which("redis-server")
+    if path is None:
+        missing("redis-server is not on PATH (Debian package redis-server)")
+    return path

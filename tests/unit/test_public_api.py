@@ -38,6 +38,7 @@ def test_public_modules_are_the_agreed_ones() -> None:
         "authgate.integrations.fastapi",
         "authgate.integrations.starlette",
         "authgate.jwt",
+        "authgate.passwords",
         "authgate.providers",
         "authgate.providers.credentials",
         "authgate.ratelimit",
@@ -59,6 +60,7 @@ def test_every_public_module_declares_all_and_docstrings() -> None:
         "authgate.ratelimit",
         "authgate.ratelimit.memory",
         "authgate.ratelimit.redis",
+        "authgate.passwords",
     ]:
         module = importlib.import_module(name)
         assert module.__doc__, name
