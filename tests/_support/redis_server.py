@@ -35,9 +35,7 @@ class RedisServer:
     def start(self) -> None:
         args = [redis_server_path(), "--port", str(self.port), "--bind", "127.0.0.1"]
         args += ["--save", "", "--appendonly", "no", "--protected-mode", "yes"]
-        self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

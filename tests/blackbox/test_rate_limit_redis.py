@@ -15,8 +15,8 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from _support.redis_server import RedisServer, free_port, running_redis
 
+from _support.redis_server import RedisServer, free_port, running_redis
 from authgate.ratelimit import Policy, RateLimit
 from authgate.ratelimit.redis import RedisBackend
 
