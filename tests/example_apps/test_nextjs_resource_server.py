@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from examples.nextjs_resource_server import create_app
 
 from authgate import jwt as authjwt
-from examples.nextjs_resource_server import create_app
 from interop.authjs_node import batch
 
 pytestmark = pytest.mark.anyio
