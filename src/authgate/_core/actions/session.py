@@ -11,6 +11,8 @@ from authgate._core.events import fire
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from authgate._core.context import RequestContext
 
 logger = logging.getLogger("authgate")
@@ -18,36 +20,41 @@ logger = logging.getLogger("authgate")
 
 async def get(ctx: RequestContext) -> AuthResponse:
     empty = ctx.options.profile.empty_session  # v4 {}, v5 null
-    return await _respond(ctx, AuthResponse.json(empty, no_store=True), update=False)
+    return await _respond(ctx, lambda: AuthResponse.json(empty, no_store=True), update=False)
 
 
 async def post(ctx: RequestContext) -> AuthResponse:
     empty = ctx.options.profile.empty_session
     if not ctx.csrf.verified:
         return AuthResponse.json(empty, status=400)
-    return await _respond(ctx, AuthResponse.json(empty), update=True)
+    return await _respond(ctx, lambda: AuthResponse.json(empty), update=True)
 
 
-async def _respond(ctx: RequestContext, empty: AuthResponse, *, update: bool) -> AuthResponse:
+def _ended(ctx: RequestContext, empty: AuthResponse) -> AuthResponse:
+    empty.cookies = clear_session(ctx.cookies.session_token, ctx.request.cookies)
+    return empty
+
+
+async def _respond(
+    ctx: RequestContext, empty: Callable[[], AuthResponse], *, update: bool
+) -> AuthResponse:
+    # ``empty`` is built only when needed: a valid session (the hot path) never encodes it.
     raw, claims = jwt_session.read(ctx)
     if raw is None:
-        return empty
+        return empty()
     if claims is None:
-        empty.cookies = clear_session(ctx.cookies.session_token, ctx.request.cookies)
-        return empty
+        return _ended(ctx, empty())
     try:
         derived = await jwt_session.derive(
             ctx.options, claims, now=ctx.now, update=update, data=ctx.body.get("data")
         )
         if derived is None:
-            empty.cookies = clear_session(ctx.cookies.session_token, ctx.request.cookies)
-            return empty
+            return _ended(ctx, empty())
         session, token = derived
         response = AuthResponse.json(session, no_store=not update)
         response.cookies = jwt_session.issue(ctx, token, max_age=ctx.options.session_max_age)
     except Exception:
         logger.exception("JWT_SESSION_ERROR: a jwt/session callback failed")
-        empty.cookies = clear_session(ctx.cookies.session_token, ctx.request.cookies)
-        return empty
+        return _ended(ctx, empty())
     await fire(ctx.options, "session", session=session, token=token)
     return response
