@@ -26,6 +26,8 @@ SameSite = Literal["lax", "strict", "none"]
 _UNESCAPED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~!*'()"
 _RESERVED_CHAR = re.compile(r"[^A-Za-z0-9_.\-~!*'()]")
 _ASCII_ESCAPES = {chr(i): f"%{i:02X}" for i in range(128)}
+# json.dumps with keyword arguments builds a new encoder per call; this one is shared (stateless).
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -228,7 +230,7 @@ class AuthResponse:
                 ("pragma", "no-cache"),
                 ("expires", "0"),
             ]
-        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+        body = _JSON.encode(data).encode()
         return cls(status=status, headers=headers, body=body)
 
     @classmethod
