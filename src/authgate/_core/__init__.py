@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from authgate._core import body as body_parser
 from authgate._core import context
 from authgate._core.actions import DISPATCH, WITHOUT_INIT_COOKIES
-from authgate._core.origin import locate
+from authgate._core.origin import cross_site, locate
 from authgate._core.routing import Action, NotOursError, parse
 from authgate.http import AuthResponse
 
@@ -52,6 +52,8 @@ async def handle(
     location = locate(request, options)
     if location is None:
         return AuthResponse.text("Bad Request: invalid Host header", status=400)
+    if method == "POST" and cross_site(request, location):
+        return AuthResponse.text("Forbidden: cross-site request refused", status=403)
     try:
         parsed = (
             body_parser.parse(request.body, request.headers.get("content-type"))

@@ -47,3 +47,36 @@ def locate(request: AuthRequest, options: InternalOptions) -> Location | None:
         host = host.rsplit(":", 1)[0]
     origin = f"{scheme}://{host}"
     return Location(origin, origin + options.base_path, scheme == "https")
+
+
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def _normalised_origin(value: str) -> str | None:
+    scheme, sep, rest = value.strip().partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in _DEFAULT_PORTS or not _HOST.fullmatch(rest):
+        return None
+    host = rest.lower()
+    if host.endswith(":" + _DEFAULT_PORTS[scheme]):
+        host = host.rsplit(":", 1)[0]
+    return f"{scheme}://{host}"
+
+
+def cross_site(request: AuthRequest, location: Location) -> bool:
+    """Whether a browser tells us this POST comes from another site (defence in depth).
+
+    ``Sec-Fetch-Site: cross-site`` is refused. An ``Origin`` other than ours is refused unless
+    ``Sec-Fetch-Site`` says ``same-site`` (a sibling subdomain's custom sign-in page).
+    ``Origin: null`` is not refused: browsers send it for a form POST from a page with
+    ``Referrer-Policy: no-referrer`` (Fetch §3.1), which the built-in pages use. A request with
+    neither header (curl, a server, an old browser) is not refused: the CSRF token still applies.
+    """
+    headers = request.headers
+    fetch_site = headers.get("sec-fetch-site", "").strip().lower()
+    if fetch_site == "cross-site":
+        return True
+    origin = headers.get("origin")
+    if origin is None or origin.strip() == "null" or fetch_site == "same-site":
+        return False
+    return _normalised_origin(origin) != location.origin
