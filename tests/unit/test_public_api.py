@@ -44,6 +44,7 @@ def test_public_modules_are_the_agreed_ones() -> None:
         "authgate.ratelimit",
         "authgate.ratelimit.memory",
         "authgate.ratelimit.redis",
+        "authgate.resource",
         "authgate.types",
     ]
 
@@ -61,6 +62,7 @@ def test_every_public_module_declares_all_and_docstrings() -> None:
         "authgate.ratelimit.memory",
         "authgate.ratelimit.redis",
         "authgate.passwords",
+        "authgate.resource",
     ]:
         module = importlib.import_module(name)
         assert module.__doc__, name
