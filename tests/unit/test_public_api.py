@@ -29,6 +29,7 @@ def test_public_modules_are_the_agreed_ones() -> None:
         if not any(part.startswith("_") for part in m.name.split("."))
     )
     assert public == [
+        "authgate.cli",
         "authgate.config",
         "authgate.errors",
         "authgate.gate",

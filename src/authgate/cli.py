@@ -1,0 +1,221 @@
+"""The ``authgate`` command: ``authgate doctor module:attr`` checks a configuration before use.
+
+``module:attr`` names the app's :class:`~authgate.AuthGate` (or its
+:class:`~authgate.AuthConfig`), e.g. ``authgate doctor myapp.auth:gate``. The report lists
+errors (the exit status is then 1) and warnings; nothing secret is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import os
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from authgate.config import AuthConfig
+from authgate.errors import ConfigurationError
+from authgate.gate import AuthGate
+from authgate.ratelimit import MemoryBackend, several_workers
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from authgate._core.options import FixedURL
+
+__all__ = ["Finding", "diagnose", "main"]
+
+MIN_SECRET_CHARS = 32
+MIN_SECRET_BITS = 128.0
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One line of the report."""
+
+    level: Literal["error", "warning", "info"]
+    message: str
+
+
+def _entropy_bits(secret: str) -> float:
+    """Shannon entropy of the characters times the length: a rough upper bound on strength."""
+    counts = Counter(secret)
+    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    return per_char * len(secret)
+
+
+def _secret_findings(config: AuthConfig, env: Mapping[str, str]) -> list[Finding]:
+    secret = config.secret or env.get("AUTH_SECRET") or env.get("NEXTAUTH_SECRET")
+    if not secret:
+        return [
+            Finding(
+                "error",
+                "no secret: set AUTH_SECRET (python -c 'import secrets; "
+                "print(secrets.token_hex(32))'); a derived development secret is in use",
+            )
+        ]
+    found = []
+    for index, value in enumerate([secret] if isinstance(secret, str) else list(secret)):
+        label = "the secret" if isinstance(secret, str) else f"secret #{index + 1}"
+        if len(value) < MIN_SECRET_CHARS:
+            found.append(
+                Finding("error", f"{label} is {len(value)} characters; use at least 32 random ones")
+            )
+        elif _entropy_bits(value) < MIN_SECRET_BITS or len(set(value)) < 8:
+            found.append(
+                Finding("error", f"{label} looks guessable (repetitive); use secrets.token_hex(32)")
+            )
+    return found
+
+
+def _url_findings(config: AuthConfig, fixed: FixedURL | None, *, production: bool) -> list[Finding]:
+    found: list[Finding] = []
+    if fixed is None:
+        level: Literal["error", "warning"] = "error" if production else "warning"
+        found.append(
+            Finding(
+                level,
+                "no url: every URL is built from the Host / X-Forwarded-* headers (trust_host). "
+                "Set AuthConfig(url=...) or AUTH_URL, or make sure a proxy you control "
+                "overwrites those headers",
+            )
+        )
+    else:
+        if config.trust_host:
+            found.append(
+                Finding("info", "trust_host is set but the configured url wins (as it should)")
+            )
+        if not fixed.secure and production:
+            found.append(Finding("error", f"the url {fixed.origin} is not https in production"))
+        if fixed.secure and config.use_secure_cookies is False:
+            found.append(
+                Finding(
+                    "error",
+                    "use_secure_cookies=False with an https url: cookies lose Secure and the "
+                    "__Secure-/__Host- prefixes",
+                )
+            )
+    if fixed is None and config.use_secure_cookies is False and production:
+        found.append(Finding("error", "use_secure_cookies=False in production"))
+    return found
+
+
+def _rate_limit_findings(
+    config: AuthConfig, env: Mapping[str, str], *, fixed_url: bool, production: bool
+) -> list[Finding]:
+    found: list[Finding] = []
+    rate_limit = config.rate_limit
+    if rate_limit is None:
+        found.append(
+            Finding("error", "rate limiting is disabled (rate_limit=None): credential stuffing")
+        )
+    elif isinstance(rate_limit.backend, MemoryBackend):
+        reason = several_workers(env)
+        if reason is not None:
+            found.append(
+                Finding(
+                    "error",
+                    f"in-memory rate limiter under several workers ({reason}): each process "
+                    "counts alone; use RateLimit(backend=RedisBackend(url=...))",
+                )
+            )
+        elif production:
+            found.append(
+                Finding(
+                    "info",
+                    "in-memory rate limiter: right for one process; use RedisBackend for several",
+                )
+            )
+    if rate_limit is not None and rate_limit.trusted_proxies and not fixed_url:
+        found.append(
+            Finding("info", "trusted_proxies is set: X-Forwarded-For is read for the client IP")
+        )
+    return found
+
+
+def diagnose(gate: AuthGate, env: Mapping[str, str] | None = None) -> list[Finding]:
+    """Everything wrong or risky in ``gate``'s configuration, most serious first."""
+    env = os.environ if env is None else env
+    config = gate.config
+    options = gate._options  # the doctor reads the resolved options
+    production = config.production
+    if production is None:
+        production = any(
+            env.get(name, "").strip().lower() == "production"
+            for name in ("AUTHGATE_ENV", "ENV", "NODE_ENV")
+        )
+    found = _secret_findings(config, env)
+
+    fixed = options.fixed_url
+    found += _url_findings(config, fixed, production=production)
+    found += _rate_limit_findings(config, env, fixed_url=fixed is not None, production=production)
+
+    if config.debug:
+        found.append(Finding("error" if production else "warning", "debug logging is on"))
+
+    base = (fixed.origin if fixed else "<your origin>") + options.base_path
+    for provider in options.providers.values():
+        if getattr(provider, "type", None) == "oauth":
+            found.append(
+                Finding(
+                    "info",
+                    f"register this callback URL with {provider.id}: {base}/callback/{provider.id}",
+                )
+            )
+    order = {"error": 0, "warning": 1, "info": 2}
+    return sorted(found, key=lambda f: order[f.level])
+
+
+def load(target: str) -> AuthGate:
+    """Import ``module:attr`` and return the AuthGate it names (an AuthConfig is built)."""
+    module_name, sep, attr = target.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"{target!r}: expected module:attribute, e.g. myapp.auth:gate")
+    sys.path.insert(0, os.getcwd())
+    obj: object = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    if callable(obj) and not isinstance(obj, (AuthGate, AuthConfig)):
+        obj = obj()
+    if isinstance(obj, AuthConfig):
+        obj = AuthGate(obj)
+    if not isinstance(obj, AuthGate):
+        raise TypeError(f"{target} is a {type(obj).__name__}, not an AuthGate or AuthConfig")
+    return obj
+
+
+def _doctor(target: str, env: Mapping[str, str]) -> int:
+    try:
+        gate = load(target)
+    except ConfigurationError as exc:
+        print(f"error: the configuration is refused at start-up: {exc}")
+        return 1
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:
+        print(
+            f"authgate doctor: cannot load {target}: {type(exc).__name__}: {exc}", file=sys.stderr
+        )
+        return 2
+    findings = diagnose(gate, env)
+    for finding in findings:
+        print(f"{finding.level}: {finding.message}")
+    errors = sum(1 for f in findings if f.level == "error")
+    warnings = sum(1 for f in findings if f.level == "warning")
+    print(f"{errors} error(s), {warnings} warning(s)")
+    return 1 if errors else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``authgate`` console script."""
+    parser = argparse.ArgumentParser(prog="authgate", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    doctor = commands.add_parser("doctor", help="check a configuration before deployment")
+    doctor.add_argument("target", help="module:attr of your AuthGate or AuthConfig")
+    args = parser.parse_args(argv)
+    return _doctor(args.target, os.environ)
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m authgate.cli
+    raise SystemExit(main())
