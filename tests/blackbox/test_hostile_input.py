@@ -88,7 +88,9 @@ async def test_bad_bodies_get_a_plain_error_without_cookies(
 
 
 async def test_a_body_at_the_size_limit_is_accepted() -> None:
-    padding = "p=" + "x" * (64 * 1024 - 2)
+    # four fields, each under the 16 KiB field limit, exactly 64 KiB in all
+    padding = "&".join(f"p{i}=" + "x" * (16380 if i < 3 else 16381) for i in range(4))
+    assert len(padding) == 64 * 1024
     response = await post_raw(padding.encode(), "application/x-www-form-urlencoded")
     assert (response.status, response.redirect) == (302, CSRF_TRUE)
 
@@ -217,3 +219,45 @@ async def test_credentials_fields_of_unexpected_types_are_refused_by_authorize()
     response = await client.post("/callback/credentials", json_body=body)
     assert response.status == 401
     assert SESSION not in set_cookies(response)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "message"),
+    [
+        (b"username=" + b"a" * (16 * 1024 + 1), None, b"a field is longer than 16384 characters"),
+        (
+            json.dumps({"username": "a" * (16 * 1024 + 1)}).encode(),
+            "application/json",
+            b"a field is longer than 16384 characters",
+        ),
+        (b"k" * 257 + b"=1", None, b"a field name is longer than 256 characters"),
+        (
+            json.dumps({"k" * 257: 1}).encode(),
+            "application/json",
+            b"a field name is longer than 256 characters",
+        ),
+    ],
+)
+async def test_overlong_fields_are_a_400_before_any_work(
+    body: bytes, content_type: str | None, message: bytes
+) -> None:
+    response = await post_raw(body, content_type)
+    assert (response.status, response.body) == (400, b"Bad Request: " + message)
+    assert response.cookies == []
+
+
+async def test_fields_at_the_length_limits_are_accepted() -> None:
+    client = Client(make_gate())
+    csrf = await client.csrf()
+    form = {"csrfToken": csrf, "username": "a" * (16 * 1024), "k" * 256: "1", "password": "x"}
+    response = await client.post("/callback/credentials", form=form)
+    assert response.redirect == f"{URL}/error?error=CredentialsSignin&provider=credentials"
+
+
+async def test_sixteen_kib_of_session_chunks_is_no_session_never_a_500() -> None:
+    chunks = "; ".join(f"{SESSION}.{i}={'A' * 4096}" for i in range(5))
+    response = await Client(make_gate()).get("/session", cookie_header=chunks)
+    assert (response.status, response.body) == (200, b"{}")
+    assert {c.name for c in response.cookies if c.max_age == 0} >= {
+        f"{SESSION}.{i}" for i in range(5)
+    }

@@ -9,6 +9,8 @@ from urllib.parse import parse_qsl
 MAX_BODY_BYTES = 64 * 1024
 MAX_FIELDS = 64
 MAX_JSON_DEPTH = 16
+MAX_FIELD_NAME_CHARS = 256
+MAX_FIELD_VALUE_CHARS = 16 * 1024  # a top-level string value; nested JSON is bounded by the body
 
 
 class BodyError(ValueError):
@@ -29,6 +31,14 @@ def _depth(value: Any, limit: int) -> None:
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if len(key) > MAX_FIELD_NAME_CHARS:
+            raise BodyError(f"a field name is longer than {MAX_FIELD_NAME_CHARS} characters")
+        if isinstance(value, str) and len(value) > MAX_FIELD_VALUE_CHARS:
+            raise BodyError(f"a field is longer than {MAX_FIELD_VALUE_CHARS} characters")
 
 
 def parse(raw: bytes, content_type: str | None) -> dict[str, Any]:
@@ -56,6 +66,7 @@ def parse(raw: bytes, content_type: str | None) -> dict[str, Any]:
         if len(data) > MAX_FIELDS:
             raise BodyError("too many fields")
         _depth(data, MAX_JSON_DEPTH)
+        _check_fields(data)
         return data
     if media_type in ("application/x-www-form-urlencoded", ""):
         try:
@@ -75,6 +86,7 @@ def parse(raw: bytes, content_type: str | None) -> dict[str, Any]:
             if key in form:
                 raise BodyError("a form field is repeated")
             form[key] = value
+        _check_fields(form)
         return form
     raise BodyError(f"unsupported content type {media_type!r}", 415)
 
