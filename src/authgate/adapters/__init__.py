@@ -1,0 +1,180 @@
+"""Database adapters: where users, accounts, database sessions and e-mail tokens are stored.
+
+An adapter is any object with the methods of :class:`Adapter` (next-auth's ``Adapter``
+interface, spec §12.1, in Python spelling and always async). authgate ships two:
+
+- :class:`authgate.adapters.memory.MemoryAdapter`: a dict per table, for tests and demos;
+- :class:`authgate.adapters.sqlalchemy.SQLAlchemyAdapter`: SQLAlchemy 2 async, SQLite
+  (aiosqlite) by default, PostgreSQL (asyncpg) for several app servers; the tables are Auth.js's.
+
+A third-party adapter proves itself with the contract suite in
+:mod:`authgate.testing.adapter_contract`.
+
+**Why TypedDicts for the models.** The rows travel as they do in Auth.js: plain objects with
+next-auth's key names (``emailVerified``, ``userId``, ``providerAccountId``, ``sessionToken``).
+Callbacks already receive ``user`` / ``account`` as mappings (``jwt(token, user, account)``),
+a custom adapter may carry extra columns through without subclassing anything, and nothing is
+converted on the session hot path. Dates are timezone-aware :class:`~datetime.datetime` in UTC.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal, NotRequired, Protocol, TypedDict, runtime_checkable
+
+if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+    from datetime import datetime
+
+__all__ = [
+    "Adapter",
+    "AdapterAccount",
+    "AdapterSession",
+    "AdapterUser",
+    "NewUser",
+    "UserUpdate",
+    "VerificationToken",
+]
+
+
+class NewUser(TypedDict):
+    """A user to create (no ``id`` yet)."""
+
+    email: str | None
+    emailVerified: datetime | None
+    name: NotRequired[str | None]
+    image: NotRequired[str | None]
+
+
+class AdapterUser(TypedDict):
+    """A stored user (Auth.js ``AdapterUser``); ``id`` is a string whatever the column type."""
+
+    id: str
+    email: str | None
+    emailVerified: datetime | None
+    name: NotRequired[str | None]
+    image: NotRequired[str | None]
+
+
+class UserUpdate(TypedDict):
+    """``update_user``'s argument: the ``id`` and the fields to change."""
+
+    id: str
+    email: NotRequired[str | None]
+    emailVerified: NotRequired[datetime | None]
+    name: NotRequired[str | None]
+    image: NotRequired[str | None]
+
+
+class AdapterAccount(TypedDict):
+    """How a user signs in with one provider (Auth.js ``AdapterAccount``, OAuth token fields)."""
+
+    userId: str
+    type: Literal["oauth", "oidc", "email", "credentials", "webauthn"]
+    provider: str
+    providerAccountId: str
+    refresh_token: NotRequired[str | None]
+    access_token: NotRequired[str | None]
+    expires_at: NotRequired[int | None]  # epoch seconds
+    token_type: NotRequired[str | None]
+    scope: NotRequired[str | None]
+    id_token: NotRequired[str | None]
+    session_state: NotRequired[str | None]
+
+
+class AdapterSession(TypedDict):
+    """A database session: the cookie's value, its user and when it ends."""
+
+    sessionToken: str
+    userId: str
+    expires: datetime
+
+
+class VerificationToken(TypedDict):
+    """An e-mail sign-in token; ``token`` is ``sha256(token + secret)``, never the link's."""
+
+    identifier: str
+    token: str
+    expires: datetime
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """Storage for users, accounts, database sessions and verification tokens.
+
+    Every method is a coroutine. "Not found" is ``None``, never an exception; any exception
+    means the storage failed (authgate logs it and answers with the flow's error code, or "no
+    session" when reading one).
+    """
+
+    async def create_user(self, user: NewUser) -> AdapterUser:
+        """Insert ``user`` and return it with its new ``id``."""
+        ...
+
+    async def get_user(self, user_id: str) -> AdapterUser | None:
+        """The user with this id."""
+        ...
+
+    async def get_user_by_email(self, email: str) -> AdapterUser | None:
+        """The user with this (already normalised) e-mail address."""
+        ...
+
+    async def get_user_by_account(
+        self, provider: str, provider_account_id: str
+    ) -> AdapterUser | None:
+        """The user who linked this provider account."""
+        ...
+
+    async def update_user(self, user: UserUpdate) -> AdapterUser:
+        """Change the given fields of ``user["id"]`` and return the whole user."""
+        ...
+
+    async def delete_user(self, user_id: str) -> None:
+        """Delete the user with its accounts and sessions (not called by authgate itself)."""
+        ...
+
+    async def link_account(self, account: AdapterAccount) -> None:
+        """Store ``account`` (its ``userId`` exists)."""
+        ...
+
+    async def unlink_account(self, provider: str, provider_account_id: str) -> None:
+        """Delete this provider account (not called by authgate itself)."""
+        ...
+
+    async def create_session(self, session: AdapterSession) -> AdapterSession:
+        """Store a new database session."""
+        ...
+
+    async def get_session_and_user(
+        self, session_token: str
+    ) -> tuple[AdapterSession, AdapterUser] | None:
+        """The session with this token and its user (expired or not: authgate checks)."""
+        ...
+
+    async def update_session(
+        self, session_token: str, *, expires: datetime
+    ) -> AdapterSession | None:
+        """Move the session's expiry; ``None`` when it no longer exists."""
+        ...
+
+    async def delete_session(self, session_token: str) -> AdapterSession | None:
+        """Delete the session; return it (it goes to ``events.sign_out``) or ``None``."""
+        ...
+
+    async def create_verification_token(self, token: VerificationToken) -> VerificationToken:
+        """Store an e-mail sign-in token (hashed)."""
+        ...
+
+    async def use_verification_token(self, identifier: str, token: str) -> VerificationToken | None:
+        """Delete and return the token matching both ``identifier`` and ``token``.
+
+        Single use: of two concurrent calls with the same token at most one gets it back.
+        """
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Adapter]:
+        """An adapter whose writes all commit at the end of the block, or none of them.
+
+        authgate runs multi-step writes (create a user, link its account, open its session)
+        inside one, so a failure midway leaves nothing half-written.
+        """
+        ...

@@ -1,0 +1,221 @@
+"""MemoryAdapter: every table a dict in this process. For tests, demos and prototypes.
+
+Nothing survives a restart and nothing is shared between processes. ``transaction()`` keeps an
+undo log, so a failed multi-step write is rolled back as it would be in a database.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    from datetime import datetime
+
+    from authgate.adapters import (
+        Adapter,
+        AdapterAccount,
+        AdapterSession,
+        AdapterUser,
+        NewUser,
+        UserUpdate,
+        VerificationToken,
+    )
+
+__all__ = ["MemoryAdapter"]
+
+
+class _Tables:
+    def __init__(self) -> None:
+        self.ids = itertools.count(1)
+        self.users: dict[str, AdapterUser] = {}
+        self.accounts: dict[tuple[str, str], AdapterAccount] = {}
+        self.sessions: dict[str, AdapterSession] = {}
+        self.tokens: dict[tuple[str, str], VerificationToken] = {}
+
+
+class MemoryAdapter:
+    """An :class:`~authgate.adapters.Adapter` keeping everything in dicts.
+
+    E-mail addresses are unique, as in the SQL schema: creating a second user with the same
+    address raises :class:`ValueError`.
+    """
+
+    def __init__(self) -> None:
+        self._t = _Tables()
+        self._undo: list[Callable[[], object]] | None = None
+
+    def _log(self, undo: Callable[[], object]) -> None:
+        if self._undo is not None:
+            self._undo.append(undo)
+
+    # ---- users -------------------------------------------------------------------------
+
+    async def create_user(self, user: NewUser) -> AdapterUser:
+        email = user.get("email")
+        if email is not None and any(u["email"] == email for u in self._t.users.values()):
+            raise ValueError("a user with this email exists")
+        created: AdapterUser = {**copy.deepcopy(user), "id": str(next(self._t.ids))}
+        self._t.users[created["id"]] = created
+        self._log(lambda: self._t.users.pop(created["id"], None))
+        return copy.deepcopy(created)
+
+    async def get_user(self, user_id: str) -> AdapterUser | None:
+        user = self._t.users.get(str(user_id))
+        return copy.deepcopy(user) if user else None
+
+    async def get_user_by_email(self, email: str) -> AdapterUser | None:
+        for user in self._t.users.values():
+            if user["email"] == email:
+                return copy.deepcopy(user)
+        return None
+
+    async def get_user_by_account(
+        self, provider: str, provider_account_id: str
+    ) -> AdapterUser | None:
+        account = self._t.accounts.get((provider, provider_account_id))
+        return await self.get_user(account["userId"]) if account else None
+
+    async def update_user(self, user: UserUpdate) -> AdapterUser:
+        current = self._t.users.get(user["id"])
+        if current is None:
+            raise LookupError("no such user")
+        email = user.get("email", current["email"])
+        taken = any(u["email"] == email for u in self._t.users.values())
+        if email is not None and email != current["email"] and taken:
+            raise ValueError("a user with this email exists")
+        before = copy.deepcopy(current)
+        current.update(copy.deepcopy(user))
+        self._log(lambda: self._t.users.__setitem__(before["id"], before))
+        return copy.deepcopy(current)
+
+    async def delete_user(self, user_id: str) -> None:
+        tables = self._t
+        user = tables.users.pop(str(user_id), None)
+        if user is None:
+            return
+        accounts = {k: a for k, a in tables.accounts.items() if a["userId"] == user["id"]}
+        sessions = {k: s for k, s in tables.sessions.items() if s["userId"] == user["id"]}
+        for key in accounts:
+            del tables.accounts[key]
+        for token in sessions:
+            del tables.sessions[token]
+
+        def undo() -> None:
+            tables.users[user["id"]] = user
+            tables.accounts.update(accounts)
+            tables.sessions.update(sessions)
+
+        self._log(undo)
+
+    # ---- accounts ----------------------------------------------------------------------
+
+    async def link_account(self, account: AdapterAccount) -> None:
+        key = (account["provider"], account["providerAccountId"])
+        if key in self._t.accounts:
+            raise ValueError("this provider account is linked already")
+        if account["userId"] not in self._t.users:
+            raise LookupError("no such user")
+        self._t.accounts[key] = copy.deepcopy(account)
+        self._log(lambda: self._t.accounts.pop(key, None))
+
+    async def unlink_account(self, provider: str, provider_account_id: str) -> None:
+        key = (provider, provider_account_id)
+        account = self._t.accounts.pop(key, None)
+        if account is not None:
+            self._log(lambda: self._t.accounts.__setitem__(key, account))
+
+    # ---- sessions ----------------------------------------------------------------------
+
+    async def create_session(self, session: AdapterSession) -> AdapterSession:
+        token = session["sessionToken"]
+        if token in self._t.sessions:
+            raise ValueError("session token exists")
+        if session["userId"] not in self._t.users:
+            raise LookupError("no such user")
+        self._t.sessions[token] = dict(session)  # type: ignore[assignment]
+        self._log(lambda: self._t.sessions.pop(token, None))
+        return dict(session)  # type: ignore[return-value]
+
+    async def get_session_and_user(
+        self, session_token: str
+    ) -> tuple[AdapterSession, AdapterUser] | None:
+        session = self._t.sessions.get(session_token)
+        if session is None:
+            return None
+        user = await self.get_user(session["userId"])
+        if user is None:
+            return None
+        return dict(session), user  # type: ignore[return-value]
+
+    async def update_session(
+        self, session_token: str, *, expires: datetime
+    ) -> AdapterSession | None:
+        session = self._t.sessions.get(session_token)
+        if session is None:
+            return None
+        before = session["expires"]
+        session["expires"] = expires
+
+        def undo() -> None:
+            session["expires"] = before
+
+        self._log(undo)
+        return dict(session)  # type: ignore[return-value]
+
+    async def delete_session(self, session_token: str) -> AdapterSession | None:
+        session = self._t.sessions.pop(session_token, None)
+        if session is not None:
+            self._log(lambda: self._t.sessions.__setitem__(session_token, session))
+        return dict(session) if session else None  # type: ignore[return-value]
+
+    # ---- verification tokens -----------------------------------------------------------
+
+    async def create_verification_token(self, token: VerificationToken) -> VerificationToken:
+        key = (token["identifier"], token["token"])
+        self._t.tokens[key] = dict(token)  # type: ignore[assignment]
+        self._log(lambda: self._t.tokens.pop(key, None))
+        return dict(token)  # type: ignore[return-value]
+
+    async def use_verification_token(self, identifier: str, token: str) -> VerificationToken | None:
+        key = (identifier, token)
+        found = self._t.tokens.pop(key, None)
+        if found is not None:
+            self._log(lambda: self._t.tokens.__setitem__(key, found))
+        return dict(found) if found else None  # type: ignore[return-value]
+
+    # ---- transactions ------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Adapter]:
+        """Writes through the yielded adapter are undone if the block raises."""
+        tx = MemoryAdapter.__new__(MemoryAdapter)
+        tx._t = self._t
+        tx._undo = []
+        try:
+            yield tx
+        except BaseException:
+            for undo in reversed(tx._undo):
+                undo()
+            raise
+        else:
+            if self._undo is not None:  # a nested transaction joins its parent's
+                self._undo.extend(tx._undo)
+        finally:
+            tx._undo = None
+
+    # ---- inspection (tests) ------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """A copy of every table, for assertions in tests."""
+        return copy.deepcopy(
+            {
+                "users": list(self._t.users.values()),
+                "accounts": list(self._t.accounts.values()),
+                "sessions": list(self._t.sessions.values()),
+                "verification_tokens": list(self._t.tokens.values()),
+            }
+        )

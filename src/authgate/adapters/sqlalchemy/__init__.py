@@ -1,0 +1,402 @@
+"""SQLAlchemyAdapter: SQLAlchemy 2 async on SQLite (aiosqlite, the default) or PostgreSQL.
+
+::
+
+    from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
+
+    adapter = SQLAlchemyAdapter("auth.db")  # a SQLite file, created with its tables on first use
+    adapter = SQLAlchemyAdapter("postgresql+asyncpg://app@db/app")  # tables: `authgate db init`
+
+Install with ``pip install 'authgate[sqlalchemy]'`` (SQLite) or ``'authgate[postgres]'``.
+The tables are Auth.js's (:mod:`authgate.adapters.sqlalchemy.schema`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from authgate.adapters.sqlalchemy.schema import AuthTables, build_tables, tables
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Mapping
+    from datetime import datetime
+
+    from sqlalchemy.engine import Row
+
+    from authgate.adapters import (
+        Adapter,
+        AdapterAccount,
+        AdapterSession,
+        AdapterUser,
+        NewUser,
+        UserUpdate,
+        VerificationToken,
+    )
+
+__all__ = ["SQLAlchemyAdapter", "create_tables", "database_url"]
+
+_USER_FIELDS = ("name", "email", "emailVerified", "image")
+_ACCOUNT_FIELDS = (
+    "type",
+    "provider",
+    "providerAccountId",
+    "refresh_token",
+    "access_token",
+    "expires_at",
+    "id_token",
+    "scope",
+    "session_state",
+    "token_type",
+)
+
+
+def database_url(target: str | Path) -> str:
+    """A SQLAlchemy URL for ``target``: a URL as it is, anything else a SQLite file path.
+
+    ``sqlite://`` / ``sqlite:///path`` get the ``aiosqlite`` driver, ``postgresql://`` gets
+    ``asyncpg``; ``:memory:`` is an in-memory SQLite database.
+    """
+    text = str(target)
+    if text == ":memory:":
+        return "sqlite+aiosqlite://"
+    if "://" not in text:
+        return f"sqlite+aiosqlite:///{text}"
+    url = make_url(text)
+    if url.drivername == "sqlite":
+        url = url.set(drivername="sqlite+aiosqlite")
+    elif url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+asyncpg")
+    return url.render_as_string(hide_password=False)
+
+
+def _engine(url: str, echo: bool) -> AsyncEngine:
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            # One connection for everyone, or each would see its own empty database.
+            kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+        engine = create_async_engine(url, **kwargs)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")  # ON DELETE CASCADE
+            cursor.execute("PRAGMA busy_timeout=5000")  # wait for a writer instead of failing
+            cursor.close()
+
+        return engine
+    kwargs["pool_pre_ping"] = True  # a restarted database server is not an error per request
+    return create_async_engine(url, **kwargs)
+
+
+async def create_tables(engine: AsyncEngine, schema: AuthTables = tables) -> None:
+    """``CREATE TABLE IF NOT EXISTS`` for the four tables (what ``authgate db init`` runs)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(schema.metadata.create_all, checkfirst=True)
+
+
+class SQLAlchemyAdapter:
+    """An :class:`~authgate.adapters.Adapter` on SQLAlchemy 2's asyncio engine.
+
+    Args:
+        target: A SQLite file path (created on first use), ``":memory:"``, a database URL
+            (``postgresql+asyncpg://...``, ``sqlite+aiosqlite:///...``) or an
+            :class:`~sqlalchemy.ext.asyncio.AsyncEngine` you built.
+        create: Create missing tables on first use. Default: on for SQLite, off elsewhere
+            (run ``authgate db init`` or your migrations).
+        table_prefix: Put the tables at ``{prefix}users`` etc. (when ``users`` is taken).
+        schema: A database schema (PostgreSQL) for the tables.
+        echo: Log every SQL statement (SQLAlchemy's ``echo``).
+    """
+
+    def __init__(
+        self,
+        target: str | Path | AsyncEngine,
+        *,
+        create: bool | None = None,
+        table_prefix: str = "",
+        schema: str | None = None,
+        echo: bool = False,
+    ) -> None:
+        if isinstance(target, AsyncEngine):
+            self.engine = target
+        else:
+            text = str(target)
+            if "://" not in text and text != ":memory:":
+                Path(text).parent.mkdir(parents=True, exist_ok=True)  # SQLite makes only the file
+            self.engine = _engine(database_url(target), echo)
+        self.tables = (
+            tables
+            if not table_prefix and schema is None
+            else build_tables(prefix=table_prefix, schema=schema)
+        )
+        backend = self.engine.url.get_backend_name()
+        self._create = backend == "sqlite" if create is None else create
+        self._ready = not self._create
+        self._lock: asyncio.Lock | None = None
+        self._conn: AsyncConnection | None = None
+
+    # ---- plumbing ----------------------------------------------------------------------
+
+    async def create_tables(self) -> None:
+        """Create the tables that are missing (idempotent)."""
+        await create_tables(self.engine, self.tables)
+        self._ready = True
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+    async def _ensure_tables(self) -> None:
+        if self._ready:
+            return
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if not self._ready:
+                await self.create_tables()
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[AsyncConnection]:
+        if self._conn is not None:  # inside transaction(): the caller commits
+            yield self._conn
+            return
+        await self._ensure_tables()
+        async with self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Adapter]:
+        """Every write through the yielded adapter commits together, or none does."""
+        if self._conn is not None:
+            yield self
+            return
+        await self._ensure_tables()
+        async with self.engine.begin() as conn:
+            tx = SQLAlchemyAdapter.__new__(SQLAlchemyAdapter)
+            tx.engine, tx.tables, tx._create, tx._ready = self.engine, self.tables, False, True
+            tx._lock, tx._conn = None, conn
+            try:
+                yield tx
+            finally:
+                tx._conn = None
+
+    # ---- conversions -------------------------------------------------------------------
+
+    @staticmethod
+    def _id(value: str) -> int | None:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None
+
+    @staticmethod
+    def _user(row: Row[Any] | Mapping[Any, Any]) -> AdapterUser:
+        data = row._mapping if hasattr(row, "_mapping") else row
+        return cast(
+            "AdapterUser",
+            {
+                "id": str(data["id"]),
+                "name": data["name"],
+                "email": data["email"],
+                "emailVerified": data["emailVerified"],
+                "image": data["image"],
+            },
+        )
+
+    @staticmethod
+    def _session(data: Mapping[Any, Any]) -> AdapterSession:
+        return {
+            "sessionToken": data["sessionToken"],
+            "userId": str(data["userId"]),
+            "expires": data["expires"],
+        }
+
+    # ---- users -------------------------------------------------------------------------
+
+    async def create_user(self, user: NewUser) -> AdapterUser:
+        values = {k: user[k] for k in _USER_FIELDS if k in user}  # type: ignore[literal-required]
+        users = self.tables.users
+        async with self._begin() as conn:
+            result = await conn.execute(insert(users).values(values))
+            new_id = result.inserted_primary_key[0]  # type: ignore[index]
+            row = (await conn.execute(select(users).where(users.c.id == new_id))).one()
+        return self._user(row)
+
+    async def get_user(self, user_id: str) -> AdapterUser | None:
+        key = self._id(user_id)
+        if key is None:
+            return None
+        users = self.tables.users
+        async with self._begin() as conn:
+            row = (await conn.execute(select(users).where(users.c.id == key))).first()
+        return self._user(row) if row else None
+
+    async def get_user_by_email(self, email: str) -> AdapterUser | None:
+        users = self.tables.users
+        async with self._begin() as conn:
+            query = select(users).where(users.c.email == email).order_by(users.c.id).limit(1)
+            row = (await conn.execute(query)).first()
+        return self._user(row) if row else None
+
+    async def get_user_by_account(
+        self, provider: str, provider_account_id: str
+    ) -> AdapterUser | None:
+        users, accounts = self.tables.users, self.tables.accounts
+        query = (
+            select(users)
+            .join(accounts, accounts.c.userId == users.c.id)
+            .where(
+                accounts.c.provider == provider,
+                accounts.c.providerAccountId == provider_account_id,
+            )
+            .limit(1)
+        )
+        async with self._begin() as conn:
+            row = (await conn.execute(query)).first()
+        return self._user(row) if row else None
+
+    async def update_user(self, user: UserUpdate) -> AdapterUser:
+        key = self._id(user["id"])
+        values = {k: user[k] for k in _USER_FIELDS if k in user}  # type: ignore[literal-required]
+        users = self.tables.users
+        async with self._begin() as conn:
+            if values:
+                await conn.execute(update(users).where(users.c.id == key).values(values))
+            row = (await conn.execute(select(users).where(users.c.id == key))).first()
+        if row is None:
+            raise LookupError("no such user")
+        return self._user(row)
+
+    async def delete_user(self, user_id: str) -> None:
+        key = self._id(user_id)
+        t = self.tables
+        async with self._begin() as conn:
+            # Explicit, for databases created without ON DELETE CASCADE.
+            await conn.execute(delete(t.sessions).where(t.sessions.c.userId == key))
+            await conn.execute(delete(t.accounts).where(t.accounts.c.userId == key))
+            await conn.execute(delete(t.users).where(t.users.c.id == key))
+
+    # ---- accounts ----------------------------------------------------------------------
+
+    async def link_account(self, account: AdapterAccount) -> None:
+        values: dict[str, Any] = {k: account.get(k) for k in _ACCOUNT_FIELDS}
+        values["userId"] = self._id(account["userId"])
+        async with self._begin() as conn:
+            await conn.execute(insert(self.tables.accounts).values(values))
+
+    async def unlink_account(self, provider: str, provider_account_id: str) -> None:
+        accounts = self.tables.accounts
+        async with self._begin() as conn:
+            await conn.execute(
+                delete(accounts).where(
+                    accounts.c.provider == provider,
+                    accounts.c.providerAccountId == provider_account_id,
+                )
+            )
+
+    # ---- sessions ----------------------------------------------------------------------
+
+    async def create_session(self, session: AdapterSession) -> AdapterSession:
+        values = {
+            "sessionToken": session["sessionToken"],
+            "userId": self._id(session["userId"]),
+            "expires": session["expires"],
+        }
+        async with self._begin() as conn:
+            await conn.execute(insert(self.tables.sessions).values(values))
+        return dict(session)  # type: ignore[return-value]
+
+    async def get_session_and_user(
+        self, session_token: str
+    ) -> tuple[AdapterSession, AdapterUser] | None:
+        users, sessions = self.tables.users, self.tables.sessions
+        query = (
+            select(
+                users,
+                sessions.c.sessionToken,
+                sessions.c.userId,
+                sessions.c.expires,
+            )
+            .select_from(sessions.join(users, users.c.id == sessions.c.userId))
+            .where(sessions.c.sessionToken == session_token)
+            .limit(1)
+        )
+        async with self._begin() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        return self._session(row._mapping), self._user(row)
+
+    async def update_session(
+        self, session_token: str, *, expires: datetime
+    ) -> AdapterSession | None:
+        sessions = self.tables.sessions
+        async with self._begin() as conn:
+            result = await conn.execute(
+                update(sessions)
+                .where(sessions.c.sessionToken == session_token)
+                .values(expires=expires)
+            )
+            if result.rowcount == 0:
+                return None
+            row = (
+                await conn.execute(select(sessions).where(sessions.c.sessionToken == session_token))
+            ).first()
+        return self._session(row._mapping) if row else None
+
+    async def delete_session(self, session_token: str) -> AdapterSession | None:
+        sessions = self.tables.sessions
+        where = sessions.c.sessionToken == session_token
+        async with self._begin() as conn:
+            row = (await conn.execute(select(sessions).where(where))).first()
+            if row is None:
+                return None
+            deleted = (await conn.execute(delete(sessions).where(where))).rowcount
+        return self._session(row._mapping) if deleted else None
+
+    # ---- verification tokens -----------------------------------------------------------
+
+    async def create_verification_token(self, token: VerificationToken) -> VerificationToken:
+        async with self._begin() as conn:
+            await conn.execute(insert(self.tables.verification_token).values(dict(token)))
+        return dict(token)  # type: ignore[return-value]
+
+    async def use_verification_token(self, identifier: str, token: str) -> VerificationToken | None:
+        table = self.tables.verification_token
+        where = (table.c.identifier == identifier) & (table.c.token == token)
+        async with self._begin() as conn:
+            row = (await conn.execute(select(table).where(where))).first()
+            if row is None:
+                return None
+            # Of two concurrent uses only the one whose DELETE removed the row wins.
+            deleted = (await conn.execute(delete(table).where(where))).rowcount
+        if deleted != 1:
+            return None
+        data = row._mapping
+        return {
+            "identifier": data["identifier"],
+            "token": data["token"],
+            "expires": data["expires"],
+        }
+
+    # ---- housekeeping ------------------------------------------------------------------
+
+    async def delete_expired(self, now: datetime) -> int:
+        """Delete expired sessions and verification tokens; the number of rows removed."""
+        t = self.tables
+        async with self._begin() as conn:
+            a = await conn.execute(delete(t.sessions).where(t.sessions.c.expires < now))
+            b = await conn.execute(
+                delete(t.verification_token).where(t.verification_token.c.expires < now)
+            )
+        return int(a.rowcount or 0) + int(b.rowcount or 0)

@@ -1,0 +1,260 @@
+"""The adapter contract: what authgate relies on from an :class:`~authgate.adapters.Adapter`.
+
+Run it on your own adapter, in one call::
+
+    from authgate.testing.adapter_contract import run_adapter_contract
+
+    async def test_my_adapter():
+        await run_adapter_contract(lambda: MyAdapter(...))
+
+or one pytest test per check (clearer failures)::
+
+    import pytest
+    from authgate.testing.adapter_contract import CHECKS
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+    async def test_contract(check, my_adapter):
+        await check(my_adapter)
+
+Each check uses fresh random e-mail addresses and tokens, so they can share one database.
+A failed check raises :class:`AssertionError` saying what the adapter got wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from authgate.adapters import Adapter, AdapterAccount, AdapterUser, NewUser
+
+__all__ = ["CHECKS", "run_adapter_contract"]
+
+# Whole seconds: some databases keep microseconds, some do not; none may lose seconds.
+_NOW = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+class _BoomError(Exception):
+    """Raised inside a transaction to check it is rolled back."""
+
+
+def _email() -> str:
+    return f"contract-{secrets.token_hex(6)}@example.com"
+
+
+def _account(user_id: str, provider: str = "github") -> AdapterAccount:
+    return {
+        "userId": user_id,
+        "type": "oauth",
+        "provider": provider,
+        "providerAccountId": secrets.token_hex(8),
+        "access_token": "at-" + secrets.token_hex(4),
+        "refresh_token": None,
+        "expires_at": 1_900_000_000,
+        "token_type": "bearer",
+        "scope": "read:user",
+        "id_token": None,
+        "session_state": None,
+    }
+
+
+async def _new_user(adapter: Adapter, **fields: Any) -> AdapterUser:
+    user: NewUser = {"email": _email(), "emailVerified": None, "name": "Ada", "image": None}
+    user.update(fields)  # type: ignore[typeddict-item]
+    return await adapter.create_user(user)
+
+
+def _same_moment(a: object, b: datetime, what: str) -> None:
+    assert isinstance(a, datetime), f"{what}: expected a datetime, got {a!r}"
+    assert a.tzinfo is not None, f"{what}: the datetime must be timezone-aware"
+    assert a == b, f"{what}: stored {b.isoformat()}, got back {a.isoformat()}"
+
+
+async def check_create_and_get_user(adapter: Adapter) -> None:
+    email = _email()
+    user = await adapter.create_user(
+        {"email": email, "emailVerified": _NOW, "name": "Ada", "image": "https://i.example/a"}
+    )
+    assert isinstance(user["id"], str) and user["id"], "create_user must return a string id"
+    assert user["email"] == email
+    _same_moment(user["emailVerified"], _NOW, "create_user emailVerified")
+    for found in (await adapter.get_user(user["id"]), await adapter.get_user_by_email(email)):
+        assert found is not None, "a created user must be found by id and by email"
+        assert found["id"] == user["id"]
+        assert found["email"] == email
+        assert found.get("name") == "Ada"
+        assert found.get("image") == "https://i.example/a"
+        _same_moment(found["emailVerified"], _NOW, "get_user emailVerified")
+
+
+async def check_unknown_user_is_none(adapter: Adapter) -> None:
+    assert await adapter.get_user("987654321") is None
+    assert await adapter.get_user("not-an-id") is None, "a malformed id is None, not an error"
+    assert await adapter.get_user_by_email(_email()) is None
+    assert await adapter.get_user_by_account("github", secrets.token_hex(8)) is None
+
+
+async def check_update_user(adapter: Adapter) -> None:
+    user = await _new_user(adapter)
+    updated = await adapter.update_user({"id": user["id"], "emailVerified": _NOW, "name": "Bo"})
+    assert updated["id"] == user["id"]
+    assert updated["email"] == user["email"], "update_user returns the whole user"
+    assert updated.get("name") == "Bo"
+    _same_moment(updated["emailVerified"], _NOW, "update_user emailVerified")
+    again = await adapter.get_user(user["id"])
+    assert again is not None and again.get("name") == "Bo"
+
+
+async def check_link_and_unlink_account(adapter: Adapter) -> None:
+    user = await _new_user(adapter)
+    account = _account(user["id"])
+    await adapter.link_account(account)
+    found = await adapter.get_user_by_account(account["provider"], account["providerAccountId"])
+    assert found is not None and found["id"] == user["id"], "get_user_by_account after linking"
+    other = await adapter.get_user_by_account("google", account["providerAccountId"])
+    assert other is None, "accounts are keyed by (provider, providerAccountId)"
+    await adapter.unlink_account(account["provider"], account["providerAccountId"])
+    gone = await adapter.get_user_by_account(account["provider"], account["providerAccountId"])
+    assert gone is None, "unlink_account removes the account"
+    assert await adapter.get_user(user["id"]) is not None, "unlinking keeps the user"
+
+
+async def check_sessions(adapter: Adapter) -> None:
+    user = await _new_user(adapter)
+    token = secrets.token_urlsafe(32)
+    created = await adapter.create_session(
+        {"sessionToken": token, "userId": user["id"], "expires": _NOW}
+    )
+    assert created["sessionToken"] == token
+    found = await adapter.get_session_and_user(token)
+    assert found is not None, "get_session_and_user finds a created session"
+    session, owner = found
+    assert session["sessionToken"] == token and session["userId"] == user["id"]
+    assert owner["id"] == user["id"] and owner["email"] == user["email"]
+    _same_moment(session["expires"], _NOW, "session expires")
+
+    later = _NOW + timedelta(days=3)
+    moved = await adapter.update_session(token, expires=later)
+    assert moved is not None
+    _same_moment(moved["expires"], later, "update_session expires")
+    found = await adapter.get_session_and_user(token)
+    assert found is not None
+    _same_moment(found[0]["expires"], later, "expires after update_session")
+
+    deleted = await adapter.delete_session(token)
+    assert deleted is not None and deleted["sessionToken"] == token, "delete_session returns it"
+    assert await adapter.get_session_and_user(token) is None
+    assert await adapter.delete_session(token) is None, "deleting twice: None the second time"
+    assert await adapter.update_session(token, expires=later) is None
+
+
+async def check_verification_token_single_use(adapter: Adapter) -> None:
+    identifier, hashed = _email(), secrets.token_hex(32)
+    await adapter.create_verification_token(
+        {"identifier": identifier, "token": hashed, "expires": _NOW}
+    )
+    assert await adapter.use_verification_token(_email(), hashed) is None, "bound to its address"
+    assert await adapter.use_verification_token(identifier, secrets.token_hex(32)) is None
+    used = await adapter.use_verification_token(identifier, hashed)
+    assert used is not None, "use_verification_token returns the stored token"
+    assert used["identifier"] == identifier and used["token"] == hashed
+    _same_moment(used["expires"], _NOW, "verification token expires")
+    assert await adapter.use_verification_token(identifier, hashed) is None, "single use"
+
+
+async def check_verification_token_concurrent_use(adapter: Adapter) -> None:
+    identifier, hashed = _email(), secrets.token_hex(32)
+    await adapter.create_verification_token(
+        {"identifier": identifier, "token": hashed, "expires": _NOW}
+    )
+    results = await asyncio.gather(
+        *(adapter.use_verification_token(identifier, hashed) for _ in range(4)),
+        return_exceptions=True,
+    )
+    winners = [r for r in results if isinstance(r, dict)]
+    assert len(winners) == 1, f"exactly one concurrent use may succeed, got {results!r}"
+
+
+async def check_delete_user_cascades(adapter: Adapter) -> None:
+    user = await _new_user(adapter)
+    account = _account(user["id"])
+    await adapter.link_account(account)
+    token = secrets.token_urlsafe(32)
+    await adapter.create_session({"sessionToken": token, "userId": user["id"], "expires": _NOW})
+    await adapter.delete_user(user["id"])
+    assert await adapter.get_user(user["id"]) is None
+    assert (
+        await adapter.get_user_by_account(account["provider"], account["providerAccountId"]) is None
+    )
+    assert await adapter.get_session_and_user(token) is None
+
+
+async def check_transaction_commits(adapter: Adapter) -> None:
+    email = _email()
+    async with adapter.transaction() as tx:
+        user = await tx.create_user({"email": email, "emailVerified": None, "name": None})
+        account = _account(user["id"])
+        await tx.link_account(account)
+    found = await adapter.get_user_by_account(account["provider"], account["providerAccountId"])
+    assert found is not None and found["email"] == email, "a finished transaction commits"
+
+
+async def check_transaction_rolls_back(adapter: Adapter) -> None:
+    email = _email()
+    account: AdapterAccount | None = None
+    token = secrets.token_urlsafe(32)
+    try:
+        async with adapter.transaction() as tx:
+            user = await tx.create_user({"email": email, "emailVerified": None, "name": None})
+            account = _account(user["id"])
+            await tx.link_account(account)
+            await tx.create_session({"sessionToken": token, "userId": user["id"], "expires": _NOW})
+            raise _BoomError
+    except _BoomError:
+        pass
+    assert account is not None
+    assert await adapter.get_user_by_email(email) is None, "a failed transaction leaves no user"
+    assert (
+        await adapter.get_user_by_account(account["provider"], account["providerAccountId"]) is None
+    ), "a failed transaction leaves no account"
+    assert await adapter.get_session_and_user(token) is None, "... and no session"
+
+
+CHECKS: tuple[Callable[[Adapter], Awaitable[None]], ...] = (
+    check_create_and_get_user,
+    check_unknown_user_is_none,
+    check_update_user,
+    check_link_and_unlink_account,
+    check_sessions,
+    check_verification_token_single_use,
+    check_verification_token_concurrent_use,
+    check_delete_user_cascades,
+    check_transaction_commits,
+    check_transaction_rolls_back,
+)
+"""Every check, in order; each takes an adapter and raises AssertionError on a violation."""
+
+
+async def run_adapter_contract(
+    make_adapter: Callable[[], Adapter | Awaitable[Adapter]],
+) -> None:
+    """Run every check of :data:`CHECKS`, each on a fresh ``make_adapter()`` (may be async)."""
+    for check in CHECKS:
+        made = make_adapter()
+        adapter = await made if inspect.isawaitable(made) else made
+        try:
+            await check(adapter)
+        except AssertionError as exc:
+            raise AssertionError(f"{check.__name__}: {exc}") from exc
+        finally:
+            close = getattr(adapter, "close", None)
+            if close is not None:
+                result = close()
+                if inspect.isawaitable(result):
+                    await result
