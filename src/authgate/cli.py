@@ -1,5 +1,8 @@
 """The ``authgate`` command: ``authgate doctor module:attr`` checks a configuration before use.
 
+``authgate db init <database>`` creates the SQL adapter's tables (a SQLite path or a URL such
+as ``postgresql://app@db/app``); ``authgate db sql`` prints them as SQL for a migration tool.
+
 ``module:attr`` names the app's :class:`~authgate.AuthGate` (or its
 :class:`~authgate.AuthConfig`), e.g. ``authgate doctor myapp.auth:gate``. The report lists
 errors (the exit status is then 1) and warnings; nothing secret is printed.
@@ -15,6 +18,8 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+import anyio
 
 from authgate.config import AuthConfig
 from authgate.errors import ConfigurationError
@@ -207,13 +212,69 @@ def _doctor(target: str, env: Mapping[str, str]) -> int:
     return 1 if errors else 0
 
 
+def _db(args: argparse.Namespace) -> int:
+    try:
+        from sqlalchemy.schema import CreateIndex, CreateTable
+
+        from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
+        from authgate.adapters.sqlalchemy.schema import build_tables
+    except ImportError:
+        print("authgate db: install the extra: pip install 'authgate[sqlalchemy]'", file=sys.stderr)
+        return 2
+    if args.db_command == "sql":
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql.dialect() if args.dialect == "postgresql" else sqlite.dialect()
+        schema = build_tables(prefix=args.prefix, schema=args.schema)
+        for table in schema.metadata.sorted_tables:
+            print(f"{str(CreateTable(table).compile(dialect=dialect)).strip()};\n")
+            for index in sorted(table.indexes, key=lambda i: str(i.name)):
+                print(f"{CreateIndex(index).compile(dialect=dialect)};\n")
+        return 0
+    database = args.database or os.environ.get("AUTHGATE_DATABASE_URL")
+    if not database:
+        print("authgate db init: give a database URL or path (or AUTHGATE_DATABASE_URL)")
+        return 2
+
+    async def init() -> None:
+        adapter = SQLAlchemyAdapter(
+            database, create=True, table_prefix=args.prefix, schema=args.schema
+        )
+        try:
+            await adapter.create_tables()
+        finally:
+            await adapter.close()
+
+    try:
+        anyio.run(init)
+    except Exception as exc:  # noqa: BLE001 - reported, never a traceback with a password in it
+        print(f"authgate db init: failed: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    names = ", ".join(t.name for t in build_tables(prefix=args.prefix).metadata.sorted_tables)
+    print(f"tables ready: {names}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``authgate`` console script."""
     parser = argparse.ArgumentParser(prog="authgate", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     doctor = commands.add_parser("doctor", help="check a configuration before deployment")
     doctor.add_argument("target", help="module:attr of your AuthGate or AuthConfig")
+    db = commands.add_parser("db", help="the SQL adapter's tables (Auth.js schema)")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    init = db_commands.add_parser("init", help="create the missing tables")
+    init.add_argument(
+        "database", nargs="?", help="a SQLite path or a URL (default $AUTHGATE_DATABASE_URL)"
+    )
+    sql = db_commands.add_parser("sql", help="print the CREATE TABLE statements")
+    sql.add_argument("--dialect", choices=["postgresql", "sqlite"], default="postgresql")
+    for command in (init, sql):
+        command.add_argument("--prefix", default="", help="table name prefix (default none)")
+        command.add_argument("--schema", default=None, help="database schema (PostgreSQL)")
     args = parser.parse_args(argv)
+    if args.command == "db":
+        return _db(args)
     return _doctor(args.target, os.environ)
 
 

@@ -17,6 +17,7 @@ from authgate.errors import ConfigurationError
 from authgate.ratelimit import RateLimit
 
 if TYPE_CHECKING:
+    from authgate.adapters import Adapter
     from authgate.providers import Provider
 
 __all__ = [
@@ -137,19 +138,22 @@ class SessionConfig:
     """How sessions are kept.
 
     Attributes:
-        strategy: ``"jwt"`` (an encrypted cookie; the default).
+        strategy: ``"jwt"`` (an encrypted cookie) or ``"database"`` (a random token in the
+            cookie, the session in the adapter's ``sessions`` table: revocable). ``None``:
+            ``"database"`` when an adapter is configured, else ``"jwt"`` (next-auth v4).
         max_age: Seconds a session lives without activity (default 30 days).
-        update_age: For database sessions: how often the expiry is pushed forward.
+        update_age: For database sessions: how often the expiry is pushed forward (default
+            one day: a session used at least daily never ends).
     """
 
-    strategy: Literal["jwt"] = "jwt"
+    strategy: Literal["jwt", "database"] | None = None
     max_age: int = DEFAULT_MAX_AGE
     update_age: int = DEFAULT_UPDATE_AGE
 
     def __post_init__(self) -> None:
-        if self.strategy != "jwt":
+        if self.strategy not in (None, "jwt", "database"):
             raise ConfigurationError(
-                f"SessionConfig(strategy={self.strategy!r}): only 'jwt' is available"
+                f"SessionConfig(strategy={self.strategy!r}): use 'jwt' or 'database'"
             )
         if not isinstance(self.max_age, int) or self.max_age <= 0:
             raise ConfigurationError("SessionConfig(max_age) must be a positive number of seconds")
@@ -231,13 +235,19 @@ class Events:
     """Fire-and-forget notifications; an exception is logged and swallowed.
 
     - ``sign_in(user, account, profile, is_new_user)``
-    - ``sign_out(token)``
+    - ``sign_out(token, session)``: ``token`` for JWT sessions, ``session`` (the deleted row)
+      for database sessions
     - ``session(session, token)``
+    - ``create_user(user)``, ``update_user(user)``, ``link_account(user, account, profile)``:
+      with an adapter
     """
 
     sign_in: Callback | None = None
     sign_out: Callback | None = None
     session: Callback | None = None
+    create_user: Callback | None = None
+    update_user: Callback | None = None
+    link_account: Callback | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -272,6 +282,9 @@ class AuthConfig:
         rate_limit: Sign-in throttling (:class:`authgate.ratelimit.RateLimit`), on by default
             with an in-memory backend. ``None`` disables it: unsafe, only for when something in
             front of the app throttles ``/callback/*`` per account and per client.
+        adapter: Where users, accounts, database sessions and e-mail tokens are stored
+            (:mod:`authgate.adapters`); required by the Email provider. With one, sessions
+            default to the ``"database"`` strategy.
     """
 
     providers: Sequence[Provider]
@@ -291,6 +304,14 @@ class AuthConfig:
     production: bool | None = None
     profile: Profile = "nextauth-v4"
     rate_limit: RateLimit | None = field(default_factory=RateLimit)
+    adapter: Adapter | None = None
+
+    @property
+    def session_strategy(self) -> Literal["jwt", "database"]:
+        """The strategy in force: ``session.strategy``, else ``"database"`` with an adapter."""
+        if self.session.strategy is not None:
+            return self.session.strategy
+        return "database" if self.adapter is not None else "jwt"
 
     def __post_init__(self) -> None:
         providers: object = self.providers
@@ -333,3 +354,28 @@ class AuthConfig:
             raise ConfigurationError(
                 f"AuthConfig(profile={self.profile!r}): use 'nextauth-v4' or 'authjs-v5'"
             )
+        self._check_adapter()
+
+    def _check_adapter(self) -> None:
+        # next-auth v4 assert.ts: MissingAdapter, UnsupportedStrategy; here at start-up.
+        if self.session.strategy == "database" and self.adapter is None:
+            raise ConfigurationError(
+                "SessionConfig(strategy='database') needs AuthConfig(adapter=...)"
+            )
+        for provider in self.providers:
+            kind = getattr(provider, "type", None)
+            if kind == "email" and self.adapter is None:
+                raise ConfigurationError(
+                    f"the {provider.id!r} e-mail provider stores its tokens in a database: "
+                    "set AuthConfig(adapter=...) (e.g. SQLAlchemyAdapter('auth.db'))"
+                )
+            if (
+                kind == "credentials"
+                and self.session_strategy == "database"
+                and not getattr(provider, "database_session", False)
+            ):
+                raise ConfigurationError(
+                    f"Credentials(id={provider.id!r}) with database sessions: opt in with "
+                    "Credentials(..., database_session=True) (the user is stored through the "
+                    "adapter), or use SessionConfig(strategy='jwt')"
+                )

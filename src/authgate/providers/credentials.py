@@ -42,6 +42,11 @@ class Credentials:
         id: The provider id, used in URLs (``/callback/<id>``).
         name: Shown on the sign-in button ("Sign in with <name>").
         type: Always ``"credentials"``.
+        database_session: With the ``"database"`` session strategy, sign in with a database
+            session: the user ``authorize`` returns is stored through the adapter (found by
+            the account ``(id, user["id"])``, created with it on first sign-in) and a
+            session row is created. next-auth refuses credentials with database sessions;
+            authgate needs this opt-in instead.
     """
 
     authorize: Authorize
@@ -49,6 +54,7 @@ class Credentials:
     id: str = "credentials"
     name: str = "Credentials"
     type: Literal["credentials"] = "credentials"
+    database_session: bool = False
 
     def __post_init__(self) -> None:
         if self.type != "credentials":
