@@ -9,13 +9,13 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from authgate._core import callables
 from authgate._core.cookies import CookieSet, default_cookies
 from authgate._core.profiles import PROFILES, WireProfile
-from authgate.config import DEFAULT_MAX_AGE
+from authgate.config import DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE
 from authgate.errors import ConfigurationError, MissingSecretError
 from authgate.jwt import JWTCodec
 from authgate.ratelimit import MemoryBackend, several_workers
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from authgate._core.callables import AsyncHook
+    from authgate.adapters import Adapter
     from authgate.config import AuthConfig, PagesConfig, Theme
     from authgate.providers import Provider
 
@@ -40,6 +41,9 @@ EVENT_PARAMS = {
     "sign_in": frozenset({"user", "account", "profile", "is_new_user"}),
     "sign_out": frozenset({"token", "session"}),
     "session": frozenset({"session", "token"}),
+    "create_user": frozenset({"user"}),
+    "update_user": frozenset({"user"}),
+    "link_account": frozenset({"user", "account", "profile"}),
 }
 
 
@@ -76,6 +80,9 @@ class InternalOptions:
     events: Mapping[str, AsyncHook]
     debug: bool
     limiter: SignInLimiter | None = None  # its counters live in the backend it holds
+    adapter: Adapter | None = None  # users, accounts, database sessions, e-mail tokens
+    session_strategy: Literal["jwt", "database"] = "jwt"
+    session_update_age: int = DEFAULT_UPDATE_AGE
 
     @property
     def csrf_secret(self) -> str:
@@ -145,6 +152,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
             p.authorize, label=f"Credentials(id={p.id!r}).authorize", arity=2, threaded=True
         )
         for p in config.providers
+        if p.type == "credentials"
     }
     cb = config.callbacks
 
@@ -194,6 +202,9 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         events=events,
         debug=config.debug,
         limiter=limiter,
+        adapter=config.adapter,
+        session_strategy=config.session_strategy,
+        session_update_age=config.session.update_age,
     )
 
 
