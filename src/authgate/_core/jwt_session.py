@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from datetime import UTC, datetime
+import time
 from typing import TYPE_CHECKING, Any
 
 from authgate._core.cookies import expires_in, write_session
@@ -21,10 +22,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger("authgate")
 
 
+@functools.lru_cache(maxsize=4)
+def _utc_second(second: int) -> str:
+    # A pure memo: /session formats "now + max_age" on every call, and the second rarely changes.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+
+
 def iso(timestamp: float) -> str:
     """JavaScript's ``Date#toISOString``: milliseconds and a ``Z``."""
-    moment = datetime.fromtimestamp(timestamp, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    second, millisecond = divmod(int(timestamp * 1000), 1000)
+    return f"{_utc_second(second)}.{millisecond:03d}Z"
 
 
 def default_token(user: Mapping[str, Any]) -> JWT:
