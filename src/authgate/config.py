@@ -17,6 +17,8 @@ from authgate.errors import ConfigurationError
 from authgate.ratelimit import RateLimit
 
 if TYPE_CHECKING:
+    import httpx
+
     from authgate.adapters import Adapter
     from authgate.providers import Provider
 
@@ -285,6 +287,11 @@ class AuthConfig:
         adapter: Where users, accounts, database sessions and e-mail tokens are stored
             (:mod:`authgate.adapters`); required by the Email provider. With one, sessions
             default to the ``"database"`` strategy.
+        http_client: The ``httpx.AsyncClient`` for calls to OAuth providers (discovery, token,
+            userinfo, JWKS). By default the gate makes its own (TLS verified, no redirects);
+            pass one to set proxies or, in tests, an ``httpx.MockTransport``. Whatever the
+            client, authgate never follows redirects, bounds time and size, and calls only
+            https URLs (plain http to loopback hosts outside production).
     """
 
     providers: Sequence[Provider]
@@ -305,6 +312,7 @@ class AuthConfig:
     profile: Profile = "nextauth-v4"
     rate_limit: RateLimit | None = field(default_factory=RateLimit)
     adapter: Adapter | None = None
+    http_client: httpx.AsyncClient | None = field(default=None, repr=False, compare=False)
 
     @property
     def session_strategy(self) -> Literal["jwt", "database"]:

@@ -11,7 +11,7 @@ import pytest
 
 from authgate import AuthConfig, AuthGate
 from authgate.cli import diagnose, main
-from authgate.providers import Credentials
+from authgate.providers import Credentials, OAuth
 
 GOOD_SECRET = "9f2c1e7a4b8d03f6a5c2e9d1b7f4a0c3e6d9b2a5f8c1e4d7"
 
@@ -110,15 +110,15 @@ def test_debug_is_reported() -> None:
 
 
 def test_oauth_providers_get_their_callback_url() -> None:
-    class FakeOAuth:
-        id = "github"
-        type = "oauth"
-
-        @staticmethod
-        def authorize(credentials: object, request: object) -> None:
-            return None
-
-    found = messages(gate(providers=[FakeOAuth()]))
+    github = OAuth(
+        id="github",
+        name="GitHub",
+        authorization="https://github.com/login/oauth/authorize",
+        token="https://github.com/login/oauth/access_token",
+        client_id="id",
+        client_secret="secret",
+    )
+    found = messages(gate(providers=[github]))
     assert (
         "info",
         "register this callback URL with github: https://example.com/api/auth/callback/github",

@@ -27,6 +27,7 @@ def test_public_modules_are_the_agreed_ones() -> None:
         m.name
         for m in pkgutil.walk_packages(authgate.__path__, "authgate.")
         if not any(part.startswith("_") for part in m.name.split("."))
+        and not m.name.startswith("authgate.providers.")  # test_provider_modules
     )
     assert public == [
         "authgate.cli",
@@ -41,13 +42,28 @@ def test_public_modules_are_the_agreed_ones() -> None:
         "authgate.jwt",
         "authgate.passwords",
         "authgate.providers",
-        "authgate.providers.credentials",
         "authgate.ratelimit",
         "authgate.ratelimit.memory",
         "authgate.ratelimit.redis",
         "authgate.resource",
         "authgate.types",
     ]
+
+
+def test_provider_modules() -> None:
+    """``providers/``: the provider types, and one module per OAuth preset."""
+    import authgate.providers as providers
+    from authgate.providers.oauth import OAuth
+
+    names = sorted(m.name for m in pkgutil.iter_modules(providers.__path__))
+    for name in names:
+        if name in ("credentials", "email", "oauth"):
+            continue
+        module = importlib.import_module(f"authgate.providers.{name}")
+        assert len(module.__all__) == 1, name
+        preset = getattr(module, module.__all__[0])
+        assert issubclass(preset, OAuth), name
+        assert getattr(providers, module.__all__[0]) is preset, name
 
 
 def test_every_public_module_declares_all_and_docstrings() -> None:

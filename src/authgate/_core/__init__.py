@@ -36,6 +36,15 @@ def not_found() -> AuthResponse:
     return AuthResponse.text("Not Found", status=404)
 
 
+def _form_post(action: Action | None, provider_id: str | None, options: InternalOptions) -> bool:
+    """Whether this is an OAuth callback, which a provider's page may post cross-site.
+
+    ``response_mode=form_post``: the state/PKCE/nonce checks protect it instead (spec §2.8).
+    """
+    provider = options.providers.get(provider_id or "") if action is Action.CALLBACK else None
+    return provider is not None and provider.type == "oauth"
+
+
 async def handle(
     request: AuthRequest, options: InternalOptions, *, now: float | None = None
 ) -> AuthResponse:
@@ -52,7 +61,11 @@ async def handle(
     location = locate(request, options)
     if location is None:
         return AuthResponse.text("Bad Request: invalid Host header", status=400)
-    if method == "POST" and cross_site(request, location):
+    if (
+        method == "POST"
+        and cross_site(request, location)
+        and not _form_post(action, provider_id, options)
+    ):
         return AuthResponse.text("Forbidden: cross-site request refused", status=403)
     try:
         parsed = (

@@ -5,15 +5,17 @@ Built once, when the :class:`~authgate.AuthGate` is created.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from authgate._core import callables
 from authgate._core.cookies import CookieSet, default_cookies
+from authgate._core.oauth.runtime import OAuthRuntime
 from authgate._core.profiles import PROFILES, WireProfile
 from authgate.config import DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE
 from authgate.errors import ConfigurationError, MissingSecretError
@@ -83,6 +85,11 @@ class InternalOptions:
     adapter: Adapter | None = None  # users, accounts, database sessions, e-mail tokens
     session_strategy: Literal["jwt", "database"] = "jwt"
     session_update_age: int = DEFAULT_UPDATE_AGE
+    # OAuth: the HTTP client and the discovery/JWKS caches of this gate.
+    oauth: OAuthRuntime = field(
+        default_factory=lambda: OAuthRuntime(None, allow_loopback_http=False)
+    )
+    check_codecs: Mapping[str, JWTCodec] = field(default_factory=dict)  # by check cookie name
 
     @property
     def csrf_secret(self) -> str:
@@ -98,6 +105,10 @@ class InternalOptions:
 
     def session_codec(self, cookie_name: str) -> JWTCodec:
         return self.codecs[cookie_name]
+
+    def check_codec(self, cookie_name: str) -> JWTCodec:
+        """The codec of a state/PKCE/nonce cookie: salted with its name (v4 ``checks.ts``)."""
+        return self.check_codecs[cookie_name]
 
 
 def _is_production(config: AuthConfig, env: Mapping[str, str]) -> bool:
@@ -146,7 +157,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         )
     base_path = config.base_path or (fixed.path if fixed else DEFAULT_BASE_PATH)
 
-    providers = {p.id: p for p in config.providers}
+    providers = {p.id: _with_client_credentials(p, env) for p in config.providers}
     authorize = {
         p.id: callables.positional(
             p.authorize, label=f"Credentials(id={p.id!r}).authorize", arity=2, threaded=True
@@ -175,6 +186,11 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
     codecs = {
         name: JWTCodec(secrets, salt=profile.session_salt(name), profile=profile.name)
         for name in {c.session_token.name for c in cookie_sets}
+    }
+    check_codecs = {
+        spec.name: JWTCodec(secrets, salt=spec.name, profile=profile.name)
+        for c in cookie_sets
+        for spec in (c.state, c.pkce_code_verifier, c.nonce)
     }
     jwt_max_age = config.jwt.max_age or (
         config.session.max_age if profile.jwt_max_age_follows_session else DEFAULT_MAX_AGE
@@ -205,7 +221,31 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         adapter=config.adapter,
         session_strategy=config.session_strategy,
         session_update_age=config.session.update_age,
+        oauth=OAuthRuntime(config.http_client, allow_loopback_http=not production),
+        check_codecs=check_codecs,
     )
+
+
+def _with_client_credentials(provider: Provider, env: Mapping[str, str]) -> Provider:
+    """An OAuth provider with its client id/secret, from ``AUTH_<ID>_ID`` / ``_SECRET`` if unset."""
+    if provider.type != "oauth":
+        return provider
+    prefix = provider.env_prefix
+    client_id = provider.client_id or env.get(f"{prefix}_ID")
+    client_secret = provider.client_secret or env.get(f"{prefix}_SECRET")
+    if not client_id:
+        raise ConfigurationError(
+            f"{type(provider).__name__}(id={provider.id!r}) has no client id: pass client_id= "
+            f"or set {prefix}_ID"
+        )
+    if not client_secret and provider.client_auth != "none":
+        raise ConfigurationError(
+            f"{type(provider).__name__}(id={provider.id!r}) has no client secret: pass "
+            f"client_secret= or set {prefix}_SECRET (or client_auth='none' for a public client)"
+        )
+    if client_id == provider.client_id and client_secret == provider.client_secret:
+        return provider
+    return dataclasses.replace(provider, client_id=client_id, client_secret=client_secret)
 
 
 def _limiter(config: AuthConfig, secret: str, env: Mapping[str, str]) -> SignInLimiter | None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from authgate.providers.credentials import Authorize, Credentials
+from authgate.providers.oauth import OIDC, OAuth, ProviderStyle
 
-__all__ = ["Authorize", "Credentials", "Provider"]
+__all__ = ["OIDC", "Authorize", "Credentials", "OAuth", "Provider", "ProviderStyle"]
 
-Provider = Credentials
-"""Any provider authgate knows (a union as more provider types land)."""
+Provider = Credentials | OAuth
+"""Any provider authgate knows."""

@@ -1,0 +1,143 @@
+"""Per-gate OAuth state: the HTTP client, discovery documents and JWKS caches.
+
+One :class:`OAuthRuntime` lives in ``InternalOptions`` (built with the gate), so ``_core`` keeps
+no module-level state. The caches only ever hold what providers published.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+import httpx
+
+from authgate._core.oauth.http import OutboundHTTP, ProviderError, where
+
+if TYPE_CHECKING:
+    from authgate.providers.oauth import OAuth
+
+logger = logging.getLogger("authgate")
+
+DISCOVERY_TTL = 24 * 60 * 60
+JWKS_TTL = 60 * 60
+# Entra ID's multi-tenant discovery publishes a templated issuer.
+TENANT_TEMPLATE = "{tenantid}"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """Where a provider's endpoints are, after discovery and the provider's overrides."""
+
+    authorization: str
+    authorization_params: dict[str, str]
+    token: str
+    userinfo: str | None
+    issuer: str | None
+    jwks_uri: str | None
+
+
+def split_params(url: str) -> tuple[str, dict[str, str]]:
+    """``url`` without its query, and the query as parameters (next-auth's normalisation)."""
+    parts = urlsplit(url)
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), params
+
+
+def _same_issuer(configured: str, published: str) -> bool:
+    if configured.rstrip("/") == published.rstrip("/"):
+        return True
+    if TENANT_TEMPLATE in published:
+        prefix, _, suffix = published.partition(TENANT_TEMPLATE)
+        return configured.startswith(prefix) and configured.rstrip("/").endswith(suffix.rstrip("/"))
+    return False
+
+
+class OAuthRuntime:
+    """HTTP client and caches shared by every OAuth provider of one gate."""
+
+    def __init__(self, client: httpx.AsyncClient | None, *, allow_loopback_http: bool) -> None:
+        self._client = client
+        self._owns_client = client is None
+        self._allow_loopback_http = allow_loopback_http
+        self._discovery: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._jwks: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    def http(self, provider: OAuth) -> OutboundHTTP:
+        if self._client is None:
+            # TLS verification on, redirects off, no cookies kept between providers' answers.
+            self._client = httpx.AsyncClient(verify=True, follow_redirects=False)
+        return OutboundHTTP(
+            self._client,
+            allow_loopback_http=self._allow_loopback_http,
+            timeout=provider.timeout,
+        )
+
+    async def aclose(self) -> None:
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _discover(self, provider: OAuth, now: float) -> dict[str, Any]:
+        url = provider.well_known or (
+            f"{(provider.issuer or '').rstrip('/')}/.well-known/openid-configuration"
+        )
+        cached = self._discovery.get(url)
+        if cached is not None and now - cached[0] < DISCOVERY_TTL:
+            return cached[1]
+        document = await self.http(provider).get_json(url)
+        if not isinstance(document, dict):
+            raise ProviderError(f"{where(url)} is not a discovery document")
+        published = document.get("issuer")
+        # OpenID Connect Discovery §4.3: the issuer must be the one we asked for.
+        if provider.issuer is not None and (
+            not isinstance(published, str) or not _same_issuer(provider.issuer, published)
+        ):
+            raise ProviderError(f"{where(url)} publishes another issuer")
+        self._discovery[url] = (now, document)
+        return document
+
+    async def endpoints(self, provider: OAuth, now: float) -> Endpoints:
+        document: dict[str, Any] = {}
+        discovers = provider.well_known is not None or (
+            provider.issuer is not None and provider.id_token
+        )
+        if discovers:
+            document = await self._discover(provider, now)
+
+        def pick(own: str | None, key: str) -> str | None:
+            if own is not None:
+                return own
+            value = document.get(key)
+            return value if isinstance(value, str) and value else None
+
+        authorization = pick(provider.authorization, "authorization_endpoint")
+        token = pick(provider.token, "token_endpoint")
+        if authorization is None or token is None:
+            raise ProviderError(f"provider {provider.id}: no authorization or token endpoint")
+        base, params = split_params(authorization)
+        issuer = provider.issuer
+        published = document.get("issuer")
+        if isinstance(published, str) and (issuer is None or TENANT_TEMPLATE in published):
+            issuer = published
+        return Endpoints(
+            authorization=base,
+            authorization_params=params,
+            token=token,
+            userinfo=pick(provider.userinfo, "userinfo_endpoint"),
+            issuer=issuer,
+            jwks_uri=pick(provider.jwks_endpoint, "jwks_uri"),
+        )
+
+    async def jwks(
+        self, provider: OAuth, uri: str, now: float, *, refresh: bool = False
+    ) -> dict[str, Any]:
+        cached = self._jwks.get(uri)
+        if cached is not None and not refresh and now - cached[0] < JWKS_TTL:
+            return cached[1]
+        document = await self.http(provider).get_json(uri)
+        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+            raise ProviderError(f"{where(uri)} is not a JWKS")
+        self._jwks[uri] = (now, document)
+        return document

@@ -1,0 +1,104 @@
+"""What happens once a provider has vouched for a user: one path for every provider type.
+
+``complete_sign_in`` runs the ``sign_in`` callback, writes the session (the ``jwt`` callback and
+the session cookie), fires ``events.sign_in`` and redirects to the callback URL. The credentials
+and OAuth callbacks call it after their own checks; the adapter work extends it (account
+linking, user creation, database sessions) without touching the provider flows.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from authgate._core import callback_url, jwt_session
+from authgate._core.events import fire
+from authgate._core.redirects import to_error
+from authgate.errors import SignInError
+from authgate.http import AuthResponse
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from authgate._core.context import RequestContext
+
+logger = logging.getLogger("authgate")
+
+
+def refusal(ctx: RequestContext, exc: BaseException, *, where: str, status: int) -> AuthResponse:
+    """Map an exception from user code to an error redirect without leaking its message."""
+    if isinstance(exc, SignInError):
+        provider = ctx.provider_id if exc.code == "CredentialsSignin" else None
+        return to_error(ctx.url, exc.code, status=status, provider=provider)
+    logger.error("%s: %s raised %s", where, ctx.provider_id, type(exc).__name__, exc_info=exc)
+    return to_error(ctx.url, "Configuration", status=500)
+
+
+def redirect_from_sign_in(ctx: RequestContext, target: str) -> AuthResponse:
+    """The redirect for a ``sign_in`` callback that returned a string."""
+    # v4 redirects to the string raw; it must at least be a URL (never a header injection).
+    if not callback_url.is_valid(target):
+        logger.error("SIGNIN_CALLBACK_ERROR: sign_in returned a string that is not a URL")
+        return to_error(ctx.url, "Configuration", status=500)
+    return AuthResponse.to(f"{ctx.origin}{target}" if target.startswith("/") else target)
+
+
+async def complete_sign_in(
+    ctx: RequestContext,
+    *,
+    user: dict[str, Any],
+    account: dict[str, Any],
+    profile: Mapping[str, Any] | None = None,
+    credentials: Mapping[str, Any] | None = None,
+    event_profile: Mapping[str, Any] | None = None,
+    denied_status: int = 302,
+) -> AuthResponse:
+    """Sign ``user`` in: ``sign_in`` callback → session → ``events.sign_in`` → redirect.
+
+    Args:
+        ctx: The request.
+        user: The user the provider vouched for (``id``, ``name``, ``email``, ``image``...).
+        account: ``provider``, ``type``, ``providerAccountId`` and, for OAuth, the tokens.
+        profile: The raw provider profile (OAuth), given to ``sign_in`` and ``jwt``.
+        credentials: The submitted form (credentials), given to ``sign_in``.
+        event_profile: What ``events.sign_in`` receives as ``profile`` (v4: the mapped user).
+        denied_status: The status of the ``AccessDenied`` redirect (403 for credentials, as
+            v4's JSON mode reports it).
+    """
+    options = ctx.options
+    if options.sign_in is not None:
+        try:
+            allowed = await options.sign_in(
+                user=user, account=account, credentials=credentials, profile=profile, email=None
+            )
+        except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
+            return refusal(ctx, exc, where="SIGNIN_CALLBACK_ERROR", status=denied_status)
+        if not allowed:  # before the string case: v4 treats "" as a refusal
+            return to_error(ctx.url, "AccessDenied", status=denied_status)
+        if isinstance(allowed, str):
+            return redirect_from_sign_in(ctx, allowed)
+
+    token: Any = jwt_session.default_token(user)
+    try:
+        if options.jwt is not None:
+            token = await options.jwt(
+                token=token,
+                user=user,
+                account=account,
+                profile=profile,
+                is_new_user=False,
+                trigger="signIn",
+                session=None,
+            )
+        if not token:
+            return to_error(ctx.url, "AccessDenied", status=denied_status)
+        cookies = jwt_session.issue(ctx, token, max_age=options.jwt_max_age)
+    except Exception as exc:  # noqa: BLE001
+        kind = str(account.get("type", "")).upper()
+        return refusal(ctx, exc, where=f"CALLBACK_{kind}_JWT_ERROR", status=500)
+    await fire(
+        options, "sign_in", user=user, account=account, profile=event_profile, is_new_user=False
+    )
+    response = AuthResponse.to(ctx.callback_url)
+    response.cookies = cookies
+    return response

@@ -1,0 +1,256 @@
+"""Generic OAuth 2.0 and OpenID Connect providers.
+
+``OAuth`` describes any OAuth 2.0 authorization-code provider by its endpoints; ``OIDC`` adds
+discovery (``issuer`` → ``/.well-known/openid-configuration``) and id_token validation. The
+presets (``GitHub``, ``Google``, ...) are subclasses with their defaults filled in; every field
+can still be overridden::
+
+    OIDC(id="corp", name="Corp SSO", issuer="https://sso.example.com",
+         client_id="...", client_secret="...")
+
+The client id and secret may be left out: they are then read from ``AUTH_<ID>_ID`` and
+``AUTH_<ID>_SECRET`` (``<ID>`` is the provider id upper-cased, ``-`` → ``_``) when the
+:class:`~authgate.AuthGate` is built.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
+
+from authgate.errors import ConfigurationError
+
+__all__ = [
+    "DEFAULT_ID_TOKEN_ALGORITHMS",
+    "OIDC",
+    "OAuth",
+    "ProfileMapper",
+    "ProviderHTTP",
+    "ProviderStyle",
+    "TokenSet",
+    "UserinfoRequest",
+    "default_profile",
+]
+
+Check = Literal["state", "pkce", "nonce"]
+ClientAuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
+
+TokenSet = dict[str, Any]
+"""The token endpoint's answer (``access_token``, ``token_type``, ``id_token``,
+``refresh_token``, ``expires_at``, ``scope``, ...)."""
+
+ProfileMapper = Callable[[dict[str, Any], TokenSet], "Mapping[str, Any] | Awaitable[Any]"]
+"""``profile(raw_profile, tokens)`` → the user: ``id`` (required), ``name``, ``email``,
+``image`` and anything else to keep. May be async."""
+
+
+class ProviderHTTP(Protocol):
+    """What ``userinfo_request`` may call.
+
+    https only (http on loopback in development), TLS verified, no redirects, bounded time and
+    size, JSON only.
+    """
+
+    async def get_json(
+        self, url: str, *, headers: Mapping[str, str] | None = None
+    ) -> dict[str, Any] | list[Any]:
+        """GET ``url`` and return its JSON body (raises on any failure)."""
+        ...
+
+
+UserinfoRequest = Callable[[ProviderHTTP, TokenSet], Awaitable[Mapping[str, Any]]]
+"""``userinfo_request(http, tokens)``: fetch the raw profile yourself (e.g. a second API call)."""
+
+DEFAULT_ID_TOKEN_ALGORITHMS: tuple[str, ...] = (
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+)
+_KNOWN_ALGORITHMS = frozenset({*DEFAULT_ID_TOKEN_ALGORITHMS, "Ed25519", "HS256", "HS384", "HS512"})
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_PROTOCOL_PARAMS = frozenset(
+    {
+        "client_id",
+        "redirect_uri",
+        "response_type",
+        "state",
+        "nonce",
+        "code_challenge",
+        "code_challenge_method",
+        "client_secret",
+    }
+)
+
+
+def default_profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
+    """OpenID Connect standard claims → the user (``sub``, ``name``, ``email``, ``picture``)."""
+    return {
+        "id": profile.get("sub", profile.get("id")),
+        "name": profile.get("name") or profile.get("preferred_username") or profile.get("nickname"),
+        "email": profile.get("email"),
+        "image": profile.get("picture"),
+    }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderStyle:
+    """The sign-in button of a provider.
+
+    ``logo`` is a URL, or a ``/name.svg`` path under ``https://authjs.dev/img/providers``;
+    ``bg`` and ``text`` are CSS colours; the ``_dark`` variants apply in dark mode.
+    """
+
+    logo: str = ""
+    logo_dark: str = ""
+    bg: str = ""
+    bg_dark: str = ""
+    text: str = ""
+    text_dark: str = ""
+
+
+def _check_url(label: str, value: str | None) -> None:
+    if value is None:
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigurationError(f"{label}={value!r} must be an absolute https URL")
+    if any(ord(c) <= 0x20 for c in value):
+        raise ConfigurationError(f"{label}={value!r} contains whitespace or control characters")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OAuth:
+    """An OAuth 2.0 authorization-code provider (``type="oauth"``).
+
+    Attributes:
+        id: Used in URLs: ``/signin/<id>``, ``/callback/<id>`` (the ``redirect_uri``).
+        name: Shown on the button ("Sign in with <name>").
+        client_id: The client id; default ``AUTH_<ID>_ID``.
+        client_secret: The client secret; default ``AUTH_<ID>_SECRET``.
+        authorization: The authorization endpoint; its query parameters become authorization
+            parameters (as in next-auth).
+        token: The token endpoint.
+        userinfo: The userinfo endpoint (GET with the access token).
+        issuer: The issuer; with ``id_token=True`` discovery reads
+            ``<issuer>/.well-known/openid-configuration`` and the id_token's ``iss`` must equal it.
+        well_known: The discovery document URL, when it is not under the issuer.
+        jwks_endpoint: The provider's JWKS (default: from discovery).
+        scope: The ``scope`` parameter.
+        authorization_params: Extra authorization parameters (``prompt``, ``access_type``...).
+        token_params: Extra token request parameters.
+        checks: Which of ``state``, ``pkce`` (S256) and ``nonce`` to use; each is kept in an
+            encrypted 15-minute cookie bound to this provider, and required on the callback.
+        id_token: Validate the id_token of the token response and read the profile from it
+            (OpenID Connect).
+        id_token_algorithms: The id_token ``alg`` allow-list (``HS*`` only works with a client
+            secret; ``none`` never).
+        client_auth: ``client_secret_basic`` (default), ``client_secret_post`` or ``none``
+            (public clients; use PKCE).
+        response_mode: ``"form_post"`` makes the provider POST the callback; the check cookies
+            must then be ``same_site="none"`` (``AuthConfig(cookies=...)``) when the provider is
+            on another site, or the browser will not send them.
+        profile: ``profile(raw_profile, tokens)`` → the user mapping (``id`` required).
+        userinfo_request: Fetch the raw profile yourself (replaces the userinfo call).
+        style: The sign-in button's look.
+        allow_dangerous_email_account_linking: With an adapter, link to an existing user with
+            the same (verified) email address.
+        timeout: Seconds for each call to the provider.
+    """
+
+    id: str
+    name: str
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    authorization: str | None = None
+    token: str | None = None
+    userinfo: str | None = None
+    issuer: str | None = None
+    well_known: str | None = None
+    jwks_endpoint: str | None = None
+    scope: str | None = None
+    authorization_params: Mapping[str, str] = field(default_factory=dict)
+    token_params: Mapping[str, str] = field(default_factory=dict)
+    checks: tuple[Check, ...] = ("pkce", "state")
+    id_token: bool = False
+    id_token_algorithms: tuple[str, ...] = DEFAULT_ID_TOKEN_ALGORITHMS
+    client_auth: ClientAuthMethod = "client_secret_basic"
+    response_mode: Literal["query", "form_post"] = "query"
+    profile: ProfileMapper = default_profile
+    userinfo_request: UserinfoRequest | None = None
+    style: ProviderStyle | None = None
+    allow_dangerous_email_account_linking: bool = False
+    timeout: float = 10.0
+    type: Literal["oauth"] = "oauth"
+
+    def __post_init__(self) -> None:
+        label = f"{type(self).__name__}(id={self.id!r})"
+        if self.type != "oauth":
+            raise ConfigurationError(f"{label}: type must be 'oauth'")
+        if not isinstance(self.id, str) or not _ID.fullmatch(self.id):
+            raise ConfigurationError(f"{label}: use 1-64 letters, digits, '-' or '_' as the id")
+        for name in ("authorization", "token", "userinfo", "issuer", "well_known", "jwks_endpoint"):
+            _check_url(f"{label}.{name}", getattr(self, name))
+        discovers = self.well_known is not None or (self.issuer is not None and self.id_token)
+        if not discovers and (self.authorization is None or self.token is None):
+            raise ConfigurationError(
+                f"{label} needs authorization= and token= endpoints, or issuer=/well_known= "
+                "for OpenID Connect discovery"
+            )
+        if self.id_token and self.issuer is None and self.well_known is None:
+            raise ConfigurationError(f"{label}: id_token=True needs issuer= (or well_known=)")
+        unknown = set(self.checks) - {"state", "pkce", "nonce"}
+        if unknown or not isinstance(self.checks, tuple):
+            raise ConfigurationError(f"{label}: checks must be a tuple of state, pkce, nonce")
+        if "nonce" in self.checks and not self.id_token:
+            raise ConfigurationError(f"{label}: the nonce check needs id_token=True")
+        if self.client_auth not in ("client_secret_basic", "client_secret_post", "none"):
+            raise ConfigurationError(
+                f"{label}: client_auth must be client_secret_basic, client_secret_post or none"
+            )
+        if self.response_mode not in ("query", "form_post"):
+            raise ConfigurationError(f"{label}: response_mode must be 'query' or 'form_post'")
+        bad_algs = set(self.id_token_algorithms) - _KNOWN_ALGORITHMS
+        if bad_algs or not self.id_token_algorithms:
+            raise ConfigurationError(
+                f"{label}: id_token_algorithms {sorted(bad_algs)} unknown; use some of "
+                f"{sorted(_KNOWN_ALGORITHMS)}"
+            )
+        protocol = _PROTOCOL_PARAMS & set(self.authorization_params)
+        if protocol:
+            raise ConfigurationError(
+                f"{label}: authorization_params may not set {sorted(protocol)} (authgate does)"
+            )
+        if not callable(self.profile):
+            raise ConfigurationError(f"{label}: profile must be a function")
+        if not (0 < self.timeout <= 60):
+            raise ConfigurationError(f"{label}: timeout must be between 0 and 60 seconds")
+
+    @property
+    def env_prefix(self) -> str:
+        """``AUTH_<ID>``: where the client id and secret are read from when not given."""
+        return "AUTH_" + self.id.upper().replace("-", "_")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OIDC(OAuth):
+    """An OpenID Connect provider: discovery from ``issuer``, id_token validated, nonce checked.
+
+    Only ``issuer`` (plus the client id/secret) is needed; endpoints come from
+    ``<issuer>/.well-known/openid-configuration`` and may be overridden.
+    """
+
+    id: str = "oidc"
+    name: str = "OpenID Connect"
+    scope: str | None = "openid email profile"
+    checks: tuple[Check, ...] = ("pkce", "state", "nonce")
+    id_token: bool = True
