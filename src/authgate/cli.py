@@ -222,9 +222,14 @@ def _db(args: argparse.Namespace) -> int:
         print("authgate db: install the extra: pip install 'authgate[sqlalchemy]'", file=sys.stderr)
         return 2
     if args.db_command == "sql":
-        from sqlalchemy.dialects import postgresql, sqlite
+        from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+        from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 
-        dialect = postgresql.dialect() if args.dialect == "postgresql" else sqlite.dialect()
+        dialect = (
+            PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+            if args.dialect == "postgresql"
+            else SQLiteDialect_aiosqlite()
+        )
         schema = build_tables(prefix=args.prefix, schema=args.schema)
         for table in schema.metadata.sorted_tables:
             print(f"{str(CreateTable(table).compile(dialect=dialect)).strip()};\n")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from authgate import _core
-from authgate._core import csrf_token, jwt_session
+from authgate._core import csrf_token, db_session, jwt_session
 from authgate._core import options as internal_options
 from authgate._core.actions.providers import provider_map
 from authgate._core.origin import Location, locate
@@ -83,7 +83,12 @@ class AuthGate:
         return options.cookies(secure)
 
     def get_token(self, request: AuthRequest, *, now: float | None = None) -> JWT | None:
-        """The decoded session token of ``request``, or ``None`` (never raises)."""
+        """The decoded session token of ``request``, or ``None`` (never raises).
+
+        Always ``None`` with database sessions (the cookie holds an opaque token).
+        """
+        if self._options.session_strategy == "database":
+            return None
         name = self.session_cookie_name(request)
         return jwt_session.read_token(self._options, name, request.cookies, now)[1]
 
@@ -96,6 +101,11 @@ class AuthGate:
         closed: any error means ``None`` (and is logged).
         """
         moment = time.time() if now is None else now
+        if self._options.session_strategy == "database":
+            token = db_session.read_token(
+                self._options, self.session_cookie_name(request), request.cookies
+            )
+            return await db_session.get_session(self._options, token, moment)  # type: ignore[no-any-return]
         claims = self.get_token(request, now=moment)
         if claims is None:
             return None

@@ -30,6 +30,10 @@ def test_public_modules_are_the_agreed_ones() -> None:
         and not m.name.startswith("authgate.providers.")  # test_provider_modules
     )
     assert public == [
+        "authgate.adapters",
+        "authgate.adapters.memory",
+        "authgate.adapters.sqlalchemy",
+        "authgate.adapters.sqlalchemy.schema",
         "authgate.cli",
         "authgate.config",
         "authgate.errors",
@@ -46,6 +50,8 @@ def test_public_modules_are_the_agreed_ones() -> None:
         "authgate.ratelimit.memory",
         "authgate.ratelimit.redis",
         "authgate.resource",
+        "authgate.testing",
+        "authgate.testing.adapter_contract",
         "authgate.types",
     ]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from authgate._core import callback_url, jwt_session
+from authgate._core import adapter_flow, callback_url, jwt_session
 from authgate._core.events import fire
 from authgate._core.redirects import to_error
 from authgate.errors import SignInError
@@ -43,6 +43,19 @@ def redirect_from_sign_in(ctx: RequestContext, target: str) -> AuthResponse:
     return AuthResponse.to(f"{ctx.origin}{target}" if target.startswith("/") else target)
 
 
+def _through_adapter(ctx: RequestContext, account: Mapping[str, Any]) -> bool:
+    """With an adapter, OAuth users are stored; credentials only with ``database_session``."""
+    options = ctx.options
+    if options.adapter is None:
+        return False
+    if account.get("type") != "credentials":
+        return True
+    provider = options.providers.get(str(account.get("provider")))
+    return options.session_strategy == "database" and bool(
+        getattr(provider, "database_session", False)
+    )
+
+
 async def complete_sign_in(
     ctx: RequestContext,
     *,
@@ -66,6 +79,20 @@ async def complete_sign_in(
             v4's JSON mode reports it).
     """
     options = ctx.options
+    if _through_adapter(ctx, account):
+        provider = options.providers.get(str(account.get("provider")))
+        return await adapter_flow.complete(
+            ctx,
+            user=user,
+            account=account,
+            profile=profile,
+            credentials=credentials,
+            event_profile=event_profile,
+            allow_email_linking=bool(
+                getattr(provider, "allow_dangerous_email_account_linking", False)
+            ),
+            denied_status=denied_status,
+        )
     if options.sign_in is not None:
         try:
             allowed = await options.sign_in(

@@ -192,7 +192,7 @@ class MemoryAdapter:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Adapter]:
         """Writes through the yielded adapter are undone if the block raises."""
-        tx = MemoryAdapter.__new__(MemoryAdapter)
+        tx = type(self).__new__(type(self))
         tx._t = self._t
         tx._undo = []
         try:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from authgate._core import throttle
+from authgate._core.email import flow as email_flow
 from authgate._core.oauth import flow as oauth_flow
 from authgate._core.redirects import to_error
 from authgate._core.sign_in_flow import complete_sign_in, refusal
@@ -19,6 +20,9 @@ logger = logging.getLogger("authgate")
 
 
 async def get(ctx: RequestContext) -> AuthResponse:
+    email = email_flow.provider_of(ctx)
+    if email is not None:  # the magic link (HEAD never gets here: 400)
+        return await email_flow.callback(ctx, email)
     # Unknown provider ids never get here (the engine answers them).
     provider = ctx.options.providers[ctx.provider_id or ""]
     if provider.type == "oauth":
@@ -30,6 +34,9 @@ async def get(ctx: RequestContext) -> AuthResponse:
 
 
 async def post(ctx: RequestContext) -> AuthResponse:
+    email = email_flow.provider_of(ctx)
+    if email is not None:  # the confirmation page of Email(confirm=True); checks CSRF itself
+        return await email_flow.callback(ctx, email)
     provider = ctx.options.providers[ctx.provider_id or ""]
     if provider.type == "oauth":  # response_mode=form_post: no CSRF token (the provider posts)
         return await oauth_flow.finish(ctx, provider)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from authgate._core import jwt_session
+from authgate._core import db_session, jwt_session
 from authgate._core.cookies import clear_session
 from authgate._core.events import fire
 from authgate.http import AuthResponse
@@ -39,6 +39,8 @@ async def _respond(
     ctx: RequestContext, empty: Callable[[], AuthResponse], *, update: bool
 ) -> AuthResponse:
     # ``empty`` is built only when needed: a valid session (the hot path) never encodes it.
+    if ctx.options.session_strategy == "database":
+        return await db_session.respond(ctx, empty, update=update)
     raw, claims = jwt_session.read(ctx)
     if raw is None:
         return empty()

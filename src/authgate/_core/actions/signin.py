@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from authgate._core import pages
+from authgate._core.email import flow as email_flow
 from authgate._core.oauth import flow as oauth_flow
 from authgate._core.redirects import append_query, safe_code
 from authgate.http import AuthResponse
@@ -44,6 +45,9 @@ async def post(ctx: RequestContext) -> AuthResponse:
     provider = ctx.options.providers.get(ctx.provider_id or "")
     if not ctx.csrf.verified or provider is None:
         return AuthResponse.to(f"{ctx.url}/signin?csrf=true")
+    email = email_flow.provider_of(ctx)
+    if email is not None:
+        return await email_flow.start(ctx, email)
     if provider.type == "oauth":
         return await oauth_flow.start(ctx, provider)
     # Credentials sign in through POST /callback/:id; anything else starts at the sign-in page.

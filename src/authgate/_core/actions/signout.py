@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from authgate._core import jwt_session, pages
+from authgate._core import db_session, jwt_session, pages
 from authgate._core.cookies import clear_session, session_chunk_names
 from authgate._core.events import fire
 from authgate.http import AuthResponse
@@ -27,8 +27,11 @@ async def post(ctx: RequestContext) -> AuthResponse:
     spec = ctx.cookies.session_token
     if not session_chunk_names(ctx.request.cookies, spec.name):
         return response
-    _, claims = jwt_session.read(ctx)
-    if claims is not None:
-        await fire(ctx.options, "sign_out", token=claims)
+    if ctx.options.session_strategy == "database":
+        await db_session.sign_out(ctx)
+    else:
+        _, claims = jwt_session.read(ctx)
+        if claims is not None:
+            await fire(ctx.options, "sign_out", token=claims)
     response.cookies = clear_session(spec, ctx.request.cookies)
     return response

@@ -27,6 +27,7 @@ __all__ = [
     "ERROR_PAGES",
     "SIGNIN_ERROR_MESSAGES",
     "page_security_headers",
+    "render_email_confirm",
     "render_error",
     "render_signin",
     "render_signout",
@@ -341,3 +342,22 @@ def render_verify_request(*, theme: Theme, url: str, origin: str) -> AuthRespons
     context = _shell(theme, title="Verify Request", button_text=False)
     context.update(url=url.rstrip("/"), origin=origin, host=urlsplit(origin).netloc)
     return _page("verify-request.html", context)
+
+
+def render_email_confirm(
+    *, theme: Theme, url: str, provider_id: str, csrf_token: str, token: str, email: str
+) -> AuthResponse:
+    """The interstitial of ``Email(confirm=True)``: a button that POSTs the link's token.
+
+    Link scanners fetch the link but do not submit forms, so they cannot use the token up.
+    The address is only a hidden field, never shown.
+    """
+    context = _shell(theme, title="Sign In", button_text=True)
+    context.update(
+        url=url.rstrip("/"),
+        provider_id=quote(provider_id, safe=""),
+        csrf_token=csrf_token,
+        token=token,
+        email=email,
+    )
+    return _page("confirm-email.html", context)

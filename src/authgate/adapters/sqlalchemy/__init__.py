@@ -182,7 +182,7 @@ class SQLAlchemyAdapter:
             return
         await self._ensure_tables()
         async with self.engine.begin() as conn:
-            tx = SQLAlchemyAdapter.__new__(SQLAlchemyAdapter)
+            tx = type(self).__new__(type(self))
             tx.engine, tx.tables, tx._create, tx._ready = self.engine, self.tables, False, True
             tx._lock, tx._conn = None, conn
             try:

@@ -1,0 +1,164 @@
+"""Who is signing in, with an adapter: next-auth's ``callbackHandler`` (spec §11.6, §12.4).
+
+:func:`resolve` finds or creates the stored user for a provider's user and account, inside the
+transaction it is given, and returns the events to fire once that transaction committed.
+
+Linking rules (security decision 9, stricter than v4):
+
+- A known provider account signs in as its user.
+- An unknown account is linked to an existing user with the same e-mail address **only** when
+  the provider opts in (``allow_dangerous_email_account_linking``) **and** the provider says
+  the address is verified (``email_verified``); otherwise ``OAuthAccountNotLinked``.
+- A session in the browser never causes a link (v4 links to the signed-in user); linking to
+  a signed-in user happens only through an explicit ``link_to`` (a CSRF-protected "link
+  account" action).
+- Otherwise a new user is created and the account linked to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from authgate.adapters import Adapter, AdapterAccount, AdapterUser, NewUser
+
+__all__ = ["AccountNotLinkedError", "CreateUserError", "Resolved", "email_verified", "resolve"]
+
+_ACCOUNT_KEYS = (
+    "refresh_token",
+    "access_token",
+    "expires_at",
+    "token_type",
+    "scope",
+    "id_token",
+    "session_state",
+)
+
+
+class AccountNotLinkedError(Exception):
+    """The account belongs to another user, or would be linked by e-mail without consent."""
+
+
+class CreateUserError(Exception):
+    """``adapter.create_user`` failed (``OAuthCreateAccount`` / ``EmailCreateAccount``)."""
+
+
+@dataclass(slots=True)
+class Resolved:
+    """The stored user, whether it was created now, and the events to fire after commit."""
+
+    user: AdapterUser
+    is_new_user: bool
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def email_verified(*sources: Mapping[str, Any] | None) -> bool:
+    """Whether a provider vouched for the address: ``email_verified`` is true in any source."""
+    for source in sources:
+        if source is None:
+            continue
+        value = source.get("email_verified")
+        if value is True or (isinstance(value, str) and value.lower() == "true"):
+            return True
+    return False
+
+
+def _new_user(user: Mapping[str, Any], verified_at: datetime | None) -> NewUser:
+    new: dict[str, Any] = {"email": user.get("email"), "emailVerified": verified_at}
+    for key in ("name", "image"):
+        if key in user:
+            new[key] = user[key]
+    return cast("NewUser", new)
+
+
+def _account(account: Mapping[str, Any], user_id: str) -> AdapterAccount:
+    stored: dict[str, Any] = {
+        "userId": user_id,
+        "type": account["type"],
+        "provider": account["provider"],
+        "providerAccountId": str(account["providerAccountId"]),
+    }
+    for key in _ACCOUNT_KEYS:
+        if key in account:
+            stored[key] = account[key]
+    if isinstance(stored.get("scope"), list):
+        stored["scope"] = " ".join(stored["scope"])
+    return cast("AdapterAccount", stored)
+
+
+async def _create(tx: Adapter, new: NewUser) -> AdapterUser:
+    try:
+        return await tx.create_user(new)
+    except Exception as exc:
+        raise CreateUserError(type(exc).__name__) from exc
+
+
+async def resolve(
+    tx: Adapter,
+    *,
+    user: Mapping[str, Any],
+    account: Mapping[str, Any],
+    profile: Mapping[str, Any] | None = None,
+    allow_email_linking: bool = False,
+    link_to: str | None = None,
+    now: float,
+) -> Resolved:
+    """Find or create the stored user for ``user`` / ``account`` (see the module rules)."""
+    kind = account["type"]
+    if kind == "email":
+        return await _email(tx, user, now)
+    provider, provider_account_id = account["provider"], str(account["providerAccountId"])
+    events: list[tuple[str, dict[str, Any]]] = []
+
+    known = await tx.get_user_by_account(provider, provider_account_id)
+    if known is not None:
+        if link_to is not None and known["id"] != link_to:
+            raise AccountNotLinkedError("the account belongs to another user")
+        return Resolved(known, False)
+
+    if link_to is not None:
+        target = await tx.get_user(link_to)
+        if target is None:
+            raise AccountNotLinkedError("the user to link to does not exist")
+        stored = _account(account, target["id"])
+        await tx.link_account(stored)
+        events.append(("link_account", {"user": target, "account": stored, "profile": profile}))
+        return Resolved(target, False, events)
+
+    email = user.get("email")
+    if email:
+        same_email = await tx.get_user_by_email(email)
+        if same_email is not None:
+            # Security decision 9: both the provider's opt-in and a verified address.
+            if kind == "credentials" or not (allow_email_linking and email_verified(user, profile)):
+                raise AccountNotLinkedError("a user with this e-mail address exists")
+            stored = _account(account, same_email["id"])
+            await tx.link_account(stored)
+            events.append(
+                ("link_account", {"user": same_email, "account": stored, "profile": profile})
+            )
+            return Resolved(same_email, False, events)
+
+    verified_at = datetime.fromtimestamp(now, UTC) if email_verified(user, profile) else None
+    created = await _create(tx, _new_user(user, verified_at if email else None))
+    events.append(("create_user", {"user": created}))
+    stored = _account(account, created["id"])
+    await tx.link_account(stored)
+    events.append(("link_account", {"user": created, "account": stored, "profile": profile}))
+    return Resolved(created, True, events)
+
+
+async def _email(tx: Adapter, user: Mapping[str, Any], now: float) -> Resolved:
+    # v4 callbackHandler, email branch: the link proved the address.
+    email = user["email"]
+    verified = datetime.fromtimestamp(now, UTC)
+    existing = await tx.get_user_by_email(email)
+    if existing is not None:
+        updated = await tx.update_user({"id": existing["id"], "emailVerified": verified})
+        return Resolved(updated, False, [("update_user", {"user": updated})])
+    created = await _create(tx, {"email": email, "emailVerified": verified})
+    return Resolved(created, True, [("create_user", {"user": created})])

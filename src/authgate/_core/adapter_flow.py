@@ -1,0 +1,193 @@
+"""Finishing a sign-in when an adapter is configured (e-mail, OAuth, opt-in credentials).
+
+``sign_in`` callback → one transaction (find/create the user and link the account, see
+:mod:`authgate._core.accounts`; open the database session) → the ``jwt`` callback for JWT
+sessions → events (``create_user``, ``update_user``, ``link_account`` only once the
+transaction committed, then ``sign_in``) → ``pages.new_user`` on a first sign-in, else the
+callback URL. A failure anywhere in the transaction leaves no user, account or session.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from authgate._core import callback_url, db_session, jwt_session
+from authgate._core.accounts import AccountNotLinkedError, CreateUserError, resolve
+from authgate._core.events import fire
+from authgate._core.redirects import append_query, to_error
+from authgate.errors import SignInError
+from authgate.http import AuthResponse
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from authgate._core.context import RequestContext
+    from authgate.http import Cookie
+
+logger = logging.getLogger("authgate")
+
+_CREATE_ERRORS = {"oauth": "OAuthCreateAccount", "oidc": "OAuthCreateAccount"}
+
+
+def _refusal(ctx: RequestContext, exc: BaseException, *, where: str, status: int) -> AuthResponse:
+    if isinstance(exc, SignInError):
+        return to_error(ctx.url, exc.code, status=status)
+    logger.error("%s: %s raised %s", where, ctx.provider_id, type(exc).__name__, exc_info=exc)
+    return to_error(ctx.url, "Configuration", status=500)
+
+
+async def check_sign_in(
+    ctx: RequestContext,
+    *,
+    user: Mapping[str, Any],
+    account: Mapping[str, Any],
+    profile: Mapping[str, Any] | None = None,
+    credentials: Mapping[str, Any] | None = None,
+    email: Mapping[str, Any] | None = None,
+    denied_status: int = 302,
+) -> AuthResponse | None:
+    """Run the ``sign_in`` callback; an :class:`AuthResponse` means stop and answer with it."""
+    hook = ctx.options.sign_in
+    if hook is None:
+        return None
+    try:
+        allowed = await hook(
+            user=user, account=account, credentials=credentials, profile=profile, email=email
+        )
+    except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
+        return _refusal(ctx, exc, where="SIGNIN_CALLBACK_ERROR", status=denied_status)
+    if not allowed:  # before the string case: v4 treats "" as a refusal
+        return to_error(ctx.url, "AccessDenied", status=denied_status)
+    if isinstance(allowed, str):
+        if not callback_url.is_valid(allowed):
+            logger.error("SIGNIN_CALLBACK_ERROR: sign_in returned a string that is not a URL")
+            return to_error(ctx.url, "Configuration", status=500)
+        return AuthResponse.to(f"{ctx.origin}{allowed}" if allowed.startswith("/") else allowed)
+    return None
+
+
+async def complete(
+    ctx: RequestContext,
+    *,
+    user: Mapping[str, Any],
+    account: Mapping[str, Any],
+    profile: Mapping[str, Any] | None = None,
+    credentials: Mapping[str, Any] | None = None,
+    event_profile: Mapping[str, Any] | None = None,
+    allow_email_linking: bool = False,
+    link_to: str | None = None,
+    signed_in_check: bool = True,
+    denied_status: int = 302,
+) -> AuthResponse:
+    """Sign in through the adapter (the ``sign_in`` callback first, unless already run)."""
+    options = ctx.options
+    adapter = options.adapter
+    assert adapter is not None  # noqa: S101 - callers check
+    kind = str(account.get("type", ""))
+    if signed_in_check:
+        shown: Mapping[str, Any] = user
+        if kind != "email":
+            try:  # v4: the sign_in callback sees the stored user when the account is known
+                known = await adapter.get_user_by_account(
+                    account["provider"], str(account["providerAccountId"])
+                )
+            except Exception as exc:  # noqa: BLE001
+                logger.error("CALLBACK_ERROR: adapter failed (%s)", type(exc).__name__)
+                return to_error(ctx.url, "Callback", status=denied_status)
+            shown = known or user
+        refused = await check_sign_in(
+            ctx,
+            user=shown,
+            account=account,
+            profile=profile,
+            credentials=credentials,
+            denied_status=denied_status,
+        )
+        if refused is not None:
+            return refused
+
+    cookies: list[Cookie] = []
+    database = options.session_strategy == "database"
+    try:
+        async with adapter.transaction() as tx:
+            resolved = await resolve(
+                tx,
+                user=user,
+                account=account,
+                profile=profile,
+                allow_email_linking=allow_email_linking,
+                link_to=link_to,
+                now=ctx.now,
+            )
+            if database:
+                _, cookies = await db_session.create(ctx, tx, resolved.user["id"])
+    except AccountNotLinkedError:
+        return to_error(ctx.url, "OAuthAccountNotLinked", status=denied_status)
+    except CreateUserError as exc:
+        logger.error("CREATE_USER_ERROR: the adapter failed (%s)", exc)
+        code = "EmailCreateAccount" if kind == "email" else _CREATE_ERRORS.get(kind, "Callback")
+        return to_error(ctx.url, code, status=denied_status)
+    except Exception as exc:
+        logger.error(
+            "CALLBACK_%s_ERROR: the adapter failed (%s)",
+            kind.upper(),
+            type(exc).__name__,
+            exc_info=exc,
+        )
+        return to_error(ctx.url, "Callback", status=denied_status)
+
+    stored: dict[str, Any] = dict(resolved.user)
+    if not database:
+        issued = await _jwt_cookies(ctx, stored, account, profile, resolved.is_new_user)
+        if isinstance(issued, AuthResponse):
+            return issued
+        cookies = issued
+
+    for name, params in resolved.events:
+        await fire(options, name, **params)
+    await fire(
+        options,
+        "sign_in",
+        user=stored,
+        account=dict(account),
+        profile=event_profile,
+        is_new_user=resolved.is_new_user,
+    )
+    target = ctx.callback_url
+    if resolved.is_new_user and options.pages.new_user:
+        target = append_query(options.pages.new_user, {"callbackUrl": ctx.callback_url})
+        if target.startswith("/"):
+            target = ctx.origin + target
+    response = AuthResponse.to(target)
+    response.cookies = cookies
+    return response
+
+
+async def _jwt_cookies(
+    ctx: RequestContext,
+    user: dict[str, Any],
+    account: Mapping[str, Any],
+    profile: Mapping[str, Any] | None,
+    is_new_user: bool,
+) -> list[Cookie] | AuthResponse:
+    """JWT sessions: the ``jwt`` callback (``trigger`` ``signUp`` for a new user), the cookie."""
+    options = ctx.options
+    token: Any = jwt_session.default_token(user)
+    try:
+        if options.jwt is not None:
+            token = await options.jwt(
+                token=token,
+                user=user,
+                account=account,
+                profile=profile,
+                is_new_user=is_new_user,
+                trigger="signUp" if is_new_user else "signIn",
+                session=None,
+            )
+        if not token:
+            return to_error(ctx.url, "AccessDenied")
+        return jwt_session.issue(ctx, token, max_age=options.jwt_max_age)
+    except Exception as exc:  # noqa: BLE001 - user code
+        kind = str(account.get("type", "")).upper()
+        return _refusal(ctx, exc, where=f"CALLBACK_{kind}_JWT_ERROR", status=500)
