@@ -75,7 +75,8 @@ def _safe(value: object) -> str:
 async def start(ctx: RequestContext, provider: OAuth) -> AuthResponse:
     """Redirect to the provider's authorization endpoint, setting the check cookies."""
     try:
-        endpoints = await ctx.options.oauth.endpoints(provider, ctx.now)
+        async with ctx.options.oauth.connect(provider) as http:
+            endpoints = await ctx.options.oauth.endpoints(http, provider, ctx.now)
     except ProviderError as exc:
         logger.error("SIGNIN_OAUTH_ERROR: provider %s: %s", provider.id, exc)
         return to_error(ctx.url, "OAuthSignin")
@@ -134,7 +135,8 @@ async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
         )
         return to_error(ctx.url, "Callback")
     try:
-        tokens, raw_profile = await _tokens_and_profile(ctx, provider, params)
+        async with ctx.options.oauth.connect(provider) as http:
+            tokens, raw_profile = await _tokens_and_profile(ctx, provider, http, params)
     except (checks.CheckError, FlowError, ProviderError, IdTokenError) as exc:
         logger.error("OAUTH_CALLBACK_ERROR: provider %s: %s", provider.id, exc)
         return to_error(ctx.url, "OAuthCallback")
@@ -170,7 +172,7 @@ async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
 
 
 async def _tokens_and_profile(
-    ctx: RequestContext, provider: OAuth, params: Mapping[str, str]
+    ctx: RequestContext, provider: OAuth, http: OutboundHTTP, params: Mapping[str, str]
 ) -> tuple[TokenSet, dict[str, Any]]:
     values = checks.use(ctx, provider)
     if "state" in values and not equal(params.get("state", ""), values["state"]):
@@ -178,14 +180,12 @@ async def _tokens_and_profile(
     code = params.get("code")
     if not code or len(code) > MAX_PARAM:
         raise FlowError("no authorization code in the callback")
-    runtime = ctx.options.oauth
-    endpoints = await runtime.endpoints(provider, ctx.now)
-    http = runtime.http(provider)
+    endpoints = await ctx.options.oauth.endpoints(http, provider, ctx.now)
     tokens = await _exchange(ctx, provider, endpoints, http, code, values.get("pkce"))
 
     claims: dict[str, Any] | None = None
     if provider.id_token:
-        claims = await _id_token_claims(ctx, provider, endpoints, tokens, values.get("nonce"))
+        claims = await _id_token_claims(ctx, provider, http, endpoints, tokens, values.get("nonce"))
 
     if provider.userinfo_request is not None:
         fetched = await provider.userinfo_request(http, tokens)
@@ -259,6 +259,7 @@ def _token_set(answer: Mapping[str, Any], now: float) -> TokenSet:
 async def _id_token_claims(
     ctx: RequestContext,
     provider: OAuth,
+    http: OutboundHTTP,
     endpoints: Endpoints,
     tokens: TokenSet,
     nonce: str | None,
@@ -274,7 +275,7 @@ async def _id_token_claims(
     async def verify(*, refresh: bool) -> dict[str, Any]:
         jwks = None
         if endpoints.jwks_uri is not None:
-            jwks = await runtime.jwks(provider, endpoints.jwks_uri, ctx.now, refresh=refresh)
+            jwks = await runtime.jwks(http, endpoints.jwks_uri, ctx.now, refresh=refresh)
         return verify_id_token(
             id_token,
             jwks=jwks,

@@ -7,6 +7,8 @@ no module-level state. The caches only ever hold what providers published.
 from __future__ import annotations
 
 import logging
+import ssl
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -16,6 +18,8 @@ import httpx
 from authgate._core.oauth.http import OutboundHTTP, ProviderError, where
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from authgate.providers.oauth import OAuth
 
 logger = logging.getLogger("authgate")
@@ -59,34 +63,40 @@ class OAuthRuntime:
 
     def __init__(self, client: httpx.AsyncClient | None, *, allow_loopback_http: bool) -> None:
         self._client = client
-        self._owns_client = client is None
         self._allow_loopback_http = allow_loopback_http
+        self._tls: ssl.SSLContext | None = None
         self._discovery: dict[str, tuple[float, dict[str, Any]]] = {}
         self._jwks: dict[str, tuple[float, dict[str, Any]]] = {}
 
-    def http(self, provider: OAuth) -> OutboundHTTP:
-        if self._client is None:
-            # TLS verification on, redirects off, no cookies kept between providers' answers.
-            self._client = httpx.AsyncClient(verify=True, follow_redirects=False)
+    @asynccontextmanager
+    async def connect(self, provider: OAuth) -> AsyncIterator[OutboundHTTP]:
+        """The restricted client for one sign-in step.
+
+        Without an injected client, each step opens and closes its own: sign-ins are rare,
+        and a client bound to no event loop cannot leak from one loop (or test) to another.
+        The TLS context (the expensive part) is built once.
+        """
+        if self._client is not None:
+            yield self._outbound(self._client, provider)
+            return
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+        async with httpx.AsyncClient(verify=self._tls, follow_redirects=False) as client:
+            yield self._outbound(client, provider)
+
+    def _outbound(self, client: httpx.AsyncClient, provider: OAuth) -> OutboundHTTP:
         return OutboundHTTP(
-            self._client,
-            allow_loopback_http=self._allow_loopback_http,
-            timeout=provider.timeout,
+            client, allow_loopback_http=self._allow_loopback_http, timeout=provider.timeout
         )
 
-    async def aclose(self) -> None:
-        if self._owns_client and self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    async def _discover(self, provider: OAuth, now: float) -> dict[str, Any]:
+    async def _discover(self, http: OutboundHTTP, provider: OAuth, now: float) -> dict[str, Any]:
         url = provider.well_known or (
             f"{(provider.issuer or '').rstrip('/')}/.well-known/openid-configuration"
         )
         cached = self._discovery.get(url)
         if cached is not None and now - cached[0] < DISCOVERY_TTL:
             return cached[1]
-        document = await self.http(provider).get_json(url)
+        document = await http.get_json(url)
         if not isinstance(document, dict):
             raise ProviderError(f"{where(url)} is not a discovery document")
         published = document.get("issuer")
@@ -98,13 +108,13 @@ class OAuthRuntime:
         self._discovery[url] = (now, document)
         return document
 
-    async def endpoints(self, provider: OAuth, now: float) -> Endpoints:
+    async def endpoints(self, http: OutboundHTTP, provider: OAuth, now: float) -> Endpoints:
         document: dict[str, Any] = {}
         discovers = provider.well_known is not None or (
             provider.issuer is not None and provider.id_token
         )
         if discovers:
-            document = await self._discover(provider, now)
+            document = await self._discover(http, provider, now)
 
         def pick(own: str | None, key: str) -> str | None:
             if own is not None:
@@ -131,12 +141,12 @@ class OAuthRuntime:
         )
 
     async def jwks(
-        self, provider: OAuth, uri: str, now: float, *, refresh: bool = False
+        self, http: OutboundHTTP, uri: str, now: float, *, refresh: bool = False
     ) -> dict[str, Any]:
         cached = self._jwks.get(uri)
         if cached is not None and not refresh and now - cached[0] < JWKS_TTL:
             return cached[1]
-        document = await self.http(provider).get_json(uri)
+        document = await http.get_json(uri)
         if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
             raise ProviderError(f"{where(uri)} is not a JWKS")
         self._jwks[uri] = (now, document)
