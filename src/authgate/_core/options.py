@@ -243,6 +243,10 @@ def _with_client_credentials(provider: Provider, env: Mapping[str, str]) -> Prov
             f"{type(provider).__name__}(id={provider.id!r}) has no client secret: pass "
             f"client_secret= or set {prefix}_SECRET (or client_auth='none' for a public client)"
         )
+    issuer = provider.issuer or env.get(f"{prefix}_ISSUER")
+    if issuer != provider.issuer:
+        provider = dataclasses.replace(provider, issuer=issuer)
+    provider.check_endpoints()
     if client_id == provider.client_id and client_secret == provider.client_secret:
         return provider
     return dataclasses.replace(provider, client_id=client_id, client_secret=client_secret)

@@ -200,14 +200,8 @@ class OAuth:
             raise ConfigurationError(f"{label}: use 1-64 letters, digits, '-' or '_' as the id")
         for name in ("authorization", "token", "userinfo", "issuer", "well_known", "jwks_endpoint"):
             _check_url(f"{label}.{name}", getattr(self, name))
-        discovers = self.well_known is not None or (self.issuer is not None and self.id_token)
-        if not discovers and (self.authorization is None or self.token is None):
-            raise ConfigurationError(
-                f"{label} needs authorization= and token= endpoints, or issuer=/well_known= "
-                "for OpenID Connect discovery"
-            )
-        if self.id_token and self.issuer is None and self.well_known is None:
-            raise ConfigurationError(f"{label}: id_token=True needs issuer= (or well_known=)")
+        if not (self.id_token and self.issuer is None):  # else: AUTH_<ID>_ISSUER, at build
+            self.check_endpoints()
         unknown = set(self.checks) - {"state", "pkce", "nonce"}
         if unknown or not isinstance(self.checks, tuple):
             raise ConfigurationError(f"{label}: checks must be a tuple of state, pkce, nonce")
@@ -235,9 +229,23 @@ class OAuth:
         if not (0 < self.timeout <= 60):
             raise ConfigurationError(f"{label}: timeout must be between 0 and 60 seconds")
 
+    def check_endpoints(self) -> None:
+        """Raise unless the endpoints are known or can be discovered."""
+        label = f"{type(self).__name__}(id={self.id!r})"
+        if self.id_token and self.issuer is None:
+            raise ConfigurationError(
+                f"{label} needs issuer= (the id_token's iss), or {self.env_prefix}_ISSUER"
+            )
+        discovers = self.well_known is not None or (self.issuer is not None and self.id_token)
+        if not discovers and (self.authorization is None or self.token is None):
+            raise ConfigurationError(
+                f"{label} needs authorization= and token= endpoints, or issuer=/well_known= "
+                "for OpenID Connect discovery"
+            )
+
     @property
     def env_prefix(self) -> str:
-        """``AUTH_<ID>``: where the client id and secret are read from when not given."""
+        """``AUTH_<ID>``: where the client id, secret and issuer are read from when not given."""
         return "AUTH_" + self.id.upper().replace("-", "_")
 
 

@@ -188,7 +188,12 @@ async def _tokens_and_profile(
         claims = await _id_token_claims(ctx, provider, http, endpoints, tokens, values.get("nonce"))
 
     if provider.userinfo_request is not None:
-        fetched = await provider.userinfo_request(http, tokens)
+        try:
+            fetched = await provider.userinfo_request(http, tokens)
+        except ProviderError:
+            raise
+        except Exception as exc:  # user or preset code: an OAuthCallback, never a 500
+            raise FlowError(f"userinfo_request raised {type(exc).__name__}") from exc
         if not isinstance(fetched, Mapping):
             raise FlowError("userinfo_request did not return a mapping")
         profile = dict(fetched)

@@ -1,0 +1,38 @@
+"""Sign in with Apple (OpenID Connect, ``response_mode=form_post``).
+
+Apple posts the callback from its own site, so the check cookies need
+``CookieOption(same_site="none")`` on https (``AuthConfig(cookies=...)``). ``client_secret`` is
+the ES256 JWT you sign with your Apple key (it expires after at most six months). Apple sends no
+userinfo: the profile is the id_token. See
+https://developer.apple.com/documentation/sign_in_with_apple/request_an_authorization_to_the_sign_in_with_apple_server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from authgate.providers.oauth import OIDC, ProfileMapper, ProviderStyle, TokenSet
+
+__all__ = ["Apple"]
+
+_STYLE = ProviderStyle(logo="/apple.svg", bg="#fff", text="#000", bg_dark="#000", text_dark="#fff")
+
+
+def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
+    return {"id": profile["sub"], "name": None, "email": profile.get("email"), "image": None}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Apple(OIDC):
+    """Sign in with Apple (OpenID Connect, ``response_mode=form_post``)."""
+
+    id: str = "apple"
+    name: str = "Apple"
+    issuer: str | None = "https://appleid.apple.com"
+    scope: str | None = "name email"
+    response_mode: Literal["query", "form_post"] = "form_post"
+    checks: tuple[Literal["state", "pkce", "nonce"], ...] = ("state", "nonce")
+    client_auth: Literal["client_secret_basic", "client_secret_post", "none"] = "client_secret_post"
+    style: ProviderStyle | None = _STYLE
+    profile: ProfileMapper = _profile

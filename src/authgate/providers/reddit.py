@@ -1,0 +1,42 @@
+"""Reddit (OAuth 2.0).
+
+Endpoints: https://github.com/reddit-archive/reddit/wiki/OAuth2 ; profile:
+``GET https://oauth.reddit.com/api/v1/me``. Reddit gives no email address and does not support
+PKCE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from authgate.providers.oauth import OAuth, ProfileMapper, ProviderStyle, TokenSet
+
+__all__ = ["Reddit"]
+
+_STYLE = ProviderStyle(logo="/reddit.svg", bg="#FF4500", text="#fff")
+
+
+def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
+    icon = profile.get("icon_img") or profile.get("snoovatar_img")
+    return {
+        "id": str(profile["id"]),
+        "name": profile.get("name"),
+        "email": None,
+        "image": icon.split("?", 1)[0] if isinstance(icon, str) and icon else None,
+    }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reddit(OAuth):
+    """Reddit (OAuth 2.0)."""
+
+    id: str = "reddit"
+    name: str = "Reddit"
+    authorization: str | None = "https://www.reddit.com/api/v1/authorize"
+    token: str | None = "https://www.reddit.com/api/v1/access_token"
+    userinfo: str | None = "https://oauth.reddit.com/api/v1/me"
+    scope: str | None = "identity"
+    checks: tuple[Literal["state", "pkce", "nonce"], ...] = ("state",)
+    style: ProviderStyle | None = _STYLE
+    profile: ProfileMapper = _profile
