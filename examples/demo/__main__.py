@@ -17,7 +17,8 @@ def main() -> None:
     print(
         f"\n  authgate demo on http://{host}:{port}\n"
         f"  users database: {resolve_db_path().resolve()} ({state})\n"
-        f"\n    username: {DEMO_USERNAME}\n    password: {DEMO_PASSWORD}\n",
+        f"\n    username: {DEMO_USERNAME}\n    password: {DEMO_PASSWORD}\n"
+        "\n  or sign in with any e-mail address: the link is printed here\n",
         flush=True,
     )
     uvicorn.run(app, host=host, port=port)

@@ -1,4 +1,9 @@
-"""The demo app: FastAPI + authgate's Credentials provider, users in SQLite, argon2id hashes.
+"""The demo app: FastAPI + authgate's Credentials and Email providers, one SQLite file.
+
+The file holds the credentials users (``demo_credentials``, argon2id hashes) and the Auth.js
+tables of :class:`~authgate.adapters.sqlalchemy.SQLAlchemyAdapter` (``users``, ``accounts``,
+``sessions``, ``verification_token``) where e-mail sign-in keeps its users and tokens. Sign-in
+links are printed to the console (``console_sender``) unless an SMTP server is given.
 
 Routes:
 
@@ -31,7 +36,15 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.staticfiles import StaticFiles
 
-from authgate import AuthConfig, AuthGate, PagesConfig, Session, Theme  # Session: FastAPI reads it
+from authgate import (  # Session: FastAPI reads it
+    AuthConfig,
+    AuthGate,
+    PagesConfig,
+    Session,
+    SessionConfig,
+    Theme,
+)
+from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
 from authgate.integrations.asgi import AuthApp
 from authgate.integrations.fastapi import session_dependency
 from authgate.integrations.starlette import (
@@ -40,7 +53,7 @@ from authgate.integrations.starlette import (
     get_session,
     sign_in_url,
 )
-from authgate.providers import Credentials
+from authgate.providers import Credentials, Email, SMTPServer, console_sender
 
 if TYPE_CHECKING:
     from authgate import AuthRequest, User
@@ -90,8 +103,14 @@ def render(template: str, **context: Any) -> str:
     return _TEMPLATES.get_template(template).render(brand_color=BRAND_COLOR, **context)
 
 
+CREDENTIALS_TABLE = "demo_credentials"
+
+
 class UserStore:
-    """Users in a SQLite file, passwords hashed with argon2id.
+    """Users in a SQLite file (table ``demo_credentials``), passwords hashed with argon2id.
+
+    Earlier demos kept them in ``users``; that name now belongs to the Auth.js tables of the
+    adapter, so an old file's table is renamed on first start.
 
     Every check costs one argon2 verification, whether the user exists or not: an unknown
     username is verified against a dummy hash, so response times do not tell which usernames
@@ -103,8 +122,11 @@ class UserStore:
         self._hasher = hasher or PasswordHasher()  # argon2id, RFC 9106 low-memory profile
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(32))
         with closing(self._connect()) as db, db:
+            legacy = {row[1] for row in db.execute("PRAGMA table_info(users)")}
+            if "password_hash" in legacy:  # the pre-adapter demo's table
+                db.execute(f"ALTER TABLE users RENAME TO {CREDENTIALS_TABLE}")
             db.execute(
-                "CREATE TABLE IF NOT EXISTS users ("
+                f"CREATE TABLE IF NOT EXISTS {CREDENTIALS_TABLE} ("
                 " id INTEGER PRIMARY KEY,"
                 " username TEXT NOT NULL UNIQUE,"
                 " name TEXT NOT NULL,"
@@ -122,7 +144,7 @@ class UserStore:
         password_hash = self._hasher.hash(password)
         with closing(self._connect()) as db, db:
             cursor = db.execute(
-                "INSERT OR IGNORE INTO users (username, name, email, password_hash)"
+                f"INSERT OR IGNORE INTO {CREDENTIALS_TABLE} (username, name, email, password_hash)"
                 " VALUES (?, ?, ?, ?)",
                 (username, name, email, password_hash),
             )
@@ -131,7 +153,9 @@ class UserStore:
     def ensure_demo_user(self) -> bool:
         """Create the demo user on first start; ``True`` when it was created now."""
         with closing(self._connect()) as db:
-            row = db.execute("SELECT 1 FROM users WHERE username = ?", (DEMO_USERNAME,))
+            row = db.execute(
+                f"SELECT 1 FROM {CREDENTIALS_TABLE} WHERE username = ?", (DEMO_USERNAME,)
+            )
             if row.fetchone() is not None:
                 return False
         return self.add_user(DEMO_USERNAME, DEMO_PASSWORD, name=DEMO_NAME, email=DEMO_EMAIL)
@@ -148,7 +172,8 @@ class UserStore:
         if valid_input:
             with closing(self._connect()) as db:
                 row = db.execute(
-                    "SELECT id, name, email, password_hash FROM users WHERE username = ?",
+                    f"SELECT id, name, email, password_hash FROM {CREDENTIALS_TABLE}"
+                    " WHERE username = ?",
                     (username,),
                 ).fetchone()
         stored = row[3] if row is not None else self._dummy_hash
@@ -166,7 +191,7 @@ class UserStore:
     def _rehash(self, user_id: int, password: str) -> None:
         with closing(self._connect()) as db, db:
             db.execute(
-                "UPDATE users SET password_hash = ? WHERE id = ?",
+                f"UPDATE {CREDENTIALS_TABLE} SET password_hash = ? WHERE id = ?",
                 (self._hasher.hash(password), user_id),
             )
 
@@ -197,6 +222,7 @@ def create_app(
     url: str | None = None,
     theme: Theme | None = None,
     custom_sign_in: bool = False,
+    smtp: SMTPServer | None = None,
 ) -> FastAPI:
     """Build the demo app.
 
@@ -209,8 +235,12 @@ def create_app(
         theme: Look of the built-in pages (default: auto scheme, orange brand, the logo).
         custom_sign_in: Make ``/auth/signin`` *the* sign-in page (``pages.sign_in``): the
             built-in one and failed sign-ins then redirect there.
+        smtp: Mail sign-in links through this server; by default they are printed.
     """
-    store = UserStore(resolve_db_path(db_path))
+    path = resolve_db_path(db_path)
+    store = UserStore(path)
+    # The adapter's tables go into the same file, created on first use.
+    adapter = SQLAlchemyAdapter(path)
     created = store.ensure_demo_user()
 
     def authorize(credentials: dict[str, Any], request: AuthRequest) -> User | None:
@@ -240,8 +270,17 @@ def create_app(
                         },
                     },
                     authorize=authorize,
-                )
+                ),
+                Email(
+                    server=smtp,
+                    from_="authgate demo <demo@example.com>",
+                    send_verification_request=None if smtp else console_sender,
+                ),
             ],
+            adapter=adapter,
+            # Database sessions are one line away (SessionConfig(strategy="database") and
+            # Credentials(database_session=True)); the demo keeps its JWT sessions.
+            session=SessionConfig(strategy="jwt"),
             pages=PagesConfig(sign_in="/auth/signin" if custom_sign_in else None),
             theme=theme or Theme(color_scheme="auto", brand_color=BRAND_COLOR, logo=LOGO_PATH),
         )
@@ -252,6 +291,7 @@ def create_app(
     app.state.auth = auth
     app.state.store = store
     app.state.demo_user_created = created
+    app.state.adapter = adapter
     app.add_middleware(ProtectMiddleware, gate=auth, protect=["/dashboard"])
     app.mount(auth.base_path, AuthApp(auth))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

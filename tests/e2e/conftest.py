@@ -131,7 +131,7 @@ def fill_builtin_form(page: Page, username: str, password: str) -> None:
     """Fill and submit the credentials form of the built-in sign-in page."""
     page.fill("#input-username-for-credentials-provider", username)
     page.fill("#input-password-for-credentials-provider", password)
-    page.click("#submitButton")
+    page.click("form[action$='/callback/credentials'] #submitButton")
 
 
 def sign_in(page: Page, origin: str, callback_path: str = "/") -> None:

@@ -29,7 +29,7 @@ def test_sign_in_through_the_builtin_page(page: Page, server: str) -> None:
     page.goto(server)
     page.click("#sign-in")
     expect(page).to_have_url(f"{server}/api/auth/signin?callbackUrl=%2F")
-    expect(page.locator("#submitButton")).to_have_text("Sign in with Username")
+    expect(page.locator("#submitButton").first).to_have_text("Sign in with Username")
     screenshot(page, "builtin-signin")
 
     fill_builtin_form(page, DEMO_USERNAME, DEMO_PASSWORD)

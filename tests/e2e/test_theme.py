@@ -91,7 +91,7 @@ def test_phone_viewport(browser: Browser, server: str) -> None:
 
         width = page.evaluate("() => document.documentElement.scrollWidth")
         card = page.locator(".card").bounding_box()
-        button = page.locator("#submitButton").bounding_box()
+        button = page.locator("#submitButton").first.bounding_box()
 
         assert width <= 375, "the page scrolls sideways on a phone"
         assert card is not None
