@@ -469,3 +469,42 @@ async def test_logs_carry_no_secrets(idp: FakeIdP, caplog: pytest.LogCaptureFixt
         assert secret not in text
     for name in CHECK_COOKIES:
         assert client.jar.get(name, "") not in text or not client.jar.get(name)
+
+
+async def test_profile_mapping_failures(idp: FakeIdP) -> None:
+    def broken(profile: dict[str, Any], tokens: dict[str, Any]) -> dict[str, Any]:
+        raise KeyError("login")
+
+    provider = OIDC(
+        id="idp", issuer=ISSUER, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, profile=broken
+    )
+    client = Client(make(idp, providers=[provider]))
+    assert_failed(await finish(client, await start(client, idp)), "OAuthCallback")
+
+    nameless = OIDC(
+        id="idp",
+        issuer=ISSUER,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        profile=lambda profile, tokens: {"name": "no id"},
+    )
+    client = Client(make(idp, providers=[nameless]))
+    response = await finish(client, await start(client, idp))
+    assert response.redirect == f"{URL}/signin"  # next-auth v4: back to the sign-in page
+    assert SESSION not in client.jar
+
+
+async def test_sign_in_event_gets_the_mapped_user(idp: FakeIdP) -> None:
+    from authgate import Events
+
+    seen: dict[str, Any] = {}
+
+    async def on_sign_in(user: Any, account: Any, profile: Any, is_new_user: Any) -> None:
+        seen.update(user=user, account=account, profile=profile, is_new_user=is_new_user)
+
+    client = Client(make(idp, events=Events(sign_in=on_sign_in)))
+    await finish(client, await start(client, idp))
+    assert seen["user"]["id"] == SUBJECT
+    assert seen["profile"] == seen["user"]  # v4: the normalised user, not the raw profile
+    assert seen["account"]["provider"] == "idp"
+    assert seen["is_new_user"] is False
