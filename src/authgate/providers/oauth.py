@@ -75,6 +75,7 @@ DEFAULT_ID_TOKEN_ALGORITHMS: tuple[str, ...] = (
     "ES384",
     "ES512",
     "EdDSA",
+    "Ed25519",
 )
 _KNOWN_ALGORITHMS = frozenset({*DEFAULT_ID_TOKEN_ALGORITHMS, "Ed25519", "HS256", "HS384", "HS512"})
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
