@@ -14,7 +14,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
-from authgate import AuthConfig, AuthGate, Callbacks
+from authgate import AuthConfig, AuthGate, Callbacks, SessionConfig
 from authgate.providers import OIDC, OAuth
 from blackbox.conftest import (
     NOW,
@@ -508,3 +508,72 @@ async def test_sign_in_event_gets_the_mapped_user(idp: FakeIdP) -> None:
     assert seen["profile"] == seen["user"]  # v4: the normalised user, not the raw profile
     assert seen["account"]["provider"] == "idp"
     assert seen["is_new_user"] is False
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"type": "email"}, {"type": "credentials"}],
+    ids=["provider-and-id", "type-email", "type-credentials"],
+)
+async def test_token_response_cannot_rename_the_account(
+    idp: FakeIdP, extra: dict[str, str]
+) -> None:
+    """Provider mix-up: a token endpoint's extra members never replace the account's identity.
+
+    One configured provider (compromised, or run by the attacker) must not be able to answer
+    ``"provider": "other", "providerAccountId": "<victim>"`` and sign in as another provider's
+    user, nor ``"type": "email"`` to take the e-mail branch of account resolution.
+    """
+    from authgate.adapters.memory import MemoryAdapter
+
+    adapter = MemoryAdapter()
+    victim = await adapter.create_user({"email": "victim@example.com", "emailVerified": None})
+    await adapter.link_account(
+        {
+            "userId": victim["id"],
+            "type": "oauth",
+            "provider": "other",
+            "providerAccountId": "victim-1",
+        }
+    )
+    seen: dict[str, Any] = {}
+
+    def jwt_callback(token: dict[str, Any], account: Any = None) -> Any:
+        if account is not None:
+            seen["account"] = account
+        return token
+
+    client = Client(
+        make(
+            idp,
+            adapter=adapter,
+            session=SessionConfig(strategy="jwt"),
+            callbacks=Callbacks(jwt=jwt_callback),
+        )
+    )
+    params = await start(client, idp)
+    idp.token_reply = httpx.Response(
+        200,
+        json={
+            "access_token": "at-SECRET-access",
+            "token_type": "Bearer",
+            "id_token": idp.id_token(),
+            "provider": "other",
+            "providerAccountId": "victim-1",
+            "userId": victim["id"],
+            **extra,
+        },
+    )
+    response = await finish(client, params)
+    assert response.status == 302
+    assert response.redirect == "http://localhost:3000/dashboard"
+    claims = decode_session(response)
+    assert claims["sub"] != victim["id"]  # not signed in as the other provider's user
+    account = seen["account"]
+    assert (account["provider"], account["type"], account["providerAccountId"]) == (
+        "idp",
+        "oauth",
+        SUBJECT,
+    )
+    linked = {(a["provider"], a["providerAccountId"]) for a in adapter.dump()["accounts"]}
+    assert ("idp", SUBJECT) in linked

@@ -52,6 +52,8 @@ PROTOCOL_PARAMS = frozenset(
         "request_uri",
     }
 )
+# The account's identity is authgate's; a token response's members of these names are dropped.
+ACCOUNT_IDENTITY = frozenset({"provider", "type", "providerAccountId", "userId"})
 _SAFE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 MAX_PARAM = 2048
 
@@ -160,11 +162,13 @@ async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
     user["id"] = str(user["id"])
     if isinstance(user.get("email"), str):
         user["email"] = user["email"].lower()
+    # v4 spreads the token response over these; a provider must not rename the account
+    # (another provider's id, or type "email"/"credentials"): its extra members are dropped.
     account: dict[str, Any] = {
         "provider": provider.id,
         "type": "oauth",
         "providerAccountId": user["id"],
-        **tokens,
+        **{k: v for k, v in tokens.items() if k not in ACCOUNT_IDENTITY},
     }
     return await complete_sign_in(
         ctx, user=user, account=account, profile=raw_profile, event_profile=user
