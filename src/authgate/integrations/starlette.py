@@ -58,7 +58,8 @@ class ProtectMiddleware:
     """Require a session on some paths (next-auth's ``withAuth`` middleware).
 
     Pages redirect to the sign-in page with a ``callbackUrl`` back to where the visitor was;
-    API paths (``api_prefixes``) answer ``401`` JSON. The session is stored in
+    API paths (``api_prefixes``) answer ``401`` JSON; a WebSocket handshake is refused (closed
+    before it is accepted: HTTP 403). The session is stored in
     ``scope["state"]["session"]`` (``request.state.session``).
 
     Args:
@@ -91,13 +92,17 @@ class ProtectMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Let the request through, or answer it with a redirect or a 401."""
         path = scope.get("path", "")
-        if scope["type"] != "http" or not self._protected(path):
+        if scope["type"] not in ("http", "websocket") or not self._protected(path):
             await self.app(scope, receive, send)
             return
         session = await self.gate.get_session(request_from_scope(scope))
         if session is not None:
             scope.setdefault("state", {})["session"] = session
             await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            # Closing before accepting: the server answers the handshake with a 403.
+            await send({"type": "websocket.close", "code": 1008})
             return
         response: Response
         if any(path.startswith(p) for p in self.api_prefixes):
