@@ -4,8 +4,9 @@
 //
 // Listens on a free loopback port and prints one line, `listening <issuer>`, once it accepts
 // connections. Sign-in uses the package's development interactions: any login and password
-// are accepted, the login becomes the account id, then a consent screen. Stopped by the test
-// fixture (SIGTERM to its PID).
+// are accepted, the login becomes the account id, then a consent screen. The account's e-mail is
+// `<login>@example.com`, verified unless the login starts with `unverified-` (whose address is
+// then the rest of the login's). Stopped by the test fixture (SIGTERM to its PID).
 import http from "node:http";
 import Provider from "oidc-provider";
 
@@ -35,12 +36,14 @@ server.listen(0, "127.0.0.1", () => {
       return {
         accountId: id,
         async claims() {
-          const name = id.charAt(0).toUpperCase() + id.slice(1);
+          const unverified = id.startsWith("unverified-");
+          const local = unverified ? id.slice("unverified-".length) : id;
+          const name = local.charAt(0).toUpperCase() + local.slice(1);
           return {
             sub: id,
             name: `${name} Lovelace`,
-            email: `${id}@example.com`,
-            email_verified: true,
+            email: `${local}@example.com`,
+            email_verified: !unverified,
             picture: `${issuer}/avatars/${id}.png`,
           };
         },
