@@ -70,6 +70,12 @@ class Case:
     claims: dict[str, Any] = field(default_factory=dict)  # id_token claims (OIDC)
     kwargs: dict[str, Any] = field(default_factory=dict)
     published_issuer: str | None = None
+    # Extra callback parameters (Apple's form-posted ``user``).
+    callback: dict[str, str] = field(default_factory=dict)
+    # Does the provider echo the nonce in its id_token (LinkedIn does not)?
+    echoes_nonce: bool = True
+    # Headers the token and userinfo requests must carry.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def oidc(preset: type[OAuth], well_known: str, **kw: Any) -> Case:
@@ -247,11 +253,16 @@ CASES = [
                 "icon_img": "https://styles.redditmedia.com/t5_x/styles/profileIcon_y.png?width=256&s=z",
             }
         },
+        # https://github.com/reddit-archive/reddit/wiki/API: no generic user agents.
+        headers={"user-agent": "web:authgate:v1"},
     ),
     oidc(Google, "https://accounts.google.com/.well-known/openid-configuration"),
     oidc(
         LinkedIn,
         "https://www.linkedin.com/oauth/.well-known/openid-configuration",
+        # The discovery document lives under /oauth, the issuer does not; no nonce in id_tokens.
+        published_issuer="https://www.linkedin.com",
+        echoes_nonce=False,
     ),
     oidc(Slack, "https://slack.com/.well-known/openid-configuration"),
     oidc(
@@ -268,7 +279,15 @@ CASES = [
             "iss": "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0",
             "tid": "9188040d-6c67-4c5b-b112-36a304b66dad",
         },
-        expected={**JANE, "image": None},
+        # preferred_username is not an email address to trust: no `email` claim, no email.
+        responses={
+            "userinfo": {
+                "sub": OIDC_USER["sub"],
+                "name": "Jane Doe",
+                "preferred_username": "jane@contoso.onmicrosoft.com",
+            }
+        },
+        expected={**JANE, "email": None, "image": None},
     ),
     oidc(
         Apple,
@@ -278,6 +297,25 @@ CASES = [
         expected={
             "id": "248289761001",
             "name": None,
+            "email": "jane.doe@privaterelay.appleid.com",
+            "image": None,
+        },
+    ),
+    # First authorization: the name comes once, in the form-posted `user` field (its email is
+    # not trusted: the id_token's is used).
+    oidc(
+        Apple,
+        "https://appleid.apple.com/.well-known/openid-configuration",
+        claims={"email": "Jane.Doe@privaterelay.appleid.com", "email_verified": "true"},
+        responses={"userinfo": None},
+        callback={
+            "user": json.dumps(
+                {"name": {"firstName": "Jane", "lastName": "Doe"}, "email": "evil@example.com"}
+            )
+        },
+        expected={
+            "id": "248289761001",
+            "name": "Jane Doe",
             "email": "jane.doe@privaterelay.appleid.com",
             "image": None,
         },
@@ -318,7 +356,9 @@ CASES = [
     oidc(
         Authentik,
         "https://auth.example.com/application/o/app/.well-known/openid-configuration",
-        kwargs={"issuer": "https://auth.example.com/application/o/app/"},
+        kwargs={"issuer": "https://auth.example.com/application/o/app"},
+        # authentik publishes (and signs) its issuer with a trailing slash.
+        published_issuer="https://auth.example.com/application/o/app/",
     ),
 ]
 
@@ -347,7 +387,7 @@ class Fake:
             "exp": int(NOW) + 600,
             **self.case.claims,
         }
-        if self.nonce is not None:
+        if self.nonce is not None and self.case.echoes_nonce:
             claims["nonce"] = self.nonce
         return jwt.encode({"alg": "RS256", "kid": KEY.kid}, claims, KEY, algorithms=["RS256"])
 
@@ -355,6 +395,9 @@ class Fake:
         self.requests.append(request)
         url = str(request.url.copy_with(query=None))
         userinfo = self.case.responses.get("userinfo", OIDC_USER)
+        if not url.endswith(("/.well-known/openid-configuration", "/jwks")):
+            for name, value in self.case.headers.items():
+                assert request.headers.get(name) == value, (url, name)
         if url == self.case.endpoint and self.provider.id_token:
             document = {
                 "issuer": self.issuer,
@@ -426,7 +469,7 @@ async def test_preset_contract(case: Case) -> None:
     assert ("nonce" in params) == ("nonce" in provider.checks)
     assert "state" in params
 
-    callback = {"code": "the-code", "state": params["state"]}
+    callback = {"code": "the-code", "state": params["state"], **case.callback}
     if provider.response_mode == "form_post":
         assert params["response_mode"] == "form_post"
         done = await client.post(f"/callback/{provider.id}", form=callback)
@@ -486,3 +529,44 @@ def test_missing_credentials_are_a_start_up_error() -> None:
 def test_query_params_of_documented_userinfo_urls_survive() -> None:
     userinfo = Facebook(client_id="a", client_secret="b").userinfo or ""
     assert parse_qs(urlsplit(userinfo).query)["fields"] == ["id,name,email,picture"]
+
+
+# The sign-in buttons of Auth.js's provider definitions (packages/core/src/providers/*.ts).
+STYLES = {
+    Apple: ("/apple.svg", "#000", "#fff"),
+    Auth0: ("/auth0.svg", "#EB5424", "#fff"),
+    GitHub: ("/github.svg", "#24292f", "#fff"),
+    Google: ("/google.svg", "#fff", "#000"),
+    LinkedIn: ("/linkedin.svg", "#fff", "#069"),
+    Okta: ("/okta.svg", "#000", "#fff"),
+    Reddit: ("/reddit.svg", "#000", "#fff"),
+}
+
+
+@pytest.mark.parametrize("preset", list(STYLES), ids=lambda p: p.__name__)
+def test_button_styles_follow_authjs(preset: type[OAuth]) -> None:
+    style = preset(client_id="a", client_secret="b", issuer="https://idp.example").style
+    assert style is not None
+    assert (style.logo, style.bg, style.text) == STYLES[preset]
+
+
+def test_apple_ignores_a_malformed_user_field() -> None:
+    profile = Apple(client_id="a", client_secret="b").profile
+    for user in ("{", "[]", '{"name": "Jane"}', '{"name": {"firstName": 1}}'):
+        assert profile({"sub": "1", "user": user}, {}) == {
+            "id": "1",
+            "name": None,
+            "email": None,
+            "image": None,
+        }
+
+
+def test_profile_params_and_request_headers_are_checked() -> None:
+    from authgate.errors import ConfigurationError
+
+    for bad in (("code",), ("state",), ("",), ["user"]):
+        with pytest.raises(ConfigurationError, match="profile_params"):
+            Apple(client_id="a", client_secret="b", profile_params=bad)  # type: ignore[arg-type]
+    for headers in ({"Authorization": "x"}, {"accept": "x"}, {"bad name": "x"}, {"ua": "a\nb"}):
+        with pytest.raises(ConfigurationError, match="request_headers"):
+            Reddit(client_id="a", client_secret="b", request_headers=headers)

@@ -12,7 +12,7 @@ from authgate.providers.oauth import OIDC, ProviderStyle
 
 __all__ = ["Auth0"]
 
-_STYLE = ProviderStyle(logo="/auth0.svg", bg="#fff", text="#eb5424")
+_STYLE = ProviderStyle(logo="/auth0.svg", bg="#EB5424", text="#fff")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,7 +2,9 @@
 
 ``issuer`` is ``https://login.microsoftonline.com/<tenant id>/v2.0`` (default: the multi-tenant
 ``common`` endpoint, whose id_tokens are checked against their own ``tid``); see
-https://learn.microsoft.com/en-us/entra/identity-platform/v2-protocols-oidc.
+https://learn.microsoft.com/en-us/entra/identity-platform/v2-protocols-oidc. ``email`` is the
+``email`` claim only. Auth.js also fetches the Graph profile photo as a data URL; authgate leaves
+``image`` empty.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
     return {
         "id": profile["sub"],
         "name": profile.get("name"),
-        "email": profile.get("email") or profile.get("preferred_username"),
+        # Not preferred_username: Microsoft documents it as mutable and not always an address.
+        "email": profile.get("email"),
         "image": None,
     }
 

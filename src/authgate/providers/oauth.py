@@ -36,6 +36,18 @@ __all__ = [
 ]
 
 Check = Literal["state", "pkce", "nonce"]
+
+
+class DefaultChecks(tuple[Check, ...]):
+    """The ``checks`` a provider gets when it sets none (a marker type, otherwise a tuple).
+
+    The wire profile may replace them when the gate is built: Auth.js v5 uses ``("pkce",)``
+    for a provider without ``checks``; an explicit tuple is always kept as given.
+    """
+
+    __slots__ = ()
+
+
 ClientAuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
 
 TokenSet = dict[str, Any]
@@ -79,6 +91,10 @@ DEFAULT_ID_TOKEN_ALGORITHMS: tuple[str, ...] = (
 )
 _KNOWN_ALGORITHMS = frozenset({*DEFAULT_ID_TOKEN_ALGORITHMS, "Ed25519", "HS256", "HS384", "HS512"})
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_HEADER = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")
+_OWN_HEADERS = frozenset({"authorization", "accept", "content-type", "content-length", "host"})
+# What a callback carries for the protocol; never copied into a profile.
+_CALLBACK_PARAMS = frozenset({"code", "state", "error", "iss", "id_token", "session_state"})
 _PROTOCOL_PARAMS = frozenset(
     {
         "client_id",
@@ -161,6 +177,12 @@ class OAuth:
             must then be ``same_site="none"`` (``AuthConfig(cookies=...)``) when the provider is
             on another site, or the browser will not send them.
         profile: ``profile(raw_profile, tokens)`` → the user mapping (``id`` required).
+        profile_params: Callback parameters (query, or the ``form_post`` body) added to the raw
+            profile under their own names when it lacks them, e.g. Apple's ``user``. They are
+            not signed: use them for display data only.
+        request_headers: Extra headers for the token request and the userinfo request (e.g.
+            the ``User-Agent`` Reddit requires; a ``userinfo_request`` sets its own);
+            ``Authorization``, ``Accept`` and the body's headers stay authgate's.
         userinfo_request: Fetch the raw profile yourself (replaces the userinfo call).
         style: The sign-in button's look.
         allow_dangerous_email_account_linking: With an adapter, link to an existing user with
@@ -181,12 +203,14 @@ class OAuth:
     scope: str | None = None
     authorization_params: Mapping[str, str] = field(default_factory=dict)
     token_params: Mapping[str, str] = field(default_factory=dict)
-    checks: tuple[Check, ...] = ("pkce", "state")
+    checks: tuple[Check, ...] = DefaultChecks(("pkce", "state"))
     id_token: bool = False
     id_token_algorithms: tuple[str, ...] = DEFAULT_ID_TOKEN_ALGORITHMS
     client_auth: ClientAuthMethod = "client_secret_basic"
     response_mode: Literal["query", "form_post"] = "query"
     profile: ProfileMapper = default_profile
+    profile_params: tuple[str, ...] = ()
+    request_headers: Mapping[str, str] = field(default_factory=dict)
     userinfo_request: UserinfoRequest | None = None
     style: ProviderStyle | None = None
     allow_dangerous_email_account_linking: bool = False
@@ -225,10 +249,33 @@ class OAuth:
             raise ConfigurationError(
                 f"{label}: authorization_params may not set {sorted(protocol)} (authgate does)"
             )
+        self._check_extras(label)
         if not callable(self.profile):
             raise ConfigurationError(f"{label}: profile must be a function")
         if not (0 < self.timeout <= 60):
             raise ConfigurationError(f"{label}: timeout must be between 0 and 60 seconds")
+
+    def _check_extras(self, label: str) -> None:
+        """``profile_params`` and ``request_headers``."""
+        if not isinstance(self.profile_params, tuple) or not all(
+            isinstance(p, str) and p and p not in _CALLBACK_PARAMS for p in self.profile_params
+        ):
+            raise ConfigurationError(
+                f"{label}: profile_params must be a tuple of parameter names other than "
+                f"{sorted(_CALLBACK_PARAMS)}"
+            )
+        if any(
+            not isinstance(k, str)
+            or not isinstance(v, str)
+            or not _HEADER.fullmatch(k)
+            or k.lower() in _OWN_HEADERS
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in v)
+            for k, v in self.request_headers.items()
+        ):
+            raise ConfigurationError(
+                f"{label}: request_headers must be header names and values, other than "
+                f"{sorted(_OWN_HEADERS)}"
+            )
 
     def check_endpoints(self) -> None:
         """Raise unless the endpoints are known or can be discovered."""
@@ -261,5 +308,5 @@ class OIDC(OAuth):
     id: str = "oidc"
     name: str = "OpenID Connect"
     scope: str | None = "openid email profile"
-    checks: tuple[Check, ...] = ("pkce", "state", "nonce")
+    checks: tuple[Check, ...] = DefaultChecks(("pkce", "state", "nonce"))
     id_token: bool = True

@@ -2,19 +2,25 @@
 
 Endpoints: https://github.com/reddit-archive/reddit/wiki/OAuth2 ; profile:
 ``GET https://oauth.reddit.com/api/v1/me``. Reddit gives no email address and does not support
-PKCE.
+PKCE; the token request uses HTTP Basic. Reddit throttles generic user agents, so every call sends
+``User-Agent: web:authgate:v1``; set ``request_headers={"user-agent": "<platform>:<app ID>:<version>
+(by /u/<you>)"}`` as Reddit asks (https://github.com/reddit-archive/reddit/wiki/API).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from authgate.providers.oauth import OAuth, ProfileMapper, ProviderStyle, TokenSet
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 __all__ = ["Reddit"]
 
-_STYLE = ProviderStyle(logo="/reddit.svg", bg="#FF4500", text="#fff")
+_STYLE = ProviderStyle(logo="/reddit.svg", bg="#000", text="#fff")
+USER_AGENT = "web:authgate:v1"
 
 
 def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
@@ -38,5 +44,6 @@ class Reddit(OAuth):
     userinfo: str | None = "https://oauth.reddit.com/api/v1/me"
     scope: str | None = "identity"
     checks: tuple[Literal["state", "pkce", "nonce"], ...] = ("state",)
+    request_headers: Mapping[str, str] = field(default_factory=lambda: {"user-agent": USER_AGENT})
     style: ProviderStyle | None = _STYLE
     profile: ProfileMapper = _profile

@@ -129,13 +129,14 @@ def _callback_params(ctx: RequestContext) -> dict[str, str]:
 async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
     params = _callback_params(ctx)
     if "error" in params:
-        # Quirk Q5: the provider's own error (access_denied...) is `Callback`.
+        # Quirk Q5: the provider's own error (access_denied...) is `Callback` in v4; v5's
+        # oauth4webapi AuthorizationResponseError becomes OAuthCallbackError.
         logger.warning(
             "OAUTH_CALLBACK_HANDLER_ERROR: provider %s answered error=%s",
             provider.id,
             _safe(params["error"]),
         )
-        return to_error(ctx.url, "Callback")
+        return to_error(ctx.url, "Callback", error_type="OAuthCallbackError")
     try:
         async with ctx.options.oauth.connect(provider) as http:
             tokens, raw_profile = await _tokens_and_profile(ctx, provider, http, params)
@@ -202,7 +203,7 @@ async def _tokens_and_profile(
             raise FlowError("userinfo_request did not return a mapping")
         profile = dict(fetched)
     elif endpoints.userinfo is not None and tokens.get("access_token"):
-        profile = await _userinfo(http, endpoints.userinfo, tokens)
+        profile = await _userinfo(http, endpoints.userinfo, tokens, provider.request_headers)
         if claims is not None:
             # OIDC Core §5.3.2: the userinfo sub must be the id_token's.
             if profile.get("sub") != claims.get("sub"):
@@ -212,6 +213,10 @@ async def _tokens_and_profile(
         profile = claims
     else:
         raise FlowError("no userinfo endpoint and no id_token")
+    for name in provider.profile_params:
+        value = params.get(name)
+        if value is not None and len(value) <= MAX_PARAM:
+            profile.setdefault(name, value)
     return tokens, profile
 
 
@@ -231,7 +236,7 @@ async def _exchange(
     if verifier is not None:
         body["code_verifier"] = verifier
     body.update({k: v for k, v in provider.token_params.items() if k not in body})
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = dict(provider.request_headers)
     client = SimpleNamespace(client_id=provider.client_id, client_secret=provider.client_secret)
     if provider.client_auth == "client_secret_basic":
         encode_client_secret_basic(client, "POST", endpoints.token, headers, "")
@@ -305,7 +310,9 @@ async def _id_token_claims(
         return await verify(refresh=True)
 
 
-async def _userinfo(http: OutboundHTTP, url: str, tokens: TokenSet) -> dict[str, Any]:
+async def _userinfo(
+    http: OutboundHTTP, url: str, tokens: TokenSet, extra: Mapping[str, str]
+) -> dict[str, Any]:
     token_type = tokens.get("token_type")
     scheme = (
         "Bearer"
@@ -313,7 +320,7 @@ async def _userinfo(http: OutboundHTTP, url: str, tokens: TokenSet) -> dict[str,
         else token_type
     )
     answer = await http.get_json(
-        url, headers={"authorization": f"{scheme} {tokens['access_token']}"}
+        url, headers={**extra, "authorization": f"{scheme} {tokens['access_token']}"}
     )
     if not isinstance(answer, dict):
         raise FlowError("the userinfo endpoint did not answer an object")

@@ -127,9 +127,11 @@ class OAuthRuntime:
         if authorization is None or token is None:
             raise ProviderError(f"provider {provider.id}: no authorization or token endpoint")
         base, params = split_params(authorization)
+        # Discovery checked the published issuer against the configured one (a trailing
+        # slash aside, or Entra's tenant template): the id_token's iss must be the published.
         issuer = provider.issuer
         published = document.get("issuer")
-        if isinstance(published, str) and (issuer is None or TENANT_TEMPLATE in published):
+        if isinstance(published, str) and (issuer is None or _same_issuer(issuer, published)):
             issuer = published
         return Endpoints(
             authorization=base,
