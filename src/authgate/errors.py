@@ -52,9 +52,27 @@ class CredentialsSigninError(SignInError):
     """The ``authorize`` function of a Credentials provider refused the credentials.
 
     ``authorize`` may raise it (or return ``None``) to refuse a sign-in.
+
+    Under ``AuthConfig(profile="authjs-v5")`` the redirect also carries ``&code=<reason>``
+    (Auth.js v5's ``CredentialsSignin.code``, default ``"credentials"``). Set ``reason`` on a
+    subclass, or pass it when raising; it goes into the URL, so make it a short machine code
+    that does not tell a wrong password from an unknown user::
+
+        class AccountLockedError(CredentialsSigninError):
+            reason = "account_locked"
+
+        raise CredentialsSigninError(reason="invalid_credentials")
+
+    The next-auth v4 profile ignores it (``&provider=<id>`` instead, as v4 does).
     """
 
     code: ClassVar[str] = "CredentialsSignin"
+    reason: str = "credentials"
+
+    def __init__(self, *args: object, reason: str | None = None) -> None:
+        super().__init__(*args)
+        if reason is not None:
+            self.reason = reason
 
 
 class CallbackError(SignInError):

@@ -8,11 +8,23 @@ from typing import Any
 
 import pytest
 
-from authgate import AuthRequest, Callbacks, JWTConfig, SessionConfig
+from authgate import AuthRequest, Callbacks, JWTConfig, PagesConfig, SessionConfig
 from authgate import jwt as authjwt
 from authgate._crypto.jwe_v5 import thumbprint, v5_key
+from authgate.errors import AccessDeniedError, CallbackError, CredentialsSigninError
 
-from .conftest import NOW, SECRET, URL, Client, body_json, make_gate, set_cookies
+from .conftest import (
+    NOW,
+    ORIGIN,
+    PASSWORD,
+    SECRET,
+    URL,
+    Client,
+    body_json,
+    credentials_provider,
+    make_gate,
+    set_cookies,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -115,7 +127,7 @@ async def test_json_redirect_mode_is_the_return_redirect_header() -> None:
     bad = await client.sign_in(password="wrong")
     # v5 answers every JSON redirect with 200 (v4 keeps the route's 401).
     assert bad.status == 200
-    assert body_json(bad) == {"url": f"{URL}/error?error=CredentialsSignin&provider=credentials"}
+    assert body_json(bad) == {"url": f"{URL}/signin?error=CredentialsSignin&code=credentials"}
     good = await client.sign_in()
     assert (good.status, body_json(good)) == (200, {"url": "http://localhost:3000"})
     assert V5_SESSION in set_cookies(good)
@@ -179,3 +191,151 @@ async def test_get_token_and_get_session_helpers_follow_the_profile() -> None:
     session = await client.gate.get_session(request, now=NOW)
     assert session is not None
     assert session["user"]["name"] == "Ada"
+
+
+# --------------------------------------------------------------------------------------------
+# Errors (spec §17 "Errors", "Credentials failure", "CSRF failure", "Error page keys"),
+# checked against @auth/core 0.41.3's Auth() answers for the same requests.
+
+SIGNIN = f"{URL}/signin"
+
+
+class AccountLockedError(CredentialsSigninError):
+    reason = "account_locked"
+
+
+def refusing(exc: BaseException) -> Any:
+    def authorize(credentials: Any, request: Any) -> Any:
+        raise exc
+
+    return credentials_provider(authorize)
+
+
+async def test_credentials_failure_goes_to_the_sign_in_page_with_a_code() -> None:
+    response = await v5_client().sign_in(password="wrong")
+    assert (response.status, response.redirect) == (
+        302,
+        f"{SIGNIN}?error=CredentialsSignin&code=credentials",
+    )
+    assert V5_SESSION not in set_cookies(response)
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (AccountLockedError(), "account_locked"),
+        (CredentialsSigninError(reason="invalid credentials"), "invalid%20credentials"),
+        (CredentialsSigninError(), "credentials"),
+        # Not printable ASCII or too long: the default, never the raw value.
+        (CredentialsSigninError(reason="\r\nSet-Cookie: x=1"), "credentials"),
+        (CredentialsSigninError(reason="x" * 101), "credentials"),
+    ],
+)
+async def test_credentials_signin_reason_is_the_code_param(exc: Exception, code: str) -> None:
+    client = v5_client(providers=[refusing(exc)])
+    response = await client.sign_in()
+    assert response.redirect == f"{SIGNIN}?error=CredentialsSignin&code={code}"
+    # v4 ignores it: its own routing, with the provider id.
+    v4 = Client(make_gate(providers=[refusing(exc)]))
+    assert (await v4.sign_in()).redirect == (
+        f"{URL}/error?error=CredentialsSignin&provider=credentials"
+    )
+
+
+@pytest.mark.parametrize(
+    ("exc", "target"),
+    [
+        # authorize raising anything else is CallbackRouteError in v5: Configuration.
+        (RuntimeError("db down: secret detail"), f"{URL}/error?error=Configuration"),
+        (AccessDeniedError(), f"{URL}/error?error=AccessDenied"),
+        # CallbackError ("Callback") is not one of v5's client-safe types.
+        (CallbackError(), f"{URL}/error?error=Configuration"),
+    ],
+)
+async def test_other_authorize_errors(exc: Exception, target: str) -> None:
+    response = await v5_client(providers=[refusing(exc)]).sign_in()
+    assert response.redirect == target
+
+
+async def test_sign_in_callback_refusal_is_access_denied_on_the_error_page() -> None:
+    client = v5_client(callbacks=Callbacks(sign_in=lambda **_: False))
+    response = await client.sign_in()
+    assert response.redirect == f"{URL}/error?error=AccessDenied"
+
+
+async def test_errors_go_to_the_custom_pages_by_kind() -> None:
+    pages = PagesConfig(sign_in="/login", error="https://example.com/oops?x=1")
+    client = v5_client(pages=pages)
+    client.headers = [RETURN_REDIRECT]
+    bad = await client.sign_in(password="wrong")
+    # Absolute: next-auth/react v5 reads `new URL(url).searchParams`.
+    assert body_json(bad) == {"url": f"{ORIGIN}/login?error=CredentialsSignin&code=credentials"}
+    denied = v5_client(pages=pages, callbacks=Callbacks(sign_in=lambda **_: False))
+    assert (await denied.sign_in()).redirect == "https://example.com/oops?x=1&error=AccessDenied"
+
+
+async def test_missing_csrf() -> None:
+    client = v5_client()
+    await client.csrf()
+    form = {"csrfToken": "x" * 64, "username": "ada", "password": PASSWORD}
+    for path in ("/callback/credentials", "/signin/credentials", "/signout"):
+        response = await client.post(path, form=form)
+        assert response.redirect == f"{SIGNIN}?error=MissingCSRF", path
+    client.headers = [RETURN_REDIRECT]
+    response = await client.post("/signout", form=form)
+    assert (response.status, body_json(response)) == (200, {"url": f"{SIGNIN}?error=MissingCSRF"})
+    # v4: `?csrf=true` on the page of the action.
+    v4 = Client(make_gate())
+    assert (await v4.post("/signout", form=form)).redirect == f"{URL}/signout?csrf=true"
+    assert (await v4.post("/signin/credentials", form=form)).redirect == f"{SIGNIN}?csrf=true"
+
+
+@pytest.mark.parametrize("code", ["CredentialsSignin", "OAuthCallback", "SessionRequired"])
+async def test_get_error_no_longer_forwards_to_the_sign_in_page(code: str) -> None:
+    response = await v5_client().get("/error", query={"error": code})
+    assert response.status == 200
+    assert b"<h1>Error</h1>" in response.body
+    v4 = await Client(make_gate()).get("/error", query={"error": code})
+    assert v4.redirect == f"{SIGNIN}?error={code}"
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("Configuration", 500),
+        ("configuration", 200),
+        ("AccessDenied", 403),
+        ("accessdenied", 200),
+        ("Verification", 403),
+        ("VERIFICATION", 200),
+        ("default", 200),
+    ],
+)
+async def test_error_page_keys_are_case_sensitive(code: str, status: int) -> None:
+    response = await v5_client().get("/error", query={"error": code})
+    assert response.status == status
+    v4 = await Client(make_gate()).get("/error", query={"error": code})
+    assert v4.status == {"configuration": 500, "accessdenied": 403}.get(
+        code.lower(), 403 if code.lower() == "verification" else 200
+    )
+
+
+async def test_sign_in_page_message_key_oauth_callback_error() -> None:
+    client = v5_client()
+    different = b"Try signing in with a different account."
+    page = await client.get("/signin", query={"error": "OAuthCallbackError"})
+    assert different in page.body
+    old = await client.get("/signin", query={"error": "OAuthCallback"})
+    assert b"Unable to sign in." in old.body
+    assert different not in old.body
+    v4 = Client(make_gate())
+    assert different in (await v4.get("/signin", query={"error": "OAuthCallback"})).body
+    assert different not in (await v4.get("/signin", query={"error": "OAuthCallbackError"})).body
+
+
+async def test_get_signin_with_a_provider_id_is_unknown_action() -> None:
+    # @auth/core: `if (providerId) throw new UnknownAction(...)`, shown as Configuration.
+    response = await v5_client().get("/signin/credentials")
+    assert (response.status, response.redirect) == (302, f"{URL}/error?error=Configuration")
+    # v4 renders the page (quirk Q3).
+    assert (await Client(make_gate()).get("/signin/credentials")).status == 200

@@ -13,6 +13,7 @@ from authgate._core import body as body_parser
 from authgate._core import context
 from authgate._core.actions import DISPATCH, WITHOUT_INIT_COOKIES
 from authgate._core.origin import cross_site, locate
+from authgate._core.redirects import reroute
 from authgate._core.routing import Action, NotOursError, parse
 from authgate.http import AuthResponse
 
@@ -86,7 +87,7 @@ async def handle(
         body=parsed,
         now=now,
     )
-    response = await handler(ctx)
+    response = reroute(ctx, await handler(ctx))
     if action not in WITHOUT_INIT_COOKIES:
         response.cookies[:0] = ctx.init_cookies
     if response.redirect is not None:

@@ -7,14 +7,64 @@ docs/compatibility.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final, Literal
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from authgate.config import Profile
     from authgate.http import AuthRequest
+
+
+ErrorPage = Literal["signin", "error"]
+
+# next-auth v4 core/index.ts: GET /error sends these to the sign-in page, not the error page.
+V4_SIGN_IN_PAGE_ERRORS: Final = frozenset(
+    {
+        "Signin",
+        "OAuthSignin",
+        "OAuthCallback",
+        "OAuthCreateAccount",
+        "EmailCreateAccount",
+        "Callback",
+        "OAuthAccountNotLinked",
+        "EmailSignin",
+        "CredentialsSignin",
+        "SessionRequired",
+        # authgate: a throttled sign-in (security decision 13) is shown with the form.
+        "TooManyRequests",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorRouting:
+    """Where an error redirect goes when the profile does not route it through ``GET /error``.
+
+    The engine names an error by next-auth v4's code, plus the Auth.js error type where that
+    is not the code (``to_error(url, "Callback", error_type="OAuthCallbackError")``). This
+    does with the type what @auth/core's ``Auth()`` does with a thrown ``AuthError``: a
+    client-safe type keeps its name, any other becomes ``Configuration`` (the OAuth check,
+    token and profile failures v4 calls ``OAuthCallback`` are ``InvalidCheck`` /
+    ``CallbackRouteError`` in v5, adapter failures ``AdapterError``...); a ``kind: "signIn"``
+    type goes to ``pages.sign_in`` (default ``{url}/signin``), the rest to ``pages.error``
+    (default ``{url}/error``).
+
+    Attributes:
+        client_safe: The types shown by name.
+        sign_in_kind: The types sent to the sign-in page (safe or not).
+        reason_param: The query parameter of ``CredentialsSigninError.reason`` (v5 ``code``).
+    """
+
+    client_safe: frozenset[str]
+    sign_in_kind: frozenset[str]
+    reason_param: str
+
+    def route(self, error_type: str) -> tuple[str, ErrorPage]:
+        """The code shown for ``error_type`` and the page it goes to."""
+        shown = error_type if error_type in self.client_safe else "Configuration"
+        return shown, "signin" if error_type in self.sign_in_kind else "error"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +85,17 @@ class WireProfile:
             v5 always with 200.
         empty_session: The ``/session`` body without a session: v4 ``{}``, v5 ``null``.
         jwt_max_age_follows_session: v5's ``jwt.maxAge`` defaults to ``session.maxAge``.
+        error_routing: ``None``: every error redirects to ``{url}/error?error=<code>`` and
+            ``GET /error`` forwards :attr:`error_page_forwards` to the sign-in page (v4);
+            otherwise errors redirect straight to their page (v5, :class:`ErrorRouting`).
+        error_page_forwards: The codes ``GET /error`` sends on to the sign-in page.
+        error_page_case_sensitive: Whether the built-in error page matches its keys
+            (``Configuration``, ``AccessDenied``, ``Verification``) case-sensitively.
+        sign_in_message_renames: Sign-in page message keys renamed (v4 key, profile key).
+        sign_in_page_by_provider: v4 renders the sign-in page for ``GET /signin/<anything>``
+            (quirk Q3); v5 throws ``UnknownAction`` (shown as ``Configuration``).
+        default_checks: The OAuth checks of a provider that sets none; ``None`` keeps the
+            provider class's default (authgate's ``pkce`` + ``state``, OIDC also ``nonce``).
     """
 
     name: Profile
@@ -46,6 +107,12 @@ class WireProfile:
     keep_status_in_json: bool
     empty_session: dict[str, object] | None
     jwt_max_age_follows_session: bool
+    error_routing: ErrorRouting | None = None
+    error_page_forwards: frozenset[str] = field(default=frozenset())
+    error_page_case_sensitive: bool = False
+    sign_in_message_renames: tuple[tuple[str, str], ...] = ()
+    sign_in_page_by_provider: bool = True
+    default_checks: tuple[Literal["state", "pkce", "nonce"], ...] | None = None
 
     def wants_json(self, request: AuthRequest, body: Mapping[str, object]) -> bool:
         """Whether redirects are answered as ``{url}`` JSON for this request."""
@@ -75,6 +142,38 @@ NEXTAUTH_V4: Final = WireProfile(
     keep_status_in_json=True,
     empty_session={},
     jwt_max_age_follows_session=False,
+    error_page_forwards=V4_SIGN_IN_PAGE_ERRORS,
+)
+
+# @auth/core errors.ts (0.41): isClientError's set, and the SignInError subclasses
+# (kind "signIn"). WebAuthnVerificationError is left out: authgate has no WebAuthn.
+AUTHJS_V5_ERRORS: Final = ErrorRouting(
+    client_safe=frozenset(
+        {
+            "CredentialsSignin",
+            "OAuthAccountNotLinked",
+            "OAuthCallbackError",
+            "AccessDenied",
+            "Verification",
+            "MissingCSRF",
+            "AccountNotLinked",
+            # authgate: a throttled sign-in (security decision 13), a code v5 does not have.
+            "TooManyRequests",
+        }
+    ),
+    sign_in_kind=frozenset(
+        {
+            "CredentialsSignin",
+            "OAuthAccountNotLinked",
+            "OAuthCallbackError",
+            "OAuthSignInError",
+            "EmailSignInError",
+            "MissingCSRF",
+            "AccountNotLinked",
+            "TooManyRequests",
+        }
+    ),
+    reason_param="code",
 )
 
 AUTHJS_V5: Final = WireProfile(
@@ -87,6 +186,11 @@ AUTHJS_V5: Final = WireProfile(
     keep_status_in_json=False,
     empty_session=None,
     jwt_max_age_follows_session=True,
+    error_routing=AUTHJS_V5_ERRORS,
+    error_page_case_sensitive=True,
+    sign_in_message_renames=(("OAuthCallback", "OAuthCallbackError"),),
+    sign_in_page_by_provider=False,
+    default_checks=("pkce",),
 )
 
 PROFILES: Final[Mapping[str, WireProfile]] = {p.name: p for p in (NEXTAUTH_V4, AUTHJS_V5)}

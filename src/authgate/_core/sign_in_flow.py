@@ -29,7 +29,8 @@ def refusal(ctx: RequestContext, exc: BaseException, *, where: str, status: int)
     """Map an exception from user code to an error redirect without leaking its message."""
     if isinstance(exc, SignInError):
         provider = ctx.provider_id if exc.code == "CredentialsSignin" else None
-        return to_error(ctx.url, exc.code, status=status, provider=provider)
+        reason = getattr(exc, "reason", None)
+        return to_error(ctx.url, exc.code, status=status, provider=provider, reason=reason)
     logger.error("%s: %s raised %s", where, ctx.provider_id, type(exc).__name__, exc_info=exc)
     return to_error(ctx.url, "Configuration", status=500)
 

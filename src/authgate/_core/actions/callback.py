@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from authgate._core import throttle
 from authgate._core.email import flow as email_flow
 from authgate._core.oauth import flow as oauth_flow
-from authgate._core.redirects import to_error
+from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.sign_in_flow import complete_sign_in, refusal
 from authgate.http import AuthResponse
 
@@ -41,7 +41,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
     if provider.type == "oauth":  # response_mode=form_post: no CSRF token (the provider posts)
         return await oauth_flow.finish(ctx, provider)
     if not ctx.csrf.verified:
-        return AuthResponse.to(f"{ctx.url}/signin?csrf=true")
+        return csrf_refused(ctx.url)
     return await _credentials(ctx, provider.id)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from authgate._core import pages
+from authgate._core import link, pages
 from authgate._core.email import flow as email_flow
 from authgate._core.oauth import flow as oauth_flow
-from authgate._core.redirects import append_query, safe_code
+from authgate._core.redirects import append_query, csrf_refused, safe_code, to_error
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -20,6 +20,9 @@ def listed(provider: object) -> bool:
 
 
 async def get(ctx: RequestContext) -> AuthResponse:
+    if ctx.provider_id is not None and not ctx.options.profile.sign_in_page_by_provider:
+        # @auth/core pages/index.ts: `if (providerId) throw new UnknownAction(...)`.
+        return to_error(ctx.url, "Configuration", error_type="UnknownAction")
     query = ctx.request.query
     error = query.get("error")
     custom = ctx.options.pages.sign_in
@@ -38,13 +41,21 @@ async def get(ctx: RequestContext) -> AuthResponse:
         callback_url=ctx.callback_url,
         error=error,
         email=query.get("email"),
+        messages=pages.signin_messages(ctx.options.profile.sign_in_message_renames),
     )
 
 
 async def post(ctx: RequestContext) -> AuthResponse:
     provider = ctx.options.providers.get(ctx.provider_id or "")
-    if not ctx.csrf.verified or provider is None:
+    if not ctx.csrf.verified:
+        return csrf_refused(ctx.url)
+    if provider is None:  # quirk Q4 (v4 and v5 alike here: no provider, back to the page)
         return AuthResponse.to(f"{ctx.url}/signin?csrf=true")
+    if link.requested(ctx):  # "link account" (security decision 9): OAuth, signed in
+        intent = await link.intent(ctx, provider)
+        if isinstance(intent, AuthResponse):
+            return intent
+        return await oauth_flow.start(ctx, provider, link_to=intent)  # type: ignore[arg-type]
     email = email_flow.provider_of(ctx)
     if email is not None:
         return await email_flow.start(ctx, email)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from authgate._core import db_session, jwt_session, pages
 from authgate._core.cookies import clear_session, session_chunk_names
 from authgate._core.events import fire
+from authgate._core.redirects import csrf_refused
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ async def get(ctx: RequestContext) -> AuthResponse:
 
 async def post(ctx: RequestContext) -> AuthResponse:
     if not ctx.csrf.verified:
-        return AuthResponse.to(f"{ctx.url}/signout?csrf=true")
+        return csrf_refused(ctx.url, "signout")
     response = AuthResponse.to(ctx.callback_url)
     spec = ctx.cookies.session_token
     if not session_chunk_names(ctx.request.cookies, spec.name):

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from authgate._core import adapter_flow, pages, throttle
 from authgate._core.body import text_field
 from authgate._core.email.normalize import check_custom, normalize_email
-from authgate._core.redirects import to_error
+from authgate._core.redirects import csrf_refused, to_error
 from authgate._crypto.tokens import sha256_hex
 from authgate.http import AuthResponse
 from authgate.providers.email import VerificationRequest
@@ -140,7 +140,7 @@ async def callback(ctx: RequestContext, provider: Email) -> AuthResponse:
     token = text_field(source, "token")
     email = text_field(source, "email")
     if ctx.request.method == "POST" and not ctx.csrf.verified:
-        return AuthResponse.to(f"{ctx.url}/signin?csrf=true")
+        return csrf_refused(ctx.url)
     if not token:
         return to_error(ctx.url, "configuration")  # v4: lowercase, the 500 "Server error" page
     if not email or len(token) > MAX_TOKEN_LENGTH:

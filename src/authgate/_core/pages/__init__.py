@@ -8,6 +8,7 @@ and every page carries :func:`page_security_headers`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -77,6 +78,24 @@ ERROR_PAGES: Final[Mapping[str, tuple[int, str]]] = {
     "verification": (403, "Unable to sign in"),
 }
 """Built-in error page variants: lower-cased code -> (HTTP status, heading) (spec §7.3)."""
+
+ERROR_PAGE_KEYS: Final[Mapping[str, str]] = {
+    "default": "default",
+    "configuration": "Configuration",
+    "accessdenied": "AccessDenied",
+    "verification": "Verification",
+}
+"""The keys as Auth.js v5 spells them (its lookup is case-sensitive)."""
+
+
+@functools.cache
+def signin_messages(renames: tuple[tuple[str, str], ...] = ()) -> Mapping[str, str]:
+    """:data:`SIGNIN_ERROR_MESSAGES` with keys renamed (v5: ``OAuthCallbackError``)."""
+    table = dict(SIGNIN_ERROR_MESSAGES)
+    for old, new in renames:
+        table[new] = table.pop(old)
+    return table
+
 
 _PROVIDER_LOGO_BASE: Final = "https://authjs.dev/img/providers"
 
@@ -296,6 +315,7 @@ def render_signin(
     callback_url: str,
     error: str | None,
     email: str | None,
+    messages: Mapping[str, str] = SIGNIN_ERROR_MESSAGES,
 ) -> AuthResponse:
     """The sign-in page (spec §8.3) with the §7.4 message for ``error``, if any."""
     url = url.rstrip("/")
@@ -306,9 +326,7 @@ def render_signin(
         csrf_token=csrf_token,
         callback_url=callback_url,
         email=email,
-        error_message=(
-            SIGNIN_ERROR_MESSAGES.get(error, _DEFAULT_SIGNIN_MESSAGE) if error else None
-        ),
+        error_message=(messages.get(error, _DEFAULT_SIGNIN_MESSAGE) if error else None),
     )
     return _page("signin.html", context)
 
@@ -320,10 +338,16 @@ def render_signout(*, theme: Theme, url: str, csrf_token: str) -> AuthResponse:
     return _page("signout.html", context)
 
 
-def render_error(*, theme: Theme, url: str, origin: str, error: str | None) -> AuthResponse:
-    """The built-in error page (spec §7.3); the code only selects one of four fixed variants."""
+def render_error(
+    *, theme: Theme, url: str, origin: str, error: str | None, case_sensitive: bool = False
+) -> AuthResponse:
+    """The built-in error page (spec §7.3); the code only selects one of four fixed variants.
+
+    v4 matches the code case-insensitively; Auth.js v5 (``case_sensitive``) only its exact
+    keys ``Configuration``, ``AccessDenied`` and ``Verification``.
+    """
     key = (error or "").lower()
-    if key not in ERROR_PAGES:
+    if key not in ERROR_PAGES or (case_sensitive and ERROR_PAGE_KEYS[key] != error):
         key = "default"
     status, heading = ERROR_PAGES[key]
     context = _shell(theme, title="Error", button_text=False)
