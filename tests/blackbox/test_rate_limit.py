@@ -15,6 +15,7 @@ from authgate.ratelimit import MemoryBackend, Policy, RateLimit, several_workers
 
 from .conftest import (
     NOW,
+    ORIGIN,
     PASSWORD,
     SESSION,
     URL,
@@ -379,3 +380,57 @@ def test_invalid_policies_are_refused(kwargs: dict[str, Any]) -> None:
 def test_rate_limit_must_be_a_rate_limit() -> None:
     with pytest.raises(ConfigurationError):
         AuthConfig(providers=[credentials_provider()], rate_limit={"free": 1})  # type: ignore[arg-type]
+
+
+async def test_an_extra_identifier_field_does_not_dodge_the_account_count() -> None:
+    """An e-mail login form: a made-up ``username`` on each attempt must not reset the count.
+
+    ``username`` comes first in ``identifier_fields``; if only the first present field counted,
+    an attacker adding ``username=<random>`` would get fresh identifier budgets for the
+    victim's address on every attempt (spread over many IPs, never throttled).
+    """
+    calls: list[str] = []
+
+    def by_email(credentials: Any, request: Any) -> Any:
+        calls.append(credentials.get("email", ""))
+        email, password = credentials.get("email"), credentials.get("password")
+        if email == "ada@example.com" and password == PASSWORD:
+            return {"id": "1", "email": "ada@example.com"}
+        return None
+
+    fields = {"email": {"label": "E-mail"}, "password": {"type": "password"}}
+    gate = make_gate(providers=[credentials_provider(by_email, credentials=fields)])
+    for i in range(5):
+        client = Client(gate, client_host=f"203.0.113.{i + 1}")
+        response = await client.sign_in(f"x{i}", "wrong", email="ada@example.com")
+        assert response.redirect == FAILED
+    client = Client(gate, client_host="198.51.100.9")
+    response = await client.sign_in("fresh", "wrong", email="ada@example.com")
+    assert response.redirect == THROTTLED
+    assert len(calls) == 5
+    # Without the extra field: still the address's budget.
+    response = await Client(gate, client_host="198.51.100.10").sign_in(
+        "", "wrong", email="ada@example.com"
+    )
+    assert response.redirect == THROTTLED
+
+
+async def test_a_success_with_two_identifiers_does_not_clear_either_count() -> None:
+    """Signing in to one's own account with the victim's address in another field resets nothing."""
+
+    def by_email(credentials: Any, request: Any) -> Any:
+        email, password = credentials.get("email"), credentials.get("password")
+        if email == "eve@example.com" and password == PASSWORD:
+            return {"id": "2", "email": "eve@example.com"}
+        return None
+
+    fields = {"email": {"label": "E-mail"}, "password": {"type": "password"}}
+    gate = make_gate(providers=[credentials_provider(by_email, credentials=fields)])
+    for i in range(4):
+        client = Client(gate, client_host=f"203.0.113.{i + 1}")
+        assert (await client.sign_in("", "wrong", email="ada@example.com")).redirect == FAILED
+    eve = Client(gate, client_host="198.51.100.1")
+    signed_in = await eve.sign_in("ada@example.com", PASSWORD, email="eve@example.com")
+    assert signed_in.redirect == ORIGIN
+    client = Client(gate, client_host="198.51.100.2")
+    assert (await client.sign_in("", "wrong", email="ada@example.com")).redirect == THROTTLED

@@ -41,7 +41,7 @@ async def admit(
     if limiter is None:
         return None
     result = await limiter.acquire(
-        identifier=identifier if identifier is not None else limiter.identifier(fields),
+        identifiers=(identifier,) if identifier is not None else limiter.identifiers(fields),
         client=limiter.client_ip(ctx.request),
         now=ctx.now,
     )

@@ -3,7 +3,7 @@
 Security decision 13 (ASVS 6.3.1, NIST SP 800-63B §3.2.2). next-auth has no throttling at all.
 
 Every credentials sign-in attempt (``POST /callback/<credentials id>``) is counted against two
-keys before ``authorize`` runs: the client IP and the identifier the user typed (the first of
+keys before ``authorize`` runs: the client IP and the identifier the user typed (each of
 :attr:`RateLimit.identifier_fields` present in the form, normalised, then hashed with a key
 derived from the secret, so no e-mail address or IP reaches the backend). A key has
 :attr:`Policy.free` free attempts; after that each attempt must wait an exponentially growing
@@ -134,7 +134,7 @@ class RateLimit:
             :class:`~authgate.ratelimit.redis.RedisBackend` (shared by every worker).
         per_identifier: Policy for one account identifier, whatever IP it comes from.
         per_ip: Policy for one client IP (IPv6: its /64), whatever account it tries.
-        identifier_fields: Form fields naming the account; the first non-empty one counts.
+        identifier_fields: Form fields naming the account; every non-empty one counts.
         trusted_proxies: ``None``/``0``: the client IP is the socket's peer and
             ``X-Forwarded-For`` is ignored. A number ``n``: the app is only reachable through
             ``n`` proxies that append to ``X-Forwarded-For``; the client is the n-th address from

@@ -33,7 +33,7 @@ class Attempt:
     """A counted attempt: the keys to settle when its outcome is known."""
 
     ip_key: str
-    identifier_key: str | None
+    identifier_keys: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,30 +120,38 @@ class SignInLimiter:
     def client_ip(self, request: AuthRequest) -> str:
         return client_ip(request, self._trusted)
 
-    def identifier(self, fields: Mapping[str, Any]) -> str | None:
+    def identifiers(self, fields: Mapping[str, Any]) -> tuple[str, ...]:
+        """Every non-empty identifier field of the form, normalised (duplicates once).
+
+        All of them count: were only the first one counted, a made-up ``username`` next to
+        the ``email`` an ``authorize`` reads would give every attempt a fresh budget.
+        """
+        found: dict[str, None] = {}
         for name in self.config.identifier_fields:
             value = fields.get(name)
             if isinstance(value, str) and value.strip():
-                return normalise_identifier(value)
-        return None
+                found[normalise_identifier(value)] = None
+        return tuple(found)
 
     def _throttled(self, seconds: float) -> Throttled:
         return Throttled(max(1, math.ceil(seconds)))
 
     async def acquire(
-        self, *, identifier: str | None, client: str, now: float
+        self, *, identifiers: tuple[str, ...], client: str, now: float
     ) -> Attempt | Throttled:
-        """Count an attempt against the IP, then the identifier; fail closed on backend errors."""
+        """Count an attempt against the IP, then each identifier; fail closed on backend errors."""
         ip_key = self._hash("ip", client)
-        id_key = self._hash("id", identifier) if identifier is not None else None
+        id_keys = tuple(self._hash("id", identifier) for identifier in identifiers)
         try:
             wait = await self.backend.hit(ip_key, self.config.per_ip, now)
             if wait > 0:
                 return self._throttled(wait)
-            if id_key is not None:
+            for i, id_key in enumerate(id_keys):
                 wait = await self.backend.hit(id_key, self.config.per_identifier, now)
                 if wait > 0:
-                    await self.backend.refund(ip_key)  # a throttled attempt costs nothing
+                    # A throttled attempt costs nothing.
+                    for counted in (ip_key, *id_keys[:i]):
+                        await self.backend.refund(counted)
                     return self._throttled(wait)
         except Exception as exc:  # noqa: BLE001 - any backend failure: fail closed
             logger.error(
@@ -151,13 +159,17 @@ class SignInLimiter:
                 type(exc).__name__,
             )
             return Throttled(self.config.unavailable_retry_after)
-        return Attempt(ip_key, id_key)
+        return Attempt(ip_key, id_keys)
 
     async def succeeded(self, attempt: Attempt) -> None:
-        """A correct sign-in: forget the identifier's failures, refund the IP's attempt."""
+        """A correct sign-in: forget the identifier's failures, refund the IP's attempt.
+
+        With several identifiers nothing is forgotten: which one ``authorize`` vouched for is
+        unknown, and a success on one's own account must not clear a victim's count.
+        """
         try:
-            if attempt.identifier_key is not None:
-                await self.backend.reset(attempt.identifier_key)
+            if len(attempt.identifier_keys) == 1:
+                await self.backend.reset(attempt.identifier_keys[0])
             await self.backend.refund(attempt.ip_key)
         except Exception as exc:  # noqa: BLE001 - the sign-in itself succeeded
             logger.error(
