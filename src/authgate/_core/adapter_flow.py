@@ -5,6 +5,10 @@
 sessions → events (``create_user``, ``update_user``, ``link_account`` only once the
 transaction committed, then ``sign_in``) → ``pages.new_user`` on a first sign-in, else the
 callback URL. A failure anywhere in the transaction leaves no user, account or session.
+
+With ``link_to`` (the explicit "link account" action, :mod:`authgate._core.link`) the account
+is linked to that user and the database session of the request is kept, as v4 keeps it when
+it links; JWT sessions are re-issued through the ``jwt`` callback, as in v4.
 """
 
 from __future__ import annotations
@@ -80,7 +84,10 @@ async def complete(
     signed_in_check: bool = True,
     denied_status: int = 302,
 ) -> AuthResponse:
-    """Sign in through the adapter (the ``sign_in`` callback first, unless already run)."""
+    """Sign in through the adapter (the ``sign_in`` callback first, unless already run).
+
+    ``link_to``: link the account to this user and keep the request's database session.
+    """
     options = ctx.options
     adapter = options.adapter
     assert adapter is not None  # noqa: S101 - callers check
@@ -120,7 +127,7 @@ async def complete(
                 link_to=link_to,
                 now=ctx.now,
             )
-            if database:
+            if database and link_to is None:
                 _, cookies = await db_session.create(ctx, tx, resolved.user["id"])
     except AccountNotLinkedError:
         return to_error(ctx.url, "OAuthAccountNotLinked", status=denied_status)

@@ -66,6 +66,7 @@ async def complete_sign_in(
     credentials: Mapping[str, Any] | None = None,
     event_profile: Mapping[str, Any] | None = None,
     denied_status: int = 302,
+    link_to: str | None = None,
 ) -> AuthResponse:
     """Sign ``user`` in: ``sign_in`` callback → session → ``events.sign_in`` → redirect.
 
@@ -78,6 +79,8 @@ async def complete_sign_in(
         event_profile: What ``events.sign_in`` receives as ``profile`` (v4: the mapped user).
         denied_status: The status of the ``AccessDenied`` redirect (403 for credentials, as
             v4's JSON mode reports it).
+        link_to: Link the account to this stored user instead of signing in anew (the
+            explicit "link account" action, :mod:`authgate._core.link`; adapter only).
     """
     options = ctx.options
     if _through_adapter(ctx, account):
@@ -93,7 +96,10 @@ async def complete_sign_in(
                 getattr(provider, "allow_dangerous_email_account_linking", False)
             ),
             denied_status=denied_status,
+            link_to=link_to,
         )
+    if link_to is not None:  # link.intent refuses without an adapter; never sign in instead
+        return to_error(ctx.url, "Signin")
     if options.sign_in is not None:
         try:
             allowed = await options.sign_in(

@@ -3,6 +3,9 @@
 Each value is random, kept in its own cookie as a JWE of ``{value, provider}`` salted with the
 cookie name (so it never decodes as a session token, nor as another check), lives 15 minutes,
 is bound to the provider that set it and is deleted by the callback whatever the outcome.
+
+A "link account" flow (:mod:`authgate._core.link`) also seals the signed-in user's id into
+every check cookie (``link``): the callback reads the intent from there and nowhere else.
 """
 
 from __future__ import annotations
@@ -51,8 +54,11 @@ class Created:
     cookies: list[Cookie]
 
 
-def create(ctx: RequestContext, provider: OAuth) -> Created:
-    """New check values: their authorization parameters and the cookies that keep them."""
+def create(ctx: RequestContext, provider: OAuth, *, link: str | None = None) -> Created:
+    """New check values: their authorization parameters and the cookies that keep them.
+
+    ``link``: the user id of a "link account" flow, sealed into each cookie.
+    """
     params: dict[str, str] = {}
     cookies: list[Cookie] = []
     for check in ("pkce", "nonce", "state"):
@@ -67,9 +73,10 @@ def create(ctx: RequestContext, provider: OAuth) -> Created:
         spec = _spec(ctx, check)
         codec = ctx.options.check_codec(spec.name)
         max_age = spec.max_age or CHECK_COOKIE_MAX_AGE
-        sealed = codec.encode(
-            {"value": value, "provider": provider.id}, max_age=max_age, now=ctx.now
-        )
+        payload = {"value": value, "provider": provider.id}
+        if link is not None:
+            payload["link"] = link
+        sealed = codec.encode(payload, max_age=max_age, now=ctx.now)
         cookies.append(spec.make(sealed, expires=expires_in(max_age, ctx.now)))
     return Created(params, cookies)
 
@@ -105,3 +112,29 @@ def use(ctx: RequestContext, provider: OAuth) -> dict[str, str]:
             raise CheckError(f"{label} cookie was set for another provider.")
         values[check] = value
     return values
+
+
+def link_intent(ctx: RequestContext, provider: OAuth) -> str | None:
+    """The user id a "link account" flow sealed into the provider's check cookies, if any.
+
+    ``None`` also when a cookie is missing or does not decode (:func:`use` then refuses the
+    callback). Every check cookie must carry the same intent.
+
+    Raises:
+        CheckError: The cookies disagree (mixed from two flows).
+    """
+    found: set[str | None] = set()
+    for check in provider.checks:
+        spec = _spec(ctx, check)
+        raw = ctx.request.cookies.get(spec.name)
+        if not raw or spec.name in ctx.request.duplicate_cookies:
+            return None
+        try:
+            claims = ctx.options.check_codec(spec.name).decode(raw, now=ctx.now)
+        except TokenError:
+            return None
+        value = claims.get("link")
+        found.add(value if isinstance(value, str) and value else None)
+    if len(found) > 1:
+        raise CheckError("the check cookies disagree on the link intent.")
+    return next(iter(found), None)

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 
 from authlib.oauth2.auth import encode_client_secret_basic  # type: ignore[import-untyped]
 
+from authgate._core import link
 from authgate._core.oauth import checks
 from authgate._core.oauth.http import ProviderError
 from authgate._core.redirects import to_error
@@ -74,8 +75,13 @@ def _safe(value: object) -> str:
 # POST /signin/:id
 
 
-async def start(ctx: RequestContext, provider: OAuth) -> AuthResponse:
-    """Redirect to the provider's authorization endpoint, setting the check cookies."""
+async def start(
+    ctx: RequestContext, provider: OAuth, *, link_to: str | None = None
+) -> AuthResponse:
+    """Redirect to the provider's authorization endpoint, setting the check cookies.
+
+    ``link_to``: a "link account" flow for this user id (sealed into the check cookies).
+    """
     try:
         async with ctx.options.oauth.connect(provider) as http:
             endpoints = await ctx.options.oauth.endpoints(http, provider, ctx.now)
@@ -98,7 +104,7 @@ async def start(ctx: RequestContext, provider: OAuth) -> AuthResponse:
             params[key] = value
     if provider.response_mode == "form_post":
         params["response_mode"] = "form_post"
-    created = checks.create(ctx, provider)
+    created = checks.create(ctx, provider, link=link_to)
     params.update(created.params)
     url = f"{endpoints.authorization}?{urlencode(params, quote_via=quote)}"
     response = AuthResponse.to(url)
@@ -137,6 +143,15 @@ async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
             _safe(params["error"]),
         )
         return to_error(ctx.url, "Callback", error_type="OAuthCallbackError")
+    try:  # a "link account" flow: the intent comes from the sealed check cookies only
+        link_to = checks.link_intent(ctx, provider)
+    except checks.CheckError as exc:
+        logger.error("OAUTH_CALLBACK_ERROR: provider %s: %s", provider.id, exc)
+        return to_error(ctx.url, "OAuthCallback")
+    if link_to is not None:
+        refused = await link.still_signed_in(ctx, link_to)
+        if refused is not None:
+            return refused
     try:
         async with ctx.options.oauth.connect(provider) as http:
             tokens, raw_profile = await _tokens_and_profile(ctx, provider, http, params)
@@ -172,7 +187,7 @@ async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
         **{k: v for k, v in tokens.items() if k not in ACCOUNT_IDENTITY},
     }
     return await complete_sign_in(
-        ctx, user=user, account=account, profile=raw_profile, event_profile=user
+        ctx, user=user, account=account, profile=raw_profile, event_profile=user, link_to=link_to
     )
 
 
