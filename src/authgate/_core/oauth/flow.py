@@ -297,7 +297,7 @@ async def _id_token_claims(
     if not isinstance(id_token, str) or not id_token:
         raise FlowError("the token endpoint answered no id_token")
     issuer = endpoints.issuer
-    if issuer is None:
+    if issuer is None:  # pragma: no cover - id_token=True without issuer= fails at start-up
         raise FlowError("the provider has no issuer to check the id_token against")
     runtime = ctx.options.oauth
 

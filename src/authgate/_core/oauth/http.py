@@ -65,14 +65,6 @@ class OutboundHTTP:
         self._timeout = timeout
         self._max_body = max_body
 
-    def with_timeout(self, timeout: float) -> OutboundHTTP:
-        return OutboundHTTP(
-            self._client,
-            allow_loopback_http=self._insecure_loopback,
-            timeout=timeout,
-            max_body=self._max_body,
-        )
-
     def check_url(self, url: str) -> None:
         parts = urlsplit(url)
         if parts.scheme == "https" and parts.hostname:
