@@ -20,6 +20,7 @@ from authgate._core.profiles import PROFILES, WireProfile
 from authgate.config import DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE
 from authgate.errors import ConfigurationError, MissingSecretError
 from authgate.jwt import JWTCodec
+from authgate.providers.oauth import DefaultChecks
 from authgate.ratelimit import MemoryBackend, several_workers
 from authgate.ratelimit._limiter import SignInLimiter
 
@@ -157,7 +158,11 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         )
     base_path = config.base_path or (fixed.path if fixed else DEFAULT_BASE_PATH)
 
-    providers = {p.id: _with_client_credentials(p, env) for p in config.providers}
+    profile = PROFILES[config.profile]
+    providers = {
+        p.id: _with_profile_checks(_with_client_credentials(p, env), profile)
+        for p in config.providers
+    }
     authorize = {
         p.id: callables.positional(
             p.authorize, label=f"Credentials(id={p.id!r}).authorize", arity=2, threaded=True
@@ -178,7 +183,6 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
     if config.debug:
         logger.warning("DEBUG_ENABLED: debug logging is on; do not use it in production")
     limiter = _limiter(config, secrets[0], env)
-    profile = PROFILES[config.profile]
     cookie_sets = [
         default_cookies(secure=secure, overrides=config.cookies, prefix=profile.cookie_prefix)
         for secure in (bool(config.use_secure_cookies), config.use_secure_cookies is not False)
@@ -250,6 +254,15 @@ def _with_client_credentials(provider: Provider, env: Mapping[str, str]) -> Prov
     if client_id == provider.client_id and client_secret == provider.client_secret:
         return provider
     return dataclasses.replace(provider, client_id=client_id, client_secret=client_secret)
+
+
+def _with_profile_checks(provider: Provider, profile: WireProfile) -> Provider:
+    """An OAuth provider that set no ``checks`` gets the profile's default (v5: PKCE only)."""
+    if provider.type != "oauth" or profile.default_checks is None:
+        return provider
+    if not isinstance(provider.checks, DefaultChecks):
+        return provider
+    return dataclasses.replace(provider, checks=profile.default_checks)
 
 
 def _limiter(config: AuthConfig, secret: str, env: Mapping[str, str]) -> SignInLimiter | None:
