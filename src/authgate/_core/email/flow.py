@@ -131,7 +131,9 @@ async def _discard(adapter: Adapter, email: str, digest: str) -> None:
     try:
         await adapter.use_verification_token(email, digest)
     except Exception as exc:  # noqa: BLE001 - nothing more to do; it expires on its own
-        logger.error("SIGNIN_EMAIL_ERROR: removing the unsent token failed (%s)", exc)
+        logger.error(
+            "SIGNIN_EMAIL_ERROR: removing the unsent token failed (%s)", type(exc).__name__
+        )
 
 
 async def callback(ctx: RequestContext, provider: Email) -> AuthResponse:

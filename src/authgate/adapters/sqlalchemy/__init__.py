@@ -79,7 +79,9 @@ def database_url(target: str | Path) -> str:
 
 def _engine(url: str, echo: bool) -> AsyncEngine:
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    # Bound parameters are session tokens, token hashes and addresses: SQLAlchemy would render
+    # them into its error messages (logged with exc_info) and echo logs (security decision 14).
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:"):
             # One connection for everyone, or each would see its own empty database.
@@ -110,7 +112,8 @@ class SQLAlchemyAdapter:
     Args:
         target: A SQLite file path (created on first use), ``":memory:"``, a database URL
             (``postgresql+asyncpg://...``, ``sqlite+aiosqlite:///...``) or an
-            :class:`~sqlalchemy.ext.asyncio.AsyncEngine` you built.
+            :class:`~sqlalchemy.ext.asyncio.AsyncEngine` you built (build it with
+            ``hide_parameters=True``, or database errors log tokens and addresses).
         create: Create missing tables on first use. Default: on for SQLite, off elsewhere
             (run ``authgate db init`` or your migrations).
         table_prefix: Put the tables at ``{prefix}users`` etc. (when ``users`` is taken).
