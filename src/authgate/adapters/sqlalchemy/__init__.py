@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.engine import make_url
@@ -27,7 +28,6 @@ from authgate.adapters.sqlalchemy.schema import AuthTables, build_tables, tables
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
-    from datetime import datetime
 
     from sqlalchemy.engine import Row
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
         VerificationToken,
     )
 
-__all__ = ["SQLAlchemyAdapter", "create_tables", "database_url"]
+__all__ = ["Pruned", "SQLAlchemyAdapter", "create_tables", "database_url"]
 
 _USER_FIELDS = ("name", "email", "emailVerified", "image")
 _ACCOUNT_FIELDS = (
@@ -104,6 +104,17 @@ async def create_tables(engine: AsyncEngine, schema: AuthTables = tables) -> Non
     """``CREATE TABLE IF NOT EXISTS`` for the four tables (what ``authgate db init`` runs)."""
     async with engine.begin() as conn:
         await conn.run_sync(schema.metadata.create_all, checkfirst=True)
+
+
+class Pruned(NamedTuple):
+    """What :meth:`SQLAlchemyAdapter.delete_expired` removed."""
+
+    sessions: int
+    verification_tokens: int
+
+    @property
+    def total(self) -> int:
+        return self.sessions + self.verification_tokens
 
 
 class SQLAlchemyAdapter:
@@ -394,12 +405,20 @@ class SQLAlchemyAdapter:
 
     # ---- housekeeping ------------------------------------------------------------------
 
-    async def delete_expired(self, now: datetime) -> int:
-        """Delete expired sessions and verification tokens; the number of rows removed."""
+    async def delete_expired(self, now: datetime | None = None) -> Pruned:
+        """Delete the sessions and verification tokens expired at ``now`` (default: now).
+
+        authgate already deletes an expired session it is shown, and a used e-mail token; this
+        removes the rows nobody comes back for (run it daily: ``authgate db prune``). One
+        transaction; a row expiring exactly at ``now`` is expired, as ``/session`` treats it.
+        """
+        moment = datetime.now(UTC) if now is None else now
+        if moment.tzinfo is None:
+            raise ValueError("delete_expired needs a timezone-aware datetime")
         t = self.tables
         async with self._begin() as conn:
-            a = await conn.execute(delete(t.sessions).where(t.sessions.c.expires < now))
+            a = await conn.execute(delete(t.sessions).where(t.sessions.c.expires <= moment))
             b = await conn.execute(
-                delete(t.verification_token).where(t.verification_token.c.expires < now)
+                delete(t.verification_token).where(t.verification_token.c.expires <= moment)
             )
-        return int(a.rowcount or 0) + int(b.rowcount or 0)
+        return Pruned(int(a.rowcount or 0), int(b.rowcount or 0))
