@@ -8,12 +8,21 @@ An API that does not serve the auth routes only needs the shared secret::
 The token is read from the session cookie (chunked or not, ``__Secure-`` prefixed or not) or,
 failing that, from ``Authorization: Bearer <token>``, exactly as next-auth's ``getToken`` does.
 See ``docs/nextjs.md`` for deployments (same-site cookies, or forwarding from Next.js).
+
+A Next.js app with **database sessions** on a database authgate can read (Auth.js's tables,
+e.g. ``SQLAlchemyAdapter``) needs no secret: the cookie holds the session token, looked up
+with ``getSessionAndUser``::
+
+    reader = NextAuthSession(adapter=SQLAlchemyAdapter("postgresql://app@db/app"))
+    found = await reader.read_database(request)  # (session, user), or None
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -23,11 +32,15 @@ from authgate.jwt import JWTCodec, read_chunked_cookie, session_cookie_name
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from authgate.adapters import Adapter, AdapterSession, AdapterUser
     from authgate.config import Profile
     from authgate.http import AuthRequest
     from authgate.types import JWT
 
 __all__ = ["NextAuthSession"]
+
+logger = logging.getLogger("authgate")
+MAX_SESSION_TOKEN = 255  # Auth.js's "sessionToken" column
 
 
 class NextAuthSession:
@@ -44,12 +57,15 @@ class NextAuthSession:
             replaces the default names.
         bearer: Also accept ``Authorization: Bearer <token>`` when there is no cookie.
         env: Where to read the secret from (default ``os.environ``).
+        adapter: The Next.js app's database (an :class:`~authgate.adapters.Adapter` on its
+            tables) when it uses database sessions: :meth:`read_database` looks the cookie's
+            token up there. No secret is needed then (:meth:`read` needs one).
 
     Raises:
-        MissingSecretError: No secret was given or found in the environment.
+        MissingSecretError: No secret was given or found in the environment (and no adapter).
     """
 
-    __slots__ = ("_bearer", "_codecs", "_profile")
+    __slots__ = ("_adapter", "_bearer", "_codecs", "_names", "_profile")
 
     def __init__(
         self,
@@ -60,10 +76,12 @@ class NextAuthSession:
         cookie_name: str | None = None,
         bearer: bool = True,
         env: Mapping[str, str] | None = None,
+        adapter: Adapter | None = None,
     ) -> None:
         env = os.environ if env is None else env
         secret = secret or env.get("AUTH_SECRET") or env.get("NEXTAUTH_SECRET")
-        if not secret:
+        self._adapter = adapter
+        if not secret and adapter is None:
             raise MissingSecretError(
                 "NextAuthSession needs the Next.js app's secret: secret=... or AUTH_SECRET"
             )
@@ -77,12 +95,19 @@ class NextAuthSession:
             names = [session_cookie_name(profile, secure=s) for s in (True, False)]
         else:
             names = [session_cookie_name(profile, secure=secure_cookie)]
+        self._names = tuple(names)
         try:
             # v5 salts the key with the cookie name, so each name has its own codec.
-            self._codecs = {
-                name: JWTCodec(secret, salt=name if profile == "authjs-v5" else "", profile=profile)
-                for name in names
-            }
+            self._codecs = (
+                {
+                    name: JWTCodec(
+                        secret, salt=name if profile == "authjs-v5" else "", profile=profile
+                    )
+                    for name in names
+                }
+                if secret
+                else {}
+            )
         except ValueError as exc:
             raise ConfigurationError(f"NextAuthSession: {exc}") from exc
         self._profile = profile
@@ -91,10 +116,37 @@ class NextAuthSession:
     @property
     def cookie_names(self) -> tuple[str, ...]:
         """The session cookie names read, in order."""
-        return tuple(self._codecs)
+        return self._names
+
+    async def read_database(
+        self, request: AuthRequest, *, now: float | None = None
+    ) -> tuple[AdapterSession, AdapterUser] | None:
+        """The database session of the request's cookie and its user, or ``None``.
+
+        Fails closed: no adapter, no cookie, an unknown or expired session, or a failing
+        database is ``None`` (the failure is logged). Nothing is written: an expired row is
+        left for the Next.js app (or ``authgate db prune``) to delete.
+        """
+        if self._adapter is None:
+            raise ConfigurationError("NextAuthSession.read_database needs adapter=...")
+        moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+        cookies = request.cookies
+        token = next((cookies[n] for n in self._names if cookies.get(n)), None)
+        if token is None or len(token) > MAX_SESSION_TOKEN:
+            return None
+        try:
+            found = await self._adapter.get_session_and_user(token)
+        except Exception as exc:  # noqa: BLE001 - a failing database is no session
+            logger.error("SESSION_ERROR: the adapter failed (%s)", type(exc).__name__)
+            return None
+        if found is None or found[0]["expires"] <= moment:
+            return None
+        return found
 
     def read(self, request: AuthRequest, *, now: float | None = None) -> JWT | None:
         """The claims of the request's session token, or ``None``. Never raises for a bad token."""
+        if not self._codecs:
+            raise ConfigurationError("NextAuthSession.read needs the secret (JWT sessions)")
         moment = time.time() if now is None else now
         cookies = request.cookies
         if self._profile == "authjs-v5":  # @auth/core's SessionStore skips empty values
