@@ -230,3 +230,51 @@ async def test_opt_in_links_a_verified_email_only(issuer: str, adapter: SQLAlche
         await sign_in(Client(gate, now=None), "grace")
         assert len(rows(adapter, "accounts")) == 1
         assert recorder.names().count("link_account") == 1
+
+
+async def test_link_account_through_the_real_provider(
+    issuer: str, adapter: SQLAlchemyAdapter
+) -> None:
+    recorder = Recorder()
+    async with httpx.AsyncClient() as outbound:
+        client = Client(make_gate(issuer, outbound, adapter, recorder), now=None)
+        await sign_in(client, "ada")
+        [ada] = rows(adapter, "users")
+        token = client.jar[SESSION]
+
+        # Signed in as Ada, link the provider's "grace" account explicitly.
+        csrf = await client.csrf()
+        response = await client.post(
+            "/signin/oidc", form={"csrfToken": csrf, "link": "true", "callbackUrl": f"{APP}/me"}
+        )
+        assert response.redirect is not None
+        async with httpx.AsyncClient() as browser:
+            params = await play_user(browser, response.redirect, "grace")
+        landed = await client.get("/callback/oidc", query=params)
+        assert landed.redirect == f"{APP}/me", landed.redirect
+        assert client.jar[SESSION] == token, "the session is kept"
+        accounts = rows(adapter, "accounts")
+        assert sorted(a["providerAccountId"] for a in accounts) == ["ada", "grace"]
+        assert {a["userId"] for a in accounts} == {ada["id"]}
+        assert len(rows(adapter, "users")) == 1
+        assert recorder.names() == [
+            "create_user",
+            "link_account",
+            "sign_in",
+            "link_account",
+            "sign_in",
+        ]
+
+        # Linking "grace" again from another user's session: it belongs to Ada.
+        other = Client(client.gate, now=None)
+        await sign_in(other, "alan")
+        csrf = await other.csrf()
+        response = await other.post("/signin/oidc", form={"csrfToken": csrf, "link": "true"})
+        assert response.redirect is not None
+        async with httpx.AsyncClient() as browser:
+            params = await play_user(browser, response.redirect, "grace")
+        refused = await other.get("/callback/oidc", query=params)
+        assert refused.redirect == f"{APP}/api/auth/error?error=OAuthAccountNotLinked"
+        assert {
+            a["userId"] for a in rows(adapter, "accounts") if a["providerAccountId"] == "grace"
+        } == {ada["id"]}
