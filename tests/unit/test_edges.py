@@ -175,3 +175,28 @@ def test_worker_detection_in_a_child_process(
     if several:
         assert name in (reason or "")
     assert _workers.several_workers({}, check_process=False) is None
+
+
+@pytest.mark.parametrize("alg", ["none", "PS999"])
+def test_id_token_alg_outside_both_families_is_refused_even_if_allowed(alg: str) -> None:
+    """A misconfigured allow-list cannot let ``none`` (or an unknown alg) through."""
+    import base64
+    import json
+
+    from authgate._crypto.idtoken import IdTokenError, verify_id_token
+
+    def part(value: Any) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    token = f"{part({'alg': alg})}.{part({'sub': '1'})}."
+    with pytest.raises(IdTokenError, match="alg is not allowed"):
+        verify_id_token(
+            token,
+            jwks={"keys": []},
+            algorithms=(alg,),
+            issuer="https://idp.example",
+            client_id="c",
+            now=NOW,
+            nonce=None,
+            client_secret="s",
+        )

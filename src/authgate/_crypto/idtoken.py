@@ -179,7 +179,8 @@ def _check_claims(
         registry.validate(claims)
     except JoseError as exc:
         raise IdTokenError(f"id_token claim check failed: {exc.error}") from exc
-    if nonce is not None and not isinstance(claims.get("nonce"), str):
+    if nonce is not None and not isinstance(claims.get("nonce"), str):  # pragma: no cover
+        # Defence in depth: the registry above already required nonce == the expected string.
         raise IdTokenError("id_token claim check failed: nonce")
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
     azp = claims.get("azp")
