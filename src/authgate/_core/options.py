@@ -99,11 +99,6 @@ class InternalOptions:
     def cookies(self, secure: bool) -> CookieSet:
         return self.cookies_secure if secure else self.cookies_plain
 
-    @property
-    def codec(self) -> JWTCodec:
-        """The session codec of the non-secure cookie name."""
-        return self.codecs[self.cookies_plain.session_token.name]
-
     def session_codec(self, cookie_name: str) -> JWTCodec:
         return self.codecs[cookie_name]
 
