@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
+from authgate._crypto.idtoken import ASYMMETRIC_ALGORITHMS
 from authgate.errors import ConfigurationError
 
 __all__ = [
@@ -76,20 +77,8 @@ class ProviderHTTP(Protocol):
 UserinfoRequest = Callable[[ProviderHTTP, TokenSet], Awaitable[Mapping[str, Any]]]
 """``userinfo_request(http, tokens)``: fetch the raw profile yourself (e.g. a second API call)."""
 
-DEFAULT_ID_TOKEN_ALGORITHMS: tuple[str, ...] = (
-    "RS256",
-    "RS384",
-    "RS512",
-    "PS256",
-    "PS384",
-    "PS512",
-    "ES256",
-    "ES384",
-    "ES512",
-    "EdDSA",
-    "Ed25519",
-)
-_KNOWN_ALGORITHMS = frozenset({*DEFAULT_ID_TOKEN_ALGORITHMS, "Ed25519", "HS256", "HS384", "HS512"})
+DEFAULT_ID_TOKEN_ALGORITHMS: tuple[str, ...] = tuple(sorted(ASYMMETRIC_ALGORITHMS))
+_KNOWN_ALGORITHMS = frozenset({*ASYMMETRIC_ALGORITHMS, "HS256", "HS384", "HS512"})
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _HEADER = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")
 _OWN_HEADERS = frozenset({"authorization", "accept", "content-type", "content-length", "host"})
