@@ -357,6 +357,23 @@ async def test_userinfo_sub_must_match(idp: FakeIdP) -> None:
     assert_failed(await finish(client, params), "OAuthCallback")
 
 
+async def test_a_custom_userinfo_request_cannot_name_another_sub(idp: FakeIdP) -> None:
+    async def other_user(http: Any, tokens: Any) -> dict[str, Any]:
+        return {"sub": "someone-else", "email": "victim@example.com"}
+
+    provider = OIDC(
+        id="idp",
+        name="IdP",
+        issuer=ISSUER,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        userinfo_request=other_user,
+    )
+    client = Client(make(idp, providers=[provider]))
+    params = await start(client, idp)
+    assert_failed(await finish(client, params), "OAuthCallback")
+
+
 HUGE = b'{"access_token": "at", "id_token": "x", "pad": "' + b"x" * (1024 * 1024) + b'"}'
 
 

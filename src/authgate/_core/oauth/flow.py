@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from authgate._core.context import RequestContext
     from authgate._core.oauth.http import OutboundHTTP
     from authgate._core.oauth.runtime import Endpoints
-    from authgate.providers.oauth import OAuth, TokenSet
+    from authgate.providers.oauth import OAuth, TokenSet, UserinfoRequest
 
 logger = logging.getLogger("authgate")
 
@@ -191,6 +191,24 @@ async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
     )
 
 
+async def _custom_userinfo(
+    fetch: UserinfoRequest, http: OutboundHTTP, tokens: TokenSet, claims: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    try:
+        fetched = await fetch(http, tokens)
+    except ProviderError:
+        raise
+    except Exception as exc:  # user or preset code: an OAuthCallback, never a 500
+        raise FlowError(f"userinfo_request raised {type(exc).__name__}") from exc
+    if not isinstance(fetched, Mapping):
+        raise FlowError("userinfo_request did not return a mapping")
+    # A custom fetch may use a non-OIDC API without ``sub``; one that names a user must name
+    # the id_token's (OIDC Core §5.3.2).
+    if claims is not None and "sub" in fetched and fetched["sub"] != claims.get("sub"):
+        raise FlowError("userinfo sub does not match the id_token sub")
+    return dict(fetched)
+
+
 async def _tokens_and_profile(
     ctx: RequestContext, provider: OAuth, http: OutboundHTTP, params: Mapping[str, str]
 ) -> tuple[TokenSet, dict[str, Any]]:
@@ -208,15 +226,7 @@ async def _tokens_and_profile(
         claims = await _id_token_claims(ctx, provider, http, endpoints, tokens, values.get("nonce"))
 
     if provider.userinfo_request is not None:
-        try:
-            fetched = await provider.userinfo_request(http, tokens)
-        except ProviderError:
-            raise
-        except Exception as exc:  # user or preset code: an OAuthCallback, never a 500
-            raise FlowError(f"userinfo_request raised {type(exc).__name__}") from exc
-        if not isinstance(fetched, Mapping):
-            raise FlowError("userinfo_request did not return a mapping")
-        profile = dict(fetched)
+        profile = await _custom_userinfo(provider.userinfo_request, http, tokens, claims)
     elif endpoints.userinfo is not None and tokens.get("access_token"):
         profile = await _userinfo(http, endpoints.userinfo, tokens, provider.request_headers)
         if claims is not None:
