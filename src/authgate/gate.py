@@ -109,6 +109,8 @@ class AuthGate:
         claims = self.get_token(request, now=moment)
         if claims is None:
             return None
+        if self._options.jwt is None and self._options.session is None:
+            return jwt_session.default_session(self._options, claims, moment)  # type: ignore[return-value]
         try:
             derived = await jwt_session.derive(self._options, claims, now=moment)
         except Exception:

@@ -110,6 +110,12 @@ class JWTCodec:
 
 
 def _check_times(claims: dict[str, Any], now: float) -> None:
+    exp = claims.get("exp")
+    # Fast path for what encode() writes (integer iat/exp, no nbf): this runs on every request.
+    if type(exp) is int and type(claims.get("iat")) is int and "nbf" not in claims:
+        if exp <= now - CLOCK_TOLERANCE:
+            raise TokenError('"exp" claim timestamp check failed')
+        return
     for name in ("exp", "nbf", "iat"):
         # Present means it must be a number, null included (as jose in next-auth).
         value = claims.get(name, 0)
@@ -160,6 +166,11 @@ def decode(
 def read_chunked_cookie(cookies: Mapping[str, str], name: str) -> str | None:
     """Join a cookie that may be split into ``name.0``, ``name.1``, ... (next-auth chunking)."""
     prefix = name + "."
+    for key in cookies:
+        if key.startswith(prefix):
+            break
+    else:  # the common case: no chunks
+        return cookies.get(name) or None
     candidates = [(k[len(prefix) :], v) for k, v in cookies.items() if k.startswith(prefix)]
     if candidates:  # rare: only a token above ~4 KB is chunked
         chunks = sorted((int(n), v) for n, v in candidates if n.isdigit() and len(n) <= 3)

@@ -46,10 +46,14 @@ def default_token(user: Mapping[str, Any]) -> JWT:
 
 
 def session_user(token: Mapping[str, Any]) -> dict[str, Any]:
+    # Unrolled: it runs on every session check. Absent claims stay absent (v4 drops undefined).
     user: dict[str, Any] = {}
-    for source, target in (("name", "name"), ("email", "email"), ("picture", "image")):
-        if source in token:
-            user[target] = token[source]
+    if "name" in token:
+        user["name"] = token["name"]
+    if "email" in token:
+        user["email"] = token["email"]
+    if "picture" in token:
+        user["image"] = token["picture"]
     return user
 
 
@@ -86,6 +90,11 @@ def issue(ctx: RequestContext, token: Mapping[str, Any], *, max_age: int) -> lis
     )
 
 
+def default_session(options: InternalOptions, claims: JWT, now: float) -> dict[str, Any]:
+    """The session before any callback: v4 takes ``user`` from the decoded token."""
+    return {"user": session_user(claims), "expires": iso(now + options.session_max_age)}
+
+
 async def derive(
     options: InternalOptions, claims: JWT, *, now: float, update: bool = False, data: Any = None
 ) -> tuple[dict[str, Any], JWT] | None:
@@ -93,10 +102,7 @@ async def derive(
 
     Exceptions from the callbacks propagate: callers treat them as "no session".
     """
-    session: dict[str, Any] = {
-        "user": session_user(claims),
-        "expires": iso(now + options.session_max_age),
-    }
+    session = default_session(options, claims, now)
     token: Any = claims
     if options.jwt is not None:
         if update:
