@@ -11,6 +11,7 @@ import pytest
 from authgate import AuthRequest, Callbacks, JWTConfig, PagesConfig, SessionConfig
 from authgate import jwt as authjwt
 from authgate._crypto.jwe_v5 import thumbprint, v5_key
+from authgate.adapters.memory import MemoryAdapter
 from authgate.errors import AccessDeniedError, CallbackError, CredentialsSigninError
 
 from .conftest import (
@@ -261,6 +262,122 @@ async def test_sign_in_callback_refusal_is_access_denied_on_the_error_page() -> 
     client = v5_client(callbacks=Callbacks(sign_in=lambda **_: False))
     response = await client.sign_in()
     assert response.redirect == f"{URL}/error?error=AccessDenied"
+
+
+def raising_sign_in(**_: Any) -> bool:
+    raise RuntimeError("policy service down: secret detail")
+
+
+@pytest.mark.parametrize("database", [False, True], ids=["jwt", "adapter"])
+async def test_a_raising_sign_in_callback_is_access_denied(
+    database: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # @auth/core handleAuthorized: `catch (e) { if (e instanceof AuthError) throw e;
+    # throw new AccessDenied(e) }` (checked against 0.41.3: /error?error=AccessDenied).
+    config: dict[str, Any] = {"callbacks": Callbacks(sign_in=raising_sign_in)}
+    if database:
+        config["adapter"] = MemoryAdapter()
+        config["providers"] = [credentials_provider(database_session=True)]
+    client = v5_client(**config)
+    response = await client.sign_in()
+    assert (response.status, response.redirect) == (302, f"{URL}/error?error=AccessDenied")
+    assert V5_SESSION not in set_cookies(response)
+    assert "SIGNIN_CALLBACK_ERROR" in caplog.text
+    assert "secret detail" not in (response.redirect or "")
+    client.headers = [RETURN_REDIRECT]
+    response = await client.sign_in()
+    assert (response.status, body_json(response)) == (
+        200,
+        {"url": f"{URL}/error?error=AccessDenied"},
+    )
+    # v4 (compatibility row 6): Configuration, 500 in JSON mode.
+    v4 = Client(make_gate(**config))
+    assert (await v4.sign_in()).redirect == f"{URL}/error?error=Configuration"
+    json_v4 = await v4.sign_in(json="true")
+    assert (json_v4.status, body_json(json_v4)) == (
+        500,
+        {"url": f"{URL}/error?error=Configuration"},
+    )
+
+
+async def test_a_sign_in_error_from_the_sign_in_callback_keeps_its_type() -> None:
+    def refuse(**_: Any) -> bool:
+        raise AccessDeniedError
+
+    response = await v5_client(callbacks=Callbacks(sign_in=refuse)).sign_in()
+    assert response.redirect == f"{URL}/error?error=AccessDenied"
+
+    def fail(**_: Any) -> bool:
+        raise CallbackError
+
+    # An AuthError is rethrown as it is; `Callback` is not client-safe in v5.
+    response = await v5_client(callbacks=Callbacks(sign_in=fail)).sign_in()
+    assert response.redirect == f"{URL}/error?error=Configuration"
+
+
+async def test_post_signin_with_an_unknown_provider_is_configuration() -> None:
+    # @auth/core 0.41.3 init(): parseProviders throws `Provider with id "nope" not found`
+    # before the CSRF check, shown as Configuration on the error page (checked live).
+    client = v5_client()
+    token = await client.csrf()
+    response = await client.post("/signin/nope", form={"csrfToken": token})
+    assert (response.status, response.redirect) == (302, f"{URL}/error?error=Configuration")
+    without_csrf = await v5_client().post("/signin/nope", form={"csrfToken": "x" * 64})
+    assert without_csrf.redirect == f"{URL}/error?error=Configuration"
+    client.headers = [RETURN_REDIRECT]
+    response = await client.post("/signin/nope", form={"csrfToken": token})
+    assert (response.status, body_json(response)) == (
+        200,
+        {"url": f"{URL}/error?error=Configuration"},
+    )
+    # v4: back to the sign-in page (quirk Q4).
+    v4 = Client(make_gate())
+    v4_token = await v4.csrf()
+    v4_response = await v4.post("/signin/nope", form={"csrfToken": v4_token})
+    assert v4_response.redirect == f"{SIGNIN}?csrf=true"
+
+
+async def test_post_signin_without_a_provider_is_the_plain_sign_in_page() -> None:
+    # @auth/core actions/signin: `if (!options.provider) return { redirect: signInUrl }`.
+    client = v5_client()
+    token = await client.csrf()
+    response = await client.post("/signin", form={"csrfToken": token})
+    assert (response.status, response.redirect) == (302, SIGNIN)
+    missing = await client.post("/signin", form={"csrfToken": "x" * 64})
+    assert missing.redirect == f"{SIGNIN}?error=MissingCSRF"
+    v4 = Client(make_gate())
+    v4_token = await v4.csrf()
+    v4_response = await v4.post("/signin", form={"csrfToken": v4_token})
+    assert v4_response.redirect == f"{SIGNIN}?csrf=true"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/error/AccessDenied"),
+        ("GET", "/error/Verification"),
+        ("GET", "/error/CredentialsSignin"),
+        ("GET", "/session/x"),
+        ("GET", "/csrf/x"),
+        ("POST", "/signout/x"),
+    ],
+)
+async def test_a_second_path_segment_is_only_for_signin_and_callback(
+    method: str, path: str
+) -> None:
+    # @auth/core parseActionAndProviderId: UnknownAction, a 400 (checked against 0.41.3).
+    response = await v5_client().request(method, path, query={"error": "AccessDenied"})
+    assert response.status == 400
+    assert not response.cookies
+
+
+async def test_v4_reads_the_error_code_from_the_path() -> None:
+    v4 = Client(make_gate())
+    assert (await v4.get("/error/Verification")).status == 403
+    assert (await v4.get("/error/CredentialsSignin")).redirect == (
+        f"{SIGNIN}?error=CredentialsSignin"
+    )
+    assert (await v4.get("/session/x")).status == 200
 
 
 async def test_errors_go_to_the_custom_pages_by_kind() -> None:

@@ -56,8 +56,18 @@ async def handle(
         return not_found()
     method = request.method if request.method.isalpha() and len(request.method) <= 16 else "?"
     handler = DISPATCH.get((method, action)) if action is not None else None
-    if handler is None or (action is Action.CALLBACK and provider_id not in options.providers):
-        # An unknown provider falls through to v4's plain 400, before any cookie is minted.
+    segment_actions = options.profile.provider_id_actions
+    if (
+        handler is None
+        or (action is Action.CALLBACK and provider_id not in options.providers)
+        or (
+            provider_id is not None
+            and segment_actions is not None
+            and action not in segment_actions
+        )
+    ):
+        # An unknown provider falls through to v4's plain 400, before any cookie is minted;
+        # so does a second path segment the profile refuses (v5: `GET /error/<code>`).
         return not_supported(method)
     location = locate(request, options)
     if location is None:

@@ -34,10 +34,20 @@ logger = logging.getLogger("authgate")
 _CREATE_ERRORS = {"oauth": "OAuthCreateAccount", "oidc": "OAuthCreateAccount"}
 
 
-def _refusal(ctx: RequestContext, exc: BaseException, *, where: str, status: int) -> AuthResponse:
+def _refusal(
+    ctx: RequestContext,
+    exc: BaseException,
+    *,
+    where: str,
+    status: int,
+    unexpected: str | None = None,
+) -> AuthResponse:
+    """As ``sign_in_flow.refusal``: ``unexpected`` (``None``: ``Configuration``, 500)."""
     if isinstance(exc, SignInError):
         return to_error(ctx.url, exc.code, status=status)
     logger.error("%s: %s raised %s", where, ctx.provider_id, type(exc).__name__, exc_info=exc)
+    if unexpected is not None:
+        return to_error(ctx.url, unexpected, status=status)
     return to_error(ctx.url, "Configuration", status=500)
 
 
@@ -60,7 +70,13 @@ async def check_sign_in(
             user=user, account=account, credentials=credentials, profile=profile, email=email
         )
     except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
-        return _refusal(ctx, exc, where="SIGNIN_CALLBACK_ERROR", status=denied_status)
+        return _refusal(
+            ctx,
+            exc,
+            where="SIGNIN_CALLBACK_ERROR",
+            status=denied_status,
+            unexpected=ctx.options.profile.sign_in_callback_error,
+        )
     if not allowed:  # before the string case: v4 treats "" as a refusal
         return to_error(ctx.url, "AccessDenied", status=denied_status)
     if isinstance(allowed, str):

@@ -96,6 +96,18 @@ class WireProfile:
             (quirk Q3); v5 throws ``UnknownAction`` (shown as ``Configuration``).
         default_checks: The OAuth checks of a provider that sets none; ``None`` keeps the
             provider class's default (authgate's ``pkce`` + ``state``, OIDC also ``nonce``).
+        sign_in_callback_error: The code a ``sign_in`` callback that raises something other
+            than a ``SignInError`` is answered with (v5 ``AccessDenied``, with the route's
+            refusal status); ``None``: ``Configuration`` with a 500 (v4, compatibility row 6).
+        unknown_provider_error: v5's ``init()`` throws for a provider id it does not know,
+            before any CSRF check: ``POST /signin/<unknown id>`` is ``Configuration``. v4
+            treats it as ``POST /signin`` (quirk Q4).
+        sign_in_without_provider: Where ``POST /signin`` without a (known) provider sends a
+            request with a valid CSRF token, below ``{url}/``: v4 ``signin?csrf=true``
+            (quirk Q4), v5 ``signin``.
+        provider_id_actions: The actions a second path segment is allowed on; on any other the
+            request is a 400 (v5's ``parseActionAndProviderId``: ``UnknownAction``). ``None``:
+            every action takes one (v4; ``GET /error/<code>`` reads the code from it).
     """
 
     name: Profile
@@ -113,6 +125,10 @@ class WireProfile:
     sign_in_message_renames: tuple[tuple[str, str], ...] = ()
     sign_in_page_by_provider: bool = True
     default_checks: tuple[Literal["state", "pkce", "nonce"], ...] | None = None
+    sign_in_callback_error: str | None = None
+    unknown_provider_error: bool = False
+    sign_in_without_provider: str = "signin?csrf=true"
+    provider_id_actions: frozenset[str] | None = None
 
     def wants_json(self, request: AuthRequest, body: Mapping[str, object]) -> bool:
         """Whether redirects are answered as ``{url}`` JSON for this request."""
@@ -191,6 +207,14 @@ AUTHJS_V5: Final = WireProfile(
     sign_in_message_renames=(("OAuthCallback", "OAuthCallbackError"),),
     sign_in_page_by_provider=False,
     default_checks=("pkce",),
+    # @auth/core callback/index.ts handleAuthorized: a non-AuthError becomes AccessDenied.
+    sign_in_callback_error="AccessDenied",
+    # @auth/core utils/providers.ts: `Provider with id "…" not found` (a plain Error).
+    unknown_provider_error=True,
+    # @auth/core actions/signin/index.ts: no provider, back to `${basePath}/signin`.
+    sign_in_without_provider="signin",
+    # @auth/core utils/web.ts parseActionAndProviderId (webauthn-options: no WebAuthn here).
+    provider_id_actions=frozenset({"signin", "callback"}),
 )
 
 PROFILES: Final[Mapping[str, WireProfile]] = {p.name: p for p in (NEXTAUTH_V4, AUTHJS_V5)}

@@ -25,13 +25,26 @@ if TYPE_CHECKING:
 logger = logging.getLogger("authgate")
 
 
-def refusal(ctx: RequestContext, exc: BaseException, *, where: str, status: int) -> AuthResponse:
-    """Map an exception from user code to an error redirect without leaking its message."""
+def refusal(
+    ctx: RequestContext,
+    exc: BaseException,
+    *,
+    where: str,
+    status: int,
+    unexpected: str | None = None,
+) -> AuthResponse:
+    """Map an exception from user code to an error redirect without leaking its message.
+
+    A :class:`SignInError` sends its code; anything else is logged and answered with
+    ``unexpected`` (and ``status``) or, when that is ``None``, ``Configuration`` with a 500.
+    """
     if isinstance(exc, SignInError):
         provider = ctx.provider_id if exc.code == "CredentialsSignin" else None
         reason = getattr(exc, "reason", None)
         return to_error(ctx.url, exc.code, status=status, provider=provider, reason=reason)
     logger.error("%s: %s raised %s", where, ctx.provider_id, type(exc).__name__, exc_info=exc)
+    if unexpected is not None:
+        return to_error(ctx.url, unexpected, status=status)
     return to_error(ctx.url, "Configuration", status=500)
 
 
@@ -106,7 +119,13 @@ async def complete_sign_in(
                 user=user, account=account, credentials=credentials, profile=profile, email=None
             )
         except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
-            return refusal(ctx, exc, where="SIGNIN_CALLBACK_ERROR", status=denied_status)
+            return refusal(
+                ctx,
+                exc,
+                where="SIGNIN_CALLBACK_ERROR",
+                status=denied_status,
+                unexpected=options.profile.sign_in_callback_error,
+            )
         if not allowed:  # before the string case: v4 treats "" as a refusal
             return to_error(ctx.url, "AccessDenied", status=denied_status)
         if isinstance(allowed, str):

@@ -46,11 +46,15 @@ async def get(ctx: RequestContext) -> AuthResponse:
 
 
 async def post(ctx: RequestContext) -> AuthResponse:
+    profile = ctx.options.profile
     provider = ctx.options.providers.get(ctx.provider_id or "")
+    if provider is None and ctx.provider_id is not None and profile.unknown_provider_error:
+        # @auth/core: init() throws for an unknown provider id before the CSRF check.
+        return to_error(ctx.url, "Configuration")
     if not ctx.csrf.verified:
         return csrf_refused(ctx.url)
-    if provider is None:  # quirk Q4 (v4 and v5 alike here: no provider, back to the page)
-        return AuthResponse.to(f"{ctx.url}/signin?csrf=true")
+    if provider is None:  # v4 quirk Q4 (`?csrf=true`); v5 plain `/signin`
+        return AuthResponse.to(f"{ctx.url}/{profile.sign_in_without_provider}")
     if link.requested(ctx):  # "link account" (security decision 9): OAuth, signed in
         intent = await link.intent(ctx, provider)
         if isinstance(intent, AuthResponse):
