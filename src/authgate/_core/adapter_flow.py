@@ -16,11 +16,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from authgate._core import callback_url, db_session, jwt_session
+from authgate._core import db_session, jwt_session
 from authgate._core.accounts import AccountNotLinkedError, CreateUserError, resolve
 from authgate._core.events import fire
 from authgate._core.redirects import append_query, to_error
-from authgate.errors import SignInError
+from authgate._core.sign_in_check import check_sign_in, refusal
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -32,59 +32,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("authgate")
 
 _CREATE_ERRORS = {"oauth": "OAuthCreateAccount", "oidc": "OAuthCreateAccount"}
-
-
-def _refusal(
-    ctx: RequestContext,
-    exc: BaseException,
-    *,
-    where: str,
-    status: int,
-    unexpected: str | None = None,
-) -> AuthResponse:
-    """As ``sign_in_flow.refusal``: ``unexpected`` (``None``: ``Configuration``, 500)."""
-    if isinstance(exc, SignInError):
-        return to_error(ctx.url, exc.code, status=status)
-    logger.error("%s: %s raised %s", where, ctx.provider_id, type(exc).__name__, exc_info=exc)
-    if unexpected is not None:
-        return to_error(ctx.url, unexpected, status=status)
-    return to_error(ctx.url, "Configuration", status=500)
-
-
-async def check_sign_in(
-    ctx: RequestContext,
-    *,
-    user: Mapping[str, Any],
-    account: Mapping[str, Any],
-    profile: Mapping[str, Any] | None = None,
-    credentials: Mapping[str, Any] | None = None,
-    email: Mapping[str, Any] | None = None,
-    denied_status: int = 302,
-) -> AuthResponse | None:
-    """Run the ``sign_in`` callback; an :class:`AuthResponse` means stop and answer with it."""
-    hook = ctx.options.sign_in
-    if hook is None:
-        return None
-    try:
-        allowed = await hook(
-            user=user, account=account, credentials=credentials, profile=profile, email=email
-        )
-    except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
-        return _refusal(
-            ctx,
-            exc,
-            where="SIGNIN_CALLBACK_ERROR",
-            status=denied_status,
-            unexpected=ctx.options.profile.sign_in_callback_error,
-        )
-    if not allowed:  # before the string case: v4 treats "" as a refusal
-        return to_error(ctx.url, "AccessDenied", status=denied_status)
-    if isinstance(allowed, str):
-        if not callback_url.is_valid(allowed):
-            logger.error("SIGNIN_CALLBACK_ERROR: sign_in returned a string that is not a URL")
-            return to_error(ctx.url, "Configuration", status=500)
-        return AuthResponse.to(f"{ctx.origin}{allowed}" if allowed.startswith("/") else allowed)
-    return None
 
 
 async def complete(
@@ -213,4 +160,4 @@ async def _jwt_cookies(
         return jwt_session.issue(ctx, token, max_age=options.jwt_max_age)
     except Exception as exc:  # noqa: BLE001 - user code
         kind = str(account.get("type", "")).upper()
-        return _refusal(ctx, exc, where=f"CALLBACK_{kind}_JWT_ERROR", status=500)
+        return refusal(ctx, exc, where=f"CALLBACK_{kind}_JWT_ERROR", status=500)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from authgate._core import adapter_flow, callback_url, jwt_session
+from authgate._core import adapter_flow, jwt_session
 from authgate._core.events import fire
 from authgate._core.redirects import to_error
-from authgate.errors import SignInError
+from authgate._core.sign_in_check import check_sign_in, refusal
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -23,38 +23,6 @@ if TYPE_CHECKING:
     from authgate._core.context import RequestContext
 
 logger = logging.getLogger("authgate")
-
-
-def refusal(
-    ctx: RequestContext,
-    exc: BaseException,
-    *,
-    where: str,
-    status: int,
-    unexpected: str | None = None,
-) -> AuthResponse:
-    """Map an exception from user code to an error redirect without leaking its message.
-
-    A :class:`SignInError` sends its code; anything else is logged and answered with
-    ``unexpected`` (and ``status``) or, when that is ``None``, ``Configuration`` with a 500.
-    """
-    if isinstance(exc, SignInError):
-        provider = ctx.provider_id if exc.code == "CredentialsSignin" else None
-        reason = getattr(exc, "reason", None)
-        return to_error(ctx.url, exc.code, status=status, provider=provider, reason=reason)
-    logger.error("%s: %s raised %s", where, ctx.provider_id, type(exc).__name__, exc_info=exc)
-    if unexpected is not None:
-        return to_error(ctx.url, unexpected, status=status)
-    return to_error(ctx.url, "Configuration", status=500)
-
-
-def redirect_from_sign_in(ctx: RequestContext, target: str) -> AuthResponse:
-    """The redirect for a ``sign_in`` callback that returned a string."""
-    # v4 redirects to the string raw; it must at least be a URL (never a header injection).
-    if not callback_url.is_valid(target):
-        logger.error("SIGNIN_CALLBACK_ERROR: sign_in returned a string that is not a URL")
-        return to_error(ctx.url, "Configuration", status=500)
-    return AuthResponse.to(f"{ctx.origin}{target}" if target.startswith("/") else target)
 
 
 def _through_adapter(ctx: RequestContext, account: Mapping[str, Any]) -> bool:
@@ -113,23 +81,16 @@ async def complete_sign_in(
         )
     if link_to is not None:  # link.intent refuses without an adapter; never sign in instead
         return to_error(ctx.url, "Signin")
-    if options.sign_in is not None:
-        try:
-            allowed = await options.sign_in(
-                user=user, account=account, credentials=credentials, profile=profile, email=None
-            )
-        except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
-            return refusal(
-                ctx,
-                exc,
-                where="SIGNIN_CALLBACK_ERROR",
-                status=denied_status,
-                unexpected=options.profile.sign_in_callback_error,
-            )
-        if not allowed:  # before the string case: v4 treats "" as a refusal
-            return to_error(ctx.url, "AccessDenied", status=denied_status)
-        if isinstance(allowed, str):
-            return redirect_from_sign_in(ctx, allowed)
+    refused = await check_sign_in(
+        ctx,
+        user=user,
+        account=account,
+        profile=profile,
+        credentials=credentials,
+        denied_status=denied_status,
+    )
+    if refused is not None:
+        return refused
 
     token: Any = jwt_session.default_token(user)
     try:

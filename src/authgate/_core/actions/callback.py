@@ -10,7 +10,8 @@ from authgate._core import throttle
 from authgate._core.email import flow as email_flow
 from authgate._core.oauth import flow as oauth_flow
 from authgate._core.redirects import csrf_refused, to_error
-from authgate._core.sign_in_flow import complete_sign_in, refusal
+from authgate._core.sign_in_check import refusal
+from authgate._core.sign_in_flow import complete_sign_in
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from authgate._core import adapter_flow, pages, throttle
+from authgate._core import adapter_flow, pages, sign_in_check, throttle
 from authgate._core.body import text_field
 from authgate._core.email.normalize import check_custom, normalize_email
 from authgate._core.redirects import csrf_refused, to_error
@@ -88,7 +88,7 @@ async def start(ctx: RequestContext, provider: Email) -> AuthResponse:
         "type": "email",
         "provider": provider.id,
     }
-    refused = await adapter_flow.check_sign_in(
+    refused = await sign_in_check.check_sign_in(
         ctx, user=user, account=account, email={"verificationRequest": True}
     )
     if refused is not None:

@@ -1,0 +1,87 @@
+"""The ``sign_in`` callback and the mapping of user-code exceptions to error redirects.
+
+Shared by the JWT path (``sign_in_flow``), the adapter path (``adapter_flow``) and the e-mail
+request; kept apart so neither flow imports the other for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from authgate._core import callback_url
+from authgate._core.redirects import to_error
+from authgate.errors import SignInError
+from authgate.http import AuthResponse
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from authgate._core.context import RequestContext
+
+logger = logging.getLogger("authgate")
+
+
+def refusal(
+    ctx: RequestContext,
+    exc: BaseException,
+    *,
+    where: str,
+    status: int,
+    unexpected: str | None = None,
+) -> AuthResponse:
+    """Map an exception from user code to an error redirect without leaking its message.
+
+    A :class:`SignInError` sends its code; anything else is logged and answered with
+    ``unexpected`` (and ``status``) or, when that is ``None``, ``Configuration`` with a 500.
+    """
+    if isinstance(exc, SignInError):
+        provider = ctx.provider_id if exc.code == "CredentialsSignin" else None
+        reason = getattr(exc, "reason", None)
+        return to_error(ctx.url, exc.code, status=status, provider=provider, reason=reason)
+    logger.error("%s: %s raised %s", where, ctx.provider_id, type(exc).__name__, exc_info=exc)
+    if unexpected is not None:
+        return to_error(ctx.url, unexpected, status=status)
+    return to_error(ctx.url, "Configuration", status=500)
+
+
+def redirect_from_sign_in(ctx: RequestContext, target: str) -> AuthResponse:
+    """The redirect for a ``sign_in`` callback that returned a string."""
+    # v4 redirects to the string raw; it must at least be a URL (never a header injection).
+    if not callback_url.is_valid(target):
+        logger.error("SIGNIN_CALLBACK_ERROR: sign_in returned a string that is not a URL")
+        return to_error(ctx.url, "Configuration", status=500)
+    return AuthResponse.to(f"{ctx.origin}{target}" if target.startswith("/") else target)
+
+
+async def check_sign_in(
+    ctx: RequestContext,
+    *,
+    user: Mapping[str, Any],
+    account: Mapping[str, Any],
+    profile: Mapping[str, Any] | None = None,
+    credentials: Mapping[str, Any] | None = None,
+    email: Mapping[str, Any] | None = None,
+    denied_status: int = 302,
+) -> AuthResponse | None:
+    """Run the ``sign_in`` callback; an :class:`AuthResponse` means stop and answer with it."""
+    hook = ctx.options.sign_in
+    if hook is None:
+        return None
+    try:
+        allowed = await hook(
+            user=user, account=account, credentials=credentials, profile=profile, email=email
+        )
+    except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
+        return refusal(
+            ctx,
+            exc,
+            where="SIGNIN_CALLBACK_ERROR",
+            status=denied_status,
+            unexpected=ctx.options.profile.sign_in_callback_error,
+        )
+    if not allowed:  # before the string case: v4 treats "" as a refusal
+        return to_error(ctx.url, "AccessDenied", status=denied_status)
+    if isinstance(allowed, str):
+        return redirect_from_sign_in(ctx, allowed)
+    return None
