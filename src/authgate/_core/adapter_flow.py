@@ -16,11 +16,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from authgate._core import db_session, jwt_session
+from authgate._core import db_session
 from authgate._core.accounts import AccountNotLinkedError, CreateUserError, resolve
 from authgate._core.events import fire
 from authgate._core.redirects import append_query, to_error
-from authgate._core.sign_in_check import check_sign_in, refusal
+from authgate._core.sign_in_check import check_sign_in, sign_in_cookies
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -109,7 +109,9 @@ async def complete(
 
     stored: dict[str, Any] = dict(resolved.user)
     if not database:
-        issued = await _jwt_cookies(ctx, stored, account, profile, resolved.is_new_user)
+        issued = await sign_in_cookies(
+            ctx, user=stored, account=account, profile=profile, is_new_user=resolved.is_new_user
+        )
         if isinstance(issued, AuthResponse):
             return issued
         cookies = issued
@@ -132,32 +134,3 @@ async def complete(
     response = AuthResponse.to(target)
     response.cookies = cookies
     return response
-
-
-async def _jwt_cookies(
-    ctx: RequestContext,
-    user: dict[str, Any],
-    account: Mapping[str, Any],
-    profile: Mapping[str, Any] | None,
-    is_new_user: bool,
-) -> list[Cookie] | AuthResponse:
-    """JWT sessions: the ``jwt`` callback (``trigger`` ``signUp`` for a new user), the cookie."""
-    options = ctx.options
-    token: Any = jwt_session.default_token(user)
-    try:
-        if options.jwt is not None:
-            token = await options.jwt(
-                token=token,
-                user=user,
-                account=account,
-                profile=profile,
-                is_new_user=is_new_user,
-                trigger="signUp" if is_new_user else "signIn",
-                session=None,
-            )
-        if not token:
-            return to_error(ctx.url, "AccessDenied")
-        return jwt_session.issue(ctx, token, max_age=options.jwt_max_age)
-    except Exception as exc:  # noqa: BLE001 - user code
-        kind = str(account.get("type", "")).upper()
-        return refusal(ctx, exc, where=f"CALLBACK_{kind}_JWT_ERROR", status=500)

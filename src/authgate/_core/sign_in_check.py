@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from authgate._core import callback_url
+from authgate._core import callback_url, jwt_session
 from authgate._core.redirects import to_error
 from authgate.errors import SignInError
 from authgate.http import AuthResponse
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from authgate._core.context import RequestContext
+    from authgate.http import Cookie
 
 logger = logging.getLogger("authgate")
 
@@ -85,3 +86,37 @@ async def check_sign_in(
     if isinstance(allowed, str):
         return redirect_from_sign_in(ctx, allowed)
     return None
+
+
+async def sign_in_cookies(
+    ctx: RequestContext,
+    *,
+    user: Mapping[str, Any],
+    account: Mapping[str, Any],
+    profile: Mapping[str, Any] | None,
+    is_new_user: bool = False,
+    denied_status: int = 302,
+) -> list[Cookie] | AuthResponse:
+    """JWT sessions at sign-in: the ``jwt`` callback (``signUp`` for a new user), then the cookie.
+
+    An :class:`AuthResponse` means the callback refused (``AccessDenied``) or failed.
+    """
+    options = ctx.options
+    token: Any = jwt_session.default_token(user)
+    try:
+        if options.jwt is not None:
+            token = await options.jwt(
+                token=token,
+                user=user,
+                account=account,
+                profile=profile,
+                is_new_user=is_new_user,
+                trigger="signUp" if is_new_user else "signIn",
+                session=None,
+            )
+        if not token:
+            return to_error(ctx.url, "AccessDenied", status=denied_status)
+        return jwt_session.issue(ctx, token, max_age=options.jwt_max_age)
+    except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
+        kind = str(account.get("type", "")).upper()
+        return refusal(ctx, exc, where=f"CALLBACK_{kind}_JWT_ERROR", status=500)

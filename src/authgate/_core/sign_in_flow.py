@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from authgate._core import adapter_flow, jwt_session
+from authgate._core import adapter_flow
 from authgate._core.events import fire
 from authgate._core.redirects import to_error
-from authgate._core.sign_in_check import check_sign_in, refusal
+from authgate._core.sign_in_check import check_sign_in, sign_in_cookies
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -92,27 +92,14 @@ async def complete_sign_in(
     if refused is not None:
         return refused
 
-    token: Any = jwt_session.default_token(user)
-    try:
-        if options.jwt is not None:
-            token = await options.jwt(
-                token=token,
-                user=user,
-                account=account,
-                profile=profile,
-                is_new_user=False,
-                trigger="signIn",
-                session=None,
-            )
-        if not token:
-            return to_error(ctx.url, "AccessDenied", status=denied_status)
-        cookies = jwt_session.issue(ctx, token, max_age=options.jwt_max_age)
-    except Exception as exc:  # noqa: BLE001
-        kind = str(account.get("type", "")).upper()
-        return refusal(ctx, exc, where=f"CALLBACK_{kind}_JWT_ERROR", status=500)
+    issued = await sign_in_cookies(
+        ctx, user=user, account=account, profile=profile, denied_status=denied_status
+    )
+    if isinstance(issued, AuthResponse):
+        return issued
     await fire(
         options, "sign_in", user=user, account=account, profile=event_profile, is_new_user=False
     )
     response = AuthResponse.to(ctx.callback_url)
-    response.cookies = cookies
+    response.cookies = issued
     return response
