@@ -8,18 +8,14 @@ kernel queues the first connection until uvicorn accepts it.
 
 from __future__ import annotations
 
-import socket
 import sys
-import threading
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from _support.components import CHROMIUM_ARGS, REPO_ROOT, chromium_path
+from _support.servers import serve
 
 if str(REPO_ROOT) not in sys.path:  # `examples` lives at the repository root
     sys.path.insert(0, str(REPO_ROOT))
@@ -39,35 +35,6 @@ CREDENTIALS_SIGNIN_MESSAGE = "Sign in failed. Check the details you provided are
 expect.set_options(timeout=10_000)
 
 
-@contextmanager
-def serve(make_app: Callable[[str], Any]) -> Iterator[str]:
-    """Serve ``make_app(origin)`` on 127.0.0.1 with uvicorn; yields the origin."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    origin = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(
-        make_app(origin),
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        http="h11",
-        ws="none",
-        loop="asyncio",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        # Answered as soon as the server runs (and fails fast if it did not start).
-        httpx.get(f"{origin}/static/logo.svg", timeout=15).raise_for_status()
-        yield origin
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
-
-
 def demo_app(tmp_path: Path, **options: Any) -> Callable[[str], FastAPI]:
     """A factory for :func:`serve`: the demo app with its own database under ``tmp_path``."""
 
@@ -82,7 +49,7 @@ def demo_app(tmp_path: Path, **options: Any) -> Callable[[str], FastAPI]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo app with its default configuration; yields its origin."""
-    with serve(demo_app(tmp_path_factory.mktemp("demo"))) as origin:
+    with serve(demo_app(tmp_path_factory.mktemp("demo")), ready_path="/static/logo.svg") as origin:
         yield origin
 
 

@@ -9,7 +9,8 @@ import pytest
 from examples.demo import DEMO_PASSWORD, DEMO_USERNAME
 from playwright.sync_api import expect
 
-from e2e.conftest import CREDENTIALS_SIGNIN_MESSAGE, demo_app, screenshot, serve
+from _support.servers import serve
+from e2e.conftest import CREDENTIALS_SIGNIN_MESSAGE, demo_app, screenshot
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

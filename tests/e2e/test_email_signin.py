@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
+from _support.servers import serve
 from _support.smtp_server import running_smtp
 from authgate.providers import SMTPServer
 
-from .conftest import demo_app, serve
+from .conftest import demo_app
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -22,12 +22,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
 from _support.oidc_provider import CLIENT_ID, CLIENT_SECRET, oidc_provider
+from _support.servers import serve
 from authgate import AuthConfig, AuthGate
 from authgate.adapters.sqlalchemy import SQLAlchemyAdapter, database_url
 from authgate.integrations.asgi import AuthApp
 from authgate.providers import OIDC, ProviderStyle
 
-from .conftest import TEST_SECRET, screenshot, serve
+from .conftest import TEST_SECRET, screenshot
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -86,7 +87,7 @@ def oauth_server() -> Iterator[str]:
             issuer = stack.enter_context(oidc_provider([redirect]))
             return make_app(origin, issuer)
 
-        yield stack.enter_context(serve(make))
+        yield stack.enter_context(serve(make, ready_path="/static/logo.svg"))
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def oauth_db_server(database: Path) -> Iterator[str]:
             engine = create_async_engine(database_url(database), poolclass=NullPool)
             return make_app(origin, issuer, SQLAlchemyAdapter(engine, create=True))
 
-        yield stack.enter_context(serve(make))
+        yield stack.enter_context(serve(make, ready_path="/static/logo.svg"))
 
 
 def provider_sign_in(page: Page, origin: str, login: str) -> None:

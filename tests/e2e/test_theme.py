@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from examples.demo.app import BRAND_COLOR, LOGO_PATH
 
+from _support.servers import serve
 from authgate import Theme
-from e2e.conftest import demo_app, screenshot, serve
+from e2e.conftest import demo_app, screenshot
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -10,27 +10,23 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
-import threading
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 from starlette.applications import Starlette
 from starlette.responses import FileResponse, HTMLResponse
 from starlette.routing import Mount, Route
 
 from _support.components import CHROMIUM_ARGS, chromium_path, missing, node_interop_dir, node_path
+from _support.servers import serve
 from authgate import AuthConfig, AuthGate, Callbacks
 from authgate.integrations.asgi import AuthApp
 from authgate.providers import Credentials
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
     from pathlib import Path
 
     from starlette.requests import Request
@@ -61,28 +57,6 @@ def jwt_callback(
 def session_callback(session: dict[str, Any], token: dict[str, Any]) -> dict[str, Any]:
     # v4 builds session.user from the token *before* the jwt callback: copy the update over.
     return {**session, "user": {**session["user"], "name": token.get("name")}}
-
-
-@contextmanager
-def serve(make_app: Callable[[str], Starlette]) -> Iterator[str]:
-    """Serve ``make_app(origin)`` with uvicorn on 127.0.0.1 (a free port); yields the origin."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    origin = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(
-        make_app(origin), log_level="warning", access_log=False, lifespan="off", loop="asyncio"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        httpx.get(f"{origin}/", timeout=15).raise_for_status()
-        yield origin
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
 
 
 @pytest.fixture(scope="module")
