@@ -107,7 +107,7 @@ def request_from_scope(scope: Scope, body: bytes = b"") -> AuthRequest:
         method=scope.get("method", "GET"),
         path=full_path(scope),
         query_string=scope.get("query_string", b""),
-        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])],
+        headers=((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ())),
         body=body,
         client_host=client[0] if client else None,
         scheme=scope.get("scheme", "http"),
@@ -170,10 +170,11 @@ class AuthApp:
         """Answer one ASGI HTTP request."""
         if scope["type"] != "http":
             return
-        length = dict(scope.get("headers", [])).get(b"content-length", b"0")
-        body = (
-            None if length.isdigit() and int(length) > MAX_BODY_BYTES else await read_body(receive)
-        )
+        body: bytes | None = b""
+        if scope.get("method") not in ("GET", "HEAD"):  # the engine reads no other body
+            length = next((v for k, v in scope.get("headers", ()) if k == b"content-length"), b"0")
+            too_long = length.isdigit() and int(length) > MAX_BODY_BYTES
+            body = None if too_long else await read_body(receive)
         if body is None:
             await send_response(
                 send,
