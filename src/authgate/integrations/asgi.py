@@ -114,6 +114,24 @@ def request_from_scope(scope: Scope, body: bytes = b"") -> AuthRequest:
     )
 
 
+# What reading a session looks at: the cookies and, without a configured URL, the host.
+_SESSION_HEADERS = frozenset({b"cookie", b"host", b"x-forwarded-host", b"x-forwarded-proto"})
+
+
+def _session_request(scope: Scope) -> AuthRequest:
+    # request_from_scope without the headers, query and body a session read never looks at.
+    return AuthRequest.build(
+        method=scope.get("method", "GET"),
+        path=full_path(scope),
+        headers=(
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in scope.get("headers", ())
+            if k in _SESSION_HEADERS
+        ),
+        scheme=scope.get("scheme", "http"),
+    )
+
+
 SESSIONS = "authgate.sessions"
 """The scope key of the sessions read for this request, by gate (read once per request)."""
 
@@ -128,7 +146,7 @@ async def session_of_scope(scope: Scope, gate: AuthGate) -> Session | None:
         cache = scope[SESSIONS] = {}
     elif gate in cache:
         return cache[gate]
-    session = await gate.get_session(request_from_scope(scope))
+    session = await gate.get_session(_session_request(scope))
     cache[gate] = session
     return session
 
