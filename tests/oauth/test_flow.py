@@ -524,7 +524,7 @@ async def test_sign_in_event_gets_the_mapped_user(idp: FakeIdP) -> None:
     assert seen["user"]["id"] == SUBJECT
     assert seen["profile"] == seen["user"]  # v4: the normalised user, not the raw profile
     assert seen["account"]["provider"] == "idp"
-    assert seen["is_new_user"] is False
+    assert seen["is_new_user"] is None  # v4: isNewUser undefined without an adapter
 
 
 @pytest.mark.parametrize(

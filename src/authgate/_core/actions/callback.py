@@ -11,7 +11,7 @@ from authgate._core.email import flow as email_flow
 from authgate._core.oauth import flow as oauth_flow
 from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.sign_in_check import refusal
-from authgate._core.sign_in_flow import complete_sign_in
+from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -70,5 +70,5 @@ async def _credentials(ctx: RequestContext, provider_id: str) -> AuthResponse:
         "provider": provider_id,
     }
     return await complete_sign_in(
-        ctx, user=user, account=account, credentials=credentials, denied_status=403
+        ctx, FirstFactor(user=user, account=account, credentials=credentials, denied_status=403)
     )

@@ -24,7 +24,7 @@ from authgate._core import link
 from authgate._core.oauth import checks
 from authgate._core.oauth.http import ProviderError
 from authgate._core.redirects import to_error
-from authgate._core.sign_in_flow import complete_sign_in
+from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
 from authgate._crypto.idtoken import IdTokenError, UnknownKeyError, verify_id_token
 from authgate._crypto.tokens import equal
 from authgate.http import AuthResponse
@@ -187,7 +187,10 @@ async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
         **{k: v for k, v in tokens.items() if k not in ACCOUNT_IDENTITY},
     }
     return await complete_sign_in(
-        ctx, user=user, account=account, profile=raw_profile, event_profile=user, link_to=link_to
+        ctx,
+        FirstFactor(
+            user=user, account=account, profile=raw_profile, event_profile=user, link_to=link_to
+        ),
     )
 
 
