@@ -47,7 +47,7 @@ class Recorder:
 
 
 def with_steps(gate: AuthGate, *steps: Any) -> AuthGate:
-    gate._options = dataclasses.replace(gate._options, sign_in_steps=steps)  # noqa: SLF001
+    gate._options = dataclasses.replace(gate._options, sign_in_steps=steps)
     return gate
 
 
@@ -97,7 +97,8 @@ async def test_database_sign_in_deferred_keeps_the_user_then_issue_finishes_it()
     assert fired == ["create_user", "link_account"]
 
     [(ctx, verified)] = step.seen
-    assert verified.stored and verified.is_new_user is True
+    assert verified.stored
+    assert verified.is_new_user is True
     assert verified.store is not None, "the step may read and write in the transaction"
     finished = await issue(ctx, dataclasses.replace(verified, store=None))
     assert finished.redirect == ORIGIN
