@@ -67,7 +67,7 @@ async def known_user(ctx: RequestContext, first: FirstFactor) -> AdapterUser | A
     account = first.account
     try:
         return await _adapter(ctx).get_user_by_account(
-            account["provider"], str(account["providerAccountId"])
+            account["provider"], account["providerAccountId"]
         )
     except Exception as exc:  # noqa: BLE001 - storage failed: logged, answered Callback
         logger.error("CALLBACK_ERROR: adapter failed (%s)", type(exc).__name__)

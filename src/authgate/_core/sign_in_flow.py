@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from authgate._core import adapter_flow
+from authgate._core.accounts import account_key
 from authgate._core.events import fire
 from authgate._core.redirects import append_query, to_error
 from authgate._core.sign_in_check import check_sign_in, sign_in_cookies
@@ -111,11 +112,42 @@ def _through_adapter(ctx: RequestContext, account: Mapping[str, Any]) -> bool:
     )
 
 
+def _unusable_key(ctx: RequestContext, first: FirstFactor, *, stored: bool) -> AuthResponse | None:
+    """Refuse an account id that cannot name one account; normalise a usable one to ``str``.
+
+    Stored sign-ins need one; without an adapter a missing id stays missing (v4: no ``sub``).
+    """
+    account = first.account
+    raw = account.get("providerAccountId")
+    if raw is None and not stored:
+        account.pop("providerAccountId", None)
+        return None
+    key = account_key(raw)
+    if key is not None:
+        account["providerAccountId"] = key
+        return None
+    logger.error(
+        "CALLBACK_%s_ERROR (Configuration): provider %s vouched for a user without a usable "
+        "id (%s); an id must be a non-empty string or an integer. Refused, nothing stored",
+        first.kind.upper(),
+        account.get("provider"),
+        "missing" if raw is None else type(raw).__name__,
+    )
+    if first.kind == "credentials":
+        return to_error(
+            ctx.url, "CredentialsSignin", status=401, provider=str(account.get("provider"))
+        )
+    return to_error(ctx.url, "Callback", status=first.denied_status)
+
+
 async def complete_sign_in(ctx: RequestContext, first: FirstFactor) -> AuthResponse:
     """Run the whole pipeline for ``first`` (see the module docstring)."""
     stored = _through_adapter(ctx, first.account)
     if first.link_to is not None and not stored:  # link.intent refuses this; never sign in
         return to_error(ctx.url, "Signin")
+    unusable = _unusable_key(ctx, first, stored=stored)
+    if unusable is not None:
+        return unusable
     shown: Mapping[str, Any] = first.user
     if stored and first.kind != "email":
         known = await adapter_flow.known_user(ctx, first)
