@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from authgate._core.callables import AsyncHook
+    from authgate._core.sign_in_flow import SignInStep
     from authgate.adapters import Adapter
     from authgate.config import AuthConfig, PagesConfig, Theme
     from authgate.providers import Provider
@@ -91,6 +92,8 @@ class InternalOptions:
         default_factory=lambda: OAuthRuntime(None, allow_loopback_http=False)
     )
     check_codecs: Mapping[str, JWTCodec] = field(default_factory=dict)  # by check cookie name
+    # Policy steps between "user verified" and "session issued" (sign_in_flow), in order.
+    sign_in_steps: tuple[SignInStep, ...] = ()
 
     @property
     def csrf_secret(self) -> str:
