@@ -16,6 +16,7 @@ from authgate._core import callables
 from authgate._core.cookies import CookieSet, default_cookies
 from authgate._core.oauth.runtime import OAuthRuntime
 from authgate._core.profiles import PROFILES, WireProfile
+from authgate._crypto.keys import CSRF_TOKEN, purpose_key
 from authgate._crypto.tokens import random_hex
 from authgate.config import DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE
 from authgate.errors import ConfigurationError, MissingSecretError
@@ -64,6 +65,7 @@ class InternalOptions:
     providers: Mapping[str, Provider]
     authorize: Mapping[str, AsyncHook]
     secrets: tuple[str, ...]
+    csrf_key: bytes  # the CSRF cookie's HMAC key, derived from the first secret
     profile: WireProfile
     codecs: Mapping[str, JWTCodec]  # by session cookie name (v5 salts with the name)
     fixed_url: FixedURL | None
@@ -91,10 +93,6 @@ class InternalOptions:
         default_factory=lambda: OAuthRuntime(None, allow_loopback_http=False)
     )
     check_codecs: Mapping[str, JWTCodec] = field(default_factory=dict)  # by check cookie name
-
-    @property
-    def csrf_secret(self) -> str:
-        return self.secrets[0]
 
     def cookies(self, secure: bool) -> CookieSet:
         return self.cookies_secure if secure else self.cookies_plain
@@ -223,6 +221,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         providers=providers,
         authorize=authorize,
         secrets=secrets,
+        csrf_key=purpose_key(secrets[0], CSRF_TOKEN),
         profile=profile,
         codecs=codecs,
         fixed_url=fixed,

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from authgate._crypto.keys import RATE_LIMIT, purpose_key
 from authgate.ratelimit import parse_proxies
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ class SignInLimiter:
         self._trusted = parse_proxies(config.trusted_proxies)
         # Keys are HMACs under a key derived from the secret: no identifier or IP in the backend,
         # and no dictionary attack on the stored hashes without the secret.
-        self._key = hashlib.sha256(b"authgate rate limit key\x00" + secret.encode()).digest()
+        self._key = purpose_key(secret, RATE_LIMIT)
 
     def _hash(self, kind: str, value: str) -> str:
         # surrogatepass: whatever reaches here is hashed, never an exception (a lone surrogate).
