@@ -45,7 +45,13 @@ def pg(server: PostgresServer) -> Iterator[PostgresServer]:
 
 @pytest.fixture
 async def adapter(pg: PostgresServer) -> AsyncIterator[SQLAlchemyAdapter]:
-    made = SQLAlchemyAdapter(pg.url, create=True, table_prefix=f"t{secrets.token_hex(4)}_")
+    made = SQLAlchemyAdapter(
+        pg.url,
+        create=True,
+        table_prefix=f"t{secrets.token_hex(4)}_",
+        engine_options={"pool_size": 2, "max_overflow": 0, "pool_timeout": 5},
+    )
+    assert made.engine.pool.size() == 2  # type: ignore[attr-defined]
     try:
         yield made
     finally:
