@@ -134,7 +134,7 @@ class SQLAlchemyAdapter:
         echo: Log every SQL statement (SQLAlchemy's ``echo``).
         engine_options: More ``create_async_engine`` arguments when ``target`` is not an
             engine, e.g. ``{"pool_size": 10, "max_overflow": 5, "pool_timeout": 5}`` (per
-            process: size the pool so that workers × (pool_size + max_overflow) stays under the
+            process: size the pool so that workers * (pool_size + max_overflow) stays under the
             server's ``max_connections``). ``pool_pre_ping`` is on unless set to ``False``.
     """
 
