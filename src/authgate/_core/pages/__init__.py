@@ -76,6 +76,8 @@ ERROR_PAGES: Final[Mapping[str, tuple[int, str]]] = {
     "configuration": (500, "Server error"),
     "accessdenied": (403, "Access Denied"),
     "verification": (403, "Unable to sign in"),
+    # authgate: a sign-out the database could not carry out (compatibility row 90).
+    "signout": (503, "Sign out failed"),
 }
 """Built-in error page variants: lower-cased code -> (HTTP status, heading) (spec §7.3)."""
 
@@ -84,6 +86,7 @@ ERROR_PAGE_KEYS: Final[Mapping[str, str]] = {
     "configuration": "Configuration",
     "accessdenied": "AccessDenied",
     "verification": "Verification",
+    "signout": "SignOut",
 }
 """The keys as Auth.js v5 spells them (its lookup is case-sensitive)."""
 
