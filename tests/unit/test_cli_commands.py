@@ -7,12 +7,14 @@ import base64
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 from authgate import AuthConfig, AuthGate
 from authgate.cli import diagnose, main, new_secret, parser
 from authgate.providers import Credentials
+
+if TYPE_CHECKING:
+    import pytest
 
 SCRIPT = Path(sys.executable).parent / "authgate"
 
