@@ -53,6 +53,9 @@ def test_public_modules_are_the_agreed_ones() -> None:
         "authgate.resource",
         "authgate.testing",
         "authgate.testing.adapter_contract",
+        "authgate.testing.idp",
+        "authgate.testing.pytest_plugin",
+        "authgate.testing.sessions",
         "authgate.types",
     ]
 
