@@ -8,6 +8,7 @@ and every page carries :func:`page_security_headers`.
 
 from __future__ import annotations
 
+import base64
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -120,7 +121,9 @@ def signin_messages(renames: tuple[tuple[str, str], ...] = ()) -> Mapping[str, s
     return table
 
 
-_PROVIDER_LOGO_BASE: Final = "https://authjs.dev/img/providers"
+# The presets' "/name.svg" logos ship in logos/ and are inlined: no request to a third party.
+_LOGOS: Final = _HERE / "logos"
+_SHIPPED_LOGO: Final = re.compile(r"/([a-z0-9-]{1,64})\.svg")
 
 # Defence in depth: theme colours are validated when the config is built, provider styles may
 # come from anywhere. A value outside this alphabet cannot end a declaration or a rule.
@@ -190,11 +193,24 @@ def _hex_to_rgba(value: str | None, alpha: float = 0.8) -> str | None:
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
-def _logo_url(value: object) -> str | None:
+@functools.cache
+def _shipped_logo(name: str, fill: str | None) -> str | None:
+    """A logo of logos/ as a ``data:`` URI, single-colour marks filled with ``fill``."""
+    path = _LOGOS / f"{name}.svg"
+    if not path.is_file():
+        return None
+    svg = path.read_text(encoding="utf-8")
+    if fill is not None and "fill=" not in svg:
+        svg = svg.replace("<svg ", f'<svg fill="{fill}" ', 1)  # fill: checked by _css_value
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def _logo_url(value: object, fill: str | None = None) -> str | None:
     if not isinstance(value, str) or not value:
         return None
     if value.startswith("/"):
-        value = _PROVIDER_LOGO_BASE + value
+        shipped = _SHIPPED_LOGO.fullmatch(value)
+        return _shipped_logo(shipped.group(1), fill) if shipped else None
     if urlsplit(value).scheme not in ("http", "https") and not value.startswith("data:image/"):
         return None
     return value
@@ -222,8 +238,12 @@ def _oauth_style(style: object) -> tuple[str | None, str | None, str | None]:
         "--provider-dark-bg-hover": _hex_to_rgba(bg_dark),
     }
     css = " ".join(f"{name}: {value};" for name, value in declarations.items() if value)
-    logo = _logo_url(get("logo", "logo"))
-    logo_dark = _logo_url(get("logo_dark", "logoDark")) or logo
+    text = declarations["--provider-color"]
+    text_dark = declarations["--provider-dark-color"] or text
+    logo = _logo_url(get("logo", "logo"), text)
+    logo_dark = _logo_url(get("logo_dark", "logoDark"), text_dark) or _logo_url(
+        get("logo", "logo"), text_dark
+    )
     return css or None, logo, logo_dark
 
 
