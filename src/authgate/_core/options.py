@@ -79,6 +79,7 @@ class InternalOptions:
     jwt_max_age: int
     pages: PagesConfig
     theme: Theme
+    locale: str | None  # fixed by the config; None: negotiated per request
     sign_in: AsyncHook | None
     redirect: AsyncHook | None
     jwt: AsyncHook | None
@@ -237,6 +238,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         jwt_max_age=jwt_max_age,
         pages=config.pages,
         theme=config.theme,
+        locale=config.locale,
         sign_in=hook(cb.sign_in, "Callbacks.sign_in", SIGN_IN_PARAMS),
         redirect=hook(cb.redirect, "Callbacks.redirect", REDIRECT_PARAMS),
         jwt=hook(cb.jwt, "Callbacks.jwt", JWT_PARAMS),

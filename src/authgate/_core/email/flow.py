@@ -117,6 +117,7 @@ async def start(ctx: RequestContext, provider: Email) -> AuthResponse:
         expires=expires,
         provider=provider,
         theme=ctx.options.theme,
+        locale=ctx.language.code,
     )
     try:
         await provider.sender(request)
@@ -156,6 +157,7 @@ async def callback(ctx: RequestContext, provider: Email) -> AuthResponse:
             csrf_token=ctx.csrf.token,
             token=token,
             email=email,
+            lang=ctx.language,
         )
     return await _use(ctx, provider, token, email)
 
