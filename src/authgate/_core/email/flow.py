@@ -21,7 +21,7 @@ from authgate._core.body import text_field
 from authgate._core.email.normalize import check_custom, normalize_email
 from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
-from authgate._crypto.tokens import sha256_hex
+from authgate._crypto.keys import EMAIL_TOKEN, purpose_digest
 from authgate.http import AuthResponse
 from authgate.providers.email import VerificationRequest
 
@@ -40,8 +40,8 @@ MAX_TOKEN_LENGTH = 512
 
 
 def hashed(ctx: RequestContext, provider: Email, token: str) -> str:
-    """What is stored: ``sha256(token + secret)`` (v4), never the token itself."""
-    return sha256_hex(token + (provider.secret or ctx.options.secrets[0]))
+    """What is stored, never the token itself: its HMAC under the secret's e-mail-token key."""
+    return purpose_digest(provider.secret or ctx.options.secrets[0], EMAIL_TOKEN, token)
 
 
 def _normalize(provider: Email, raw: str) -> str:
@@ -119,6 +119,7 @@ async def start(ctx: RequestContext, provider: Email) -> AuthResponse:
         expires=expires,
         provider=provider,
         theme=ctx.options.theme,
+        locale=ctx.language.code,
     )
     try:
         await provider.sender(request)
@@ -158,6 +159,7 @@ async def callback(ctx: RequestContext, provider: Email) -> AuthResponse:
             csrf_token=ctx.csrf.token,
             token=token,
             email=email,
+            lang=ctx.language,
         )
     return await _use(ctx, provider, token, email)
 
