@@ -114,8 +114,18 @@ def clean_venv(root: Path, name: str, *extras: str, package: Path) -> Path:
     requirements = root / f"{name}-requirements.txt"
     flags = [arg for extra in extras for arg in ("--extra", extra)]
     run(
-        [uv, "export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes", *flags]
-        + ["--output-file", str(requirements), "--quiet"],
+        [
+            uv,
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--no-emit-project",
+            "--no-hashes",
+            *flags,
+            "--output-file",
+            str(requirements),
+            "--quiet",
+        ],
         cwd=REPO_ROOT,
     )
     venv = root / name
