@@ -63,7 +63,8 @@ def _secret_findings(config: AuthConfig, env: Mapping[str, str]) -> list[Finding
             Finding(
                 "error",
                 "no secret: set AUTH_SECRET (python -c 'import secrets; "
-                "print(secrets.token_hex(32))'); a derived development secret is in use",
+                "print(secrets.token_hex(32))'); a random secret for this process is in use: "
+                "sessions end on every restart and other workers cannot read them",
             )
         ]
     found = []
@@ -80,23 +81,30 @@ def _secret_findings(config: AuthConfig, env: Mapping[str, str]) -> list[Finding
     return found
 
 
-def _url_findings(config: AuthConfig, fixed: FixedURL | None, *, production: bool) -> list[Finding]:
+def _url_findings(
+    config: AuthConfig, fixed: FixedURL | None, *, trust_host: bool, production: bool
+) -> list[Finding]:
     found: list[Finding] = []
     if fixed is None:
         level: Literal["error", "warning"] = "error" if production else "warning"
+        source = "trust_host=True" if config.trust_host else "AUTH_TRUST_HOST"
         found.append(
             Finding(
                 level,
-                "no url: every URL is built from the Host / X-Forwarded-* headers (trust_host). "
-                "Set AuthConfig(url=...) or AUTH_URL, or make sure a proxy you control "
-                "overwrites those headers",
+                f"no url: every URL, including the links mailed to users, is built from the "
+                f"Host / X-Forwarded-* headers ({source}). Set AuthConfig(url=...) or AUTH_URL, "
+                "or make sure a proxy you control overwrites those headers",
             )
         )
     else:
-        if config.trust_host:
-            found.append(
-                Finding("info", "trust_host is set but the configured url wins (as it should)")
+        found.append(
+            Finding(
+                "info",
+                f"url {fixed.origin}{config.base_path or fixed.path}: Host / X-Forwarded-* "
+                "headers are ignored"
+                + (" (trust_host is set, but the configured url wins)" if trust_host else ""),
             )
+        )
         if not fixed.secure and production:
             found.append(Finding("error", f"the url {fixed.origin} is not https in production"))
         if fixed.secure and config.use_secure_cookies is False:
@@ -159,7 +167,7 @@ def diagnose(gate: AuthGate, env: Mapping[str, str] | None = None) -> list[Findi
     found = _secret_findings(config, env)
 
     fixed = options.fixed_url
-    found += _url_findings(config, fixed, production=production)
+    found += _url_findings(config, fixed, trust_host=options.trust_host, production=production)
     found += _rate_limit_findings(config, env, fixed_url=fixed is not None, production=production)
 
     if config.debug:

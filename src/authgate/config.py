@@ -261,11 +261,14 @@ class AuthConfig:
         providers: How users may sign in.
         secret: Encrypts tokens and signs CSRF tokens. A list enables rotation: the first
             encrypts, every one decrypts. Defaults to ``AUTH_SECRET`` / ``NEXTAUTH_SECRET``;
-            required in production.
+            required in production; elsewhere a missing secret is replaced by a random one for
+            the running process (logged as ``NO_SECRET``), never one derived from the config.
         url: The canonical URL of the auth API (e.g. ``https://example.com/api/auth``);
             defaults to ``AUTH_URL`` / ``NEXTAUTH_URL``.
         trust_host: Build the URL from the ``Host`` / ``X-Forwarded-*`` headers when ``url``
-            is not set. Defaults to ``True`` outside production.
+            is not set; only safe behind a proxy you control that overwrites them. Defaults to
+            ``AUTH_TRUST_HOST`` (``true``/``false``), else ``False``: without ``url`` and without
+            trust the gate refuses to start.
         base_path: Where the API is mounted; defaults to the path of ``url``, else ``/api/auth``.
         session: Session lifetime settings.
         jwt: Token settings.

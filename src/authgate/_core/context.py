@@ -71,7 +71,7 @@ async def build(
     csrf = csrf_token.resolve(
         csrf_cookie,
         body.get("csrfToken"),
-        secret=options.csrf_secret,
+        key=options.csrf_key,
         is_post=request.method == "POST",
     )
     if csrf.cookie_value is not None:

@@ -8,13 +8,14 @@
     Email(send_verification_request=console_sender)  # development: the link goes to stdout
 
 The link is single use, bound to the address it was sent to, and lives 10 minutes by default
-(security decision 10; next-auth v4: 24 hours). Only ``sha256(token + secret)`` is stored.
+(security decision 10; next-auth v4: 24 hours). Only an HMAC of the token is stored.
 Requires an adapter (``AuthConfig(adapter=...)``) and, for the default sender, ``aiosmtplib``
 (``pip install 'authgate[email]'``).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import sys
@@ -53,18 +54,34 @@ _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _COLOR = re.compile(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,30}|(?:rgb|hsl)a?\([0-9.,% ]{1,40}\)")
 
 
+def _loopback(host: str) -> bool:
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SMTPServer:
     """Where the default sender delivers mail.
 
     Attributes:
         host: The SMTP server.
-        port: 25 (plain, then STARTTLS when offered), 587 (STARTTLS) or 465 (TLS).
+        port: 25, 587 (STARTTLS) or 465 (TLS).
         username: Login, if the server wants one.
         password: Its password (never logged or shown in reprs).
         use_tls: Implicit TLS from the first byte (port 465).
-        start_tls: ``True`` to require STARTTLS, ``False`` to never use it, ``None``: when the
-            server offers it.
+        start_tls: ``True`` to require STARTTLS, ``False`` to never use it, ``None``: required
+            when TLS is (see ``require_tls``), else when the server offers it.
+        require_tls: Refuse to send a link over a connection without TLS (implicit or
+            STARTTLS). ``None`` (default): required unless ``host`` is a loopback address, so
+            an active attacker between the app and the mail server cannot strip STARTTLS and
+            read the links. ``False`` opts out (a relay on a private network you trust).
+        cert_bundle: A CA file to verify the server's certificate with (a private CA);
+            certificates are always verified.
         timeout: Seconds for connecting and for each SMTP command.
     """
 
@@ -74,11 +91,30 @@ class SMTPServer:
     password: str | None = field(default=None, repr=False)
     use_tls: bool = False
     start_tls: bool | None = None
+    require_tls: bool | None = None
+    cert_bundle: str | None = None
     timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        # SECURITY.md, decision 10: opportunistic STARTTLS would let the links be read.
+        required = self.require_tls if self.require_tls is not None else not _loopback(self.host)
+        if not required or self.use_tls:
+            return
+        if self.start_tls is False:
+            raise ConfigurationError(
+                f"SMTPServer(host={self.host!r}, start_tls=False) would send sign-in links "
+                "without TLS: use start_tls=True or use_tls=True (smtps://), or opt out with "
+                "require_tls=False on a network you trust"
+            )
+        object.__setattr__(self, "start_tls", True)
 
     @classmethod
     def from_url(cls, url: str) -> SMTPServer:
-        """``smtp://user:pass@host:587`` (STARTTLS when offered) or ``smtps://...:465`` (TLS)."""
+        """``smtp://user:pass@host:587`` (STARTTLS) or ``smtps://...:465`` (TLS).
+
+        STARTTLS is required unless the host is a loopback address; pass an
+        :class:`SMTPServer` with ``require_tls=False`` to opt out.
+        """
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ConfigurationError("Email(server=...) must be smtp://host[:port] or smtps://...")
@@ -192,6 +228,7 @@ def smtp_sender(server: SMTPServer, from_: str) -> SendVerificationRequest:
             password=server.password,
             use_tls=server.use_tls,
             start_tls=server.start_tls,
+            cert_bundle=server.cert_bundle,
             timeout=server.timeout,
         )
         if errors:  # v4: rejected recipients are a failure

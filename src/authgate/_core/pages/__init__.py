@@ -100,6 +100,8 @@ ERROR_PAGES: Final[Mapping[str, tuple[int, str]]] = {
     "configuration": (500, N_("Server error")),
     "accessdenied": (403, N_("Access Denied")),
     "verification": (403, N_("Unable to sign in")),
+    # authgate: a sign-out the database could not carry out (compatibility row 90).
+    "signout": (503, N_("Sign out failed")),
 }
 """Built-in error page variants: lower-cased code -> (HTTP status, heading) (spec §7.3)."""
 
@@ -108,6 +110,7 @@ ERROR_PAGE_KEYS: Final[Mapping[str, str]] = {
     "configuration": "Configuration",
     "accessdenied": "AccessDenied",
     "verification": "Verification",
+    "signout": "SignOut",
 }
 """The keys as Auth.js v5 spells them (its lookup is case-sensitive)."""
 
