@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
 from flask import Blueprint, Flask, current_app, g, jsonify, redirect, request
 from flask import Response as FlaskResponse
+from werkzeug.datastructures import Headers
 from werkzeug.local import LocalProxy
 
 from authgate.integrations._protect import SESSION_REQUIRED, sign_in_url
@@ -25,6 +26,7 @@ from authgate.integrations.wsgi import read_body, request_from_environ, response
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from _typeshed.wsgi import WSGIEnvironment
     from werkzeug.wrappers import Response as WerkzeugResponse
 
     from authgate.gate import AuthGate
@@ -48,9 +50,17 @@ _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class _VerbatimResponse(FlaskResponse):
-    """A response whose headers are exactly the engine's (no default ``Content-Type``)."""
+    """A response whose headers are exactly the engine's.
+
+    No default ``Content-Type``, and no ``Location`` rewriting (werkzeug would pass it through
+    ``iri_to_uri``, which lower-cases the host of a callback URL the engine validated).
+    """
 
     default_mimetype = None
+
+    def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
+        """The headers as the engine wrote them."""
+        return Headers(self.headers)
 
 
 def _to_flask(response: AuthResponse) -> FlaskResponse:
@@ -90,7 +100,7 @@ class AuthGateFlask:
         """Register the API blueprint, the template helpers and the CSRF cookie hook."""
         blueprint = Blueprint("authgate", __name__, url_prefix=self.url_prefix)
         view = self._api_view
-        blueprint.add_url_rule("/", "api_root", view, methods=_METHODS)
+        blueprint.add_url_rule("/", "api_root", view, methods=_METHODS, strict_slashes=False)
         blueprint.add_url_rule("/<path:rest>", "api", view, methods=_METHODS)
         app.register_blueprint(blueprint)
         app.extensions["authgate"] = self
