@@ -14,8 +14,7 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 from authgate import AuthGate
-from authgate.integrations.litestar import AuthGatePlugin
-from authgate.types import Session  # noqa: TC001 - Litestar reads handler annotations
+from authgate.integrations.litestar import AuthGatePlugin, AuthSession
 from examples.shared import TEMPLATES, auth_config, sign_in_message
 
 __all__ = ["create_app"]
@@ -28,15 +27,15 @@ def create_app(*, custom_sign_in: bool = False) -> Litestar:
     auth = AuthGatePlugin(AuthGate(auth_config(custom_sign_in=custom_sign_in)))
 
     @get("/")
-    async def home(auth_session: Session | None) -> Template:
+    async def home(auth_session: AuthSession) -> Template:
         return Template("home.html", context={"session": auth_session, **PAGE})
 
     @get("/dashboard", guards=[auth.guard])
-    async def dashboard(auth_session: Session | None) -> Template:
+    async def dashboard(auth_session: AuthSession) -> Template:
         return Template("dashboard.html", context={"session": auth_session, **PAGE})
 
     @get("/api/me", guards=[auth.guard])
-    async def me(auth_session: Session | None) -> dict[str, Any]:
+    async def me(auth_session: AuthSession) -> dict[str, Any]:
         return dict(auth_session or {})
 
     @get("/auth/signin")

@@ -1,12 +1,13 @@
 """Django for in-process tests: settings configured once, a WSGI handler per gate.
 
 The settings mirror a usual project: Django's CSRF middleware (the auth views must be exempt)
-and ``AuthGateMiddleware``. Users live in a SQLite file (``DjangoCredentials`` authenticates
-in a worker thread, which an in-memory database would not share).
+and ``AuthGateMiddleware``; the pages are the example project's. Users live in a SQLite file
+(``DjangoCredentials`` authenticates in a worker thread: an in-memory database is per thread).
 """
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,9 +22,15 @@ if TYPE_CHECKING:
 
     from authgate import AuthGate
 
-HERE = Path(__file__).parent
+from _support.components import REPO_ROOT
+
+if str(REPO_ROOT) not in sys.path:  # the example project's views and templates
+    sys.path.insert(0, str(REPO_ROOT))
+
+EXAMPLE = REPO_ROOT / "examples"
 _DB_DIR = tempfile.TemporaryDirectory(prefix="authgate-django-")
-PAGES_URLCONF = "_support.django_urls"
+PAGES_URLCONF = "examples.django_project.urls"
+ASYNC_PAGES_URLCONF = "_support.django_async_urls"
 CATCH_ALL_URLCONF = "_support.django_catchall_urls"
 
 
@@ -48,7 +55,10 @@ def configure() -> None:
         TEMPLATES=[
             {
                 "BACKEND": "django.template.backends.django.DjangoTemplates",
-                "DIRS": [HERE / "django_templates"],
+                "DIRS": [
+                    EXAMPLE / "django_project" / "templates",
+                    EXAMPLE / "shared" / "templates",
+                ],
                 "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
             }
         ],

@@ -21,6 +21,7 @@ from werkzeug.local import LocalProxy
 
 from authgate.integrations._protect import SESSION_REQUIRED, sign_in_url
 from authgate.integrations._sync import run_sync
+from authgate.integrations.asgi import PathPrefixes
 from authgate.integrations.wsgi import read_body, request_from_environ, response_headers
 
 if TYPE_CHECKING:
@@ -76,8 +77,8 @@ class AuthGateFlask:
         gate: The auth gate.
         app: The app to set up now (or call :meth:`init_app` later).
         url_prefix: Where the blueprint is mounted, relative to the app (default: the gate's
-            base path). Under a mount prefix (``SCRIPT_NAME``), the gate's ``url`` includes the
-            prefix and this does not.
+            base path without the app's ``APPLICATION_ROOT``). Under a mount prefix
+            (``SCRIPT_NAME``), the gate's ``url`` includes the prefix and this does not.
         api_prefixes: Path prefixes whose protected views answer ``401`` JSON rather than a
             redirect to the sign-in page.
     """
@@ -91,14 +92,20 @@ class AuthGateFlask:
         api_prefixes: Iterable[str] = ("/api/",),
     ) -> None:
         self.gate = gate
-        self.url_prefix = url_prefix if url_prefix is not None else gate.base_path
-        self.api_prefixes = tuple(api_prefixes)
+        self.url_prefix = url_prefix
+        self.api_prefixes = PathPrefixes(api_prefixes)
         if app is not None:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
         """Register the API blueprint, the template helpers and the CSRF cookie hook."""
-        blueprint = Blueprint("authgate", __name__, url_prefix=self.url_prefix)
+        prefix = self.url_prefix
+        if prefix is None:  # the base path without the app's mount prefix (APPLICATION_ROOT)
+            prefix = self.gate.base_path
+            root = str(app.config.get("APPLICATION_ROOT") or "/").rstrip("/")
+            if root and prefix.startswith(root + "/"):
+                prefix = prefix[len(root) :]
+        blueprint = Blueprint("authgate", __name__, url_prefix=prefix)
         view = self._api_view
         blueprint.add_url_rule("/", "api_root", view, methods=_METHODS, strict_slashes=False)
         blueprint.add_url_rule("/<path:rest>", "api", view, methods=_METHODS)
@@ -144,7 +151,7 @@ class AuthGateFlask:
     def refuse(self) -> WerkzeugResponse:
         """The answer to a request without a session: ``401`` JSON on API paths, else a redirect."""
         path = request.path
-        if any(path.startswith(p) for p in self.api_prefixes):
+        if self.api_prefixes.match(path):
             response = jsonify(SESSION_REQUIRED)
             response.status_code = 401
             return response

@@ -3,7 +3,7 @@
 >>> auth = AuthGatePlugin(gate)
 >>> app = Litestar([home, dashboard], plugins=[auth])
 >>> @get("/dashboard", guards=[auth.guard])
-... async def dashboard(auth_session: Session | None) -> str: ...
+... async def dashboard(auth_session: AuthSession) -> str: ...
 
 Litestar is ASGI: the API is the plain :class:`~authgate.integrations.asgi.AuthApp` mounted at
 the gate's base path, and sessions are read on the server's own event loop (no sync bridge).
@@ -15,13 +15,18 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from litestar import Request, Response, asgi
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.plugins import InitPluginProtocol
 from litestar.response import Redirect
 
 from authgate.integrations._protect import SESSION_REQUIRED, sign_in_url
-from authgate.integrations.asgi import AuthApp, request_from_scope
-from authgate.types import Session  # noqa: TC001 - Litestar reads the dependency's annotations
+from authgate.integrations.asgi import (
+    AuthApp,
+    PathPrefixes,
+    request_from_scope,
+    session_of_scope,
+)
+from authgate.types import Session
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -33,11 +38,12 @@ if TYPE_CHECKING:
 
     from authgate.gate import AuthGate
 
-__all__ = ["AuthGatePlugin", "SessionRequired"]
+__all__ = ["AuthGatePlugin", "AuthSession", "SessionRequired"]
 
-_SESSION = "authgate_session"
+AuthSession = NamedDependency[Session | None]
+"""The annotation of the ``auth_session`` parameter: the session, or ``None``."""
+
 _COOKIES = "authgate_cookies"
-_MISSING = object()
 
 
 class SessionRequired(Exception):  # noqa: N818 - next-auth's error code
@@ -53,7 +59,8 @@ class AuthGatePlugin(InitPluginProtocol):
 
     Args:
         gate: The auth gate.
-        path: Where the API is mounted, relative to the app (default: the gate's base path).
+        path: Where the API is mounted, as the app routes (default: the gate's base path).
+            Behind a ``root_path`` the gate's ``url`` includes the prefix and this does not.
         api_prefixes: Path prefixes whose guarded handlers answer ``401`` JSON rather than a
             redirect to the sign-in page.
         dependency_key: The name of the session dependency.
@@ -69,7 +76,7 @@ class AuthGatePlugin(InitPluginProtocol):
     ) -> None:
         self.gate = gate
         self.path = path if path is not None else gate.base_path
-        self.api_prefixes = tuple(api_prefixes)
+        self.api_prefixes = PathPrefixes(api_prefixes)
         self.dependency_key = dependency_key
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
@@ -93,12 +100,7 @@ class AuthGatePlugin(InitPluginProtocol):
 
     async def get_session(self, request: Request[Any, Any, Any]) -> Session | None:
         """The session of the request, or ``None`` (read once per request)."""
-        state = request.scope.setdefault("state", {})
-        cached = state.get(_SESSION, _MISSING)
-        if cached is _MISSING:
-            cached = await self.gate.get_session(request_from_scope(request.scope))  # type: ignore[arg-type]
-            state[_SESSION] = cached
-        return cached  # type: ignore[no-any-return]
+        return await session_of_scope(request.scope, self.gate)  # type: ignore[arg-type]
 
     async def guard(
         self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
@@ -106,7 +108,7 @@ class AuthGatePlugin(InitPluginProtocol):
         """A Litestar guard: no session means a redirect to sign-in (pages) or 401 (APIs)."""
         if await self.get_session(connection) is None:  # type: ignore[arg-type]
             path = connection.scope["path"]
-            raise SessionRequired(api=any(path.startswith(p) for p in self.api_prefixes))
+            raise SessionRequired(api=self.api_prefixes.match(path))
 
     def get_csrf_token(self, request: Request[Any, Any, Any]) -> str:
         """A CSRF token for a custom form; its cookie is added to this request's response."""

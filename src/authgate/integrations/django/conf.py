@@ -18,6 +18,7 @@ from django.utils.module_loading import import_string
 
 from authgate.config import AuthConfig
 from authgate.gate import AuthGate
+from authgate.integrations.asgi import PathPrefixes
 
 __all__ = ["API_PREFIXES", "get_gate"]
 
@@ -62,9 +63,9 @@ def get_gate() -> AuthGate:
     return gate
 
 
-def api_prefixes() -> tuple[str, ...]:
+def api_prefixes() -> PathPrefixes:
     """Path prefixes (as routed, without ``SCRIPT_NAME``) answered with 401 JSON."""
-    return tuple(getattr(settings, "AUTHGATE_API_PREFIXES", API_PREFIXES))
+    return PathPrefixes(getattr(settings, "AUTHGATE_API_PREFIXES", API_PREFIXES))
 
 
 def _reset(*, setting: str, **_: Any) -> None:

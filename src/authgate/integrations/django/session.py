@@ -42,6 +42,6 @@ async def aget_session(request: HttpRequest) -> Session | None:
 
 def refuse(request: HttpRequest) -> HttpResponse:
     """No session: ``401`` JSON on API paths, else a redirect to sign-in with ``callbackUrl``."""
-    if any(request.path_info.startswith(p) for p in api_prefixes()):
+    if api_prefixes().match(request.path_info):
         return JsonResponse(SESSION_REQUIRED, status=401)
     return HttpResponseRedirect(sign_in_url(get_gate(), request.get_full_path()))
