@@ -24,14 +24,19 @@ from authgate._core.sign_in_check import check_sign_in, sign_in_cookies
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Awaitable, Callable, Mapping
 
     from authgate._core.context import RequestContext
+    from authgate.adapters import Adapter, AdapterUser
     from authgate.http import Cookie
 
 logger = logging.getLogger("authgate")
 
 _CREATE_ERRORS = {"oauth": "OAuthCreateAccount", "oidc": "OAuthCreateAccount"}
+
+
+async def _nothing(_tx: Adapter, _user: AdapterUser) -> None:
+    return None
 
 
 async def complete(
@@ -46,10 +51,12 @@ async def complete(
     link_to: str | None = None,
     signed_in_check: bool = True,
     denied_status: int = 302,
+    also: Callable[[Adapter, AdapterUser], Awaitable[None]] | None = None,
 ) -> AuthResponse:
     """Sign in through the adapter (the ``sign_in`` callback first, unless already run).
 
     ``link_to``: link the account to this user and keep the request's database session.
+    ``also``: more writes for the resolved user in the same transaction (a new passkey).
     """
     options = ctx.options
     adapter = options.adapter
@@ -90,6 +97,7 @@ async def complete(
                 link_to=link_to,
                 now=ctx.now,
             )
+            await (also or _nothing)(tx, resolved.user)
             if database and link_to is None:
                 _, cookies = await db_session.create(ctx, tx, resolved.user["id"])
     except AccountNotLinkedError:
