@@ -75,14 +75,14 @@ class SoftAuthenticator:
             data += self.cose_key()
         return data
 
-    def client_data(self, kind: str, challenge: str, **changes: Any) -> bytes:
+    def client_data(self, kind: str, challenge: str, changes: dict[str, Any] | None) -> bytes:
         data: dict[str, Any] = {
             "type": kind,
             "challenge": challenge,
             "origin": self.origin,
             "crossOrigin": False,
         }
-        data.update(changes)
+        data.update(changes or {})
         return json.dumps({k: v for k, v in data.items() if v is not None}).encode()
 
     def register(
@@ -98,7 +98,7 @@ class SoftAuthenticator:
     ) -> dict[str, Any]:
         """A ``navigator.credentials.create()`` response for ``options``."""
         self.user_handle = unb64url(options["user"]["id"])
-        client_data = self.client_data("webauthn.create", options["challenge"], **(client or {}))
+        client_data = self.client_data("webauthn.create", options["challenge"], client)
         auth_data = self.auth_data(flags=flags, rp_id=rp_id, attested=True, counter=self.counter)
         attestation = cbor2.dumps({"fmt": fmt, "attStmt": att_stmt or {}, "authData": auth_data})
         return {
@@ -135,7 +135,7 @@ class SoftAuthenticator:
         if counter is None:
             self.counter += 1 if self.counter else 0
             counter = self.counter
-        client_data = self.client_data("webauthn.get", options["challenge"], **(client or {}))
+        client_data = self.client_data("webauthn.get", options["challenge"], client)
         auth_data = self.auth_data(flags=flags, rp_id=rp_id, counter=counter)
         signature = self.sign(auth_data + hashlib.sha256(client_data).digest())
         if tamper:

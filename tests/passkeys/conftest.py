@@ -7,6 +7,7 @@ Everything is driven through ``AuthGate.handle`` with responses made by
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -39,7 +40,9 @@ async def adapter(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         made = SQLAlchemyAdapter(tmp_path / "auth.db")
     else:
         server: PostgresServer = request.getfixturevalue("postgres")
-        made = SQLAlchemyAdapter(server.url, create=True)
+        # Fresh tables per test (the server is shared by the whole run).
+        prefix = f"pk{secrets.token_hex(4)}_"
+        made = SQLAlchemyAdapter(server.url, create=True, table_prefix=prefix)
     try:
         yield made
     finally:

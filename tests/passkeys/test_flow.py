@@ -24,7 +24,8 @@ async def test_sign_up_sign_out_sign_in(adapter: Any, profile: str) -> None:
     alice = browser(gate)
     passkey = key()
     response = await alice.sign_up(passkey, " Alice@Example.COM ")
-    assert response.status == 302 and response.redirect == "http://localhost:3000"
+    assert response.status == 302
+    assert response.redirect == "http://localhost:3000"
     session = await alice.session()
     assert session["user"]["email"] == "alice@example.com", "the address is normalised"
 
@@ -32,22 +33,27 @@ async def test_sign_up_sign_out_sign_in(adapter: Any, profile: str) -> None:
     stored = await adapter.get_authenticator(_std_b64(passkey.credential_id))
     assert stored is not None
     user = await adapter.get_user_by_email("alice@example.com")
-    assert user is not None and user["emailVerified"] is None, "a passkey proves no address"
+    assert user is not None
+    assert user["emailVerified"] is None, "a passkey proves no address"
     assert stored["userId"] == user["id"]
     assert stored["providerAccountId"] == stored["credentialID"]
     assert base64.b64decode(stored["credentialPublicKey"]) == passkey.cose_key()
     assert stored["counter"] == 0
-    assert stored["credentialDeviceType"] == "multiDevice" and stored["credentialBackedUp"] is True
+    assert stored["credentialDeviceType"] == "multiDevice"
+    assert stored["credentialBackedUp"] is True
     assert stored["transports"] == "internal,hybrid"
     owner = await adapter.get_user_by_account("passkey", stored["credentialID"])
-    assert owner is not None and owner["id"] == user["id"]
+    assert owner is not None
+    assert owner["id"] == user["id"]
 
     later = browser(gate)  # a new browser: no session
     response = await later.sign_in(passkey)
-    assert response.status == 302 and response.redirect == "http://localhost:3000"
+    assert response.status == 302
+    assert response.redirect == "http://localhost:3000"
     assert (await later.session())["user"]["email"] == "alice@example.com"
     challenge_cookie = [c for c in response.cookies if c.name.endswith(".challenge")]
-    assert challenge_cookie and challenge_cookie[0].max_age == 0, "the challenge is cleared"
+    assert challenge_cookie
+    assert challenge_cookie[0].max_age == 0, "the challenge is cleared"
 
 
 async def test_a_signed_in_user_adds_a_passkey_and_keeps_the_session(
@@ -66,7 +72,8 @@ async def test_a_signed_in_user_adds_a_passkey_and_keeps_the_session(
     response = await alice.post(
         "register", second.register(answer["options"]), callbackUrl=f"{URL}/passkeys"
     )
-    assert response.status == 302 and response.redirect == f"{URL}/passkeys"
+    assert response.status == 302
+    assert response.redirect == f"{URL}/passkeys"
     session_cookies = [c for c in response.cookies if "session-token" in c.name]
     assert session_cookies == [], "adding a passkey does not touch the session"
     assert {k: v for k, v in alice.client.jar.items() if "session" in k} == {
@@ -108,7 +115,9 @@ async def test_options_shapes(adapter: Any, profile: str) -> None:
     assert options.get("allowCredentials", []) == [], "no credential ids before sign-in"
     [cookie] = [c for c in response.cookies if c.name.endswith(".challenge")]
     prefix = "authjs" if profile == "authjs-v5" else "next-auth"
-    assert cookie.name == f"{prefix}.challenge" and cookie.http_only and cookie.max_age == 300
+    assert cookie.name == f"{prefix}.challenge"
+    assert cookie.http_only
+    assert cookie.max_age == 300
     assert options["challenge"] not in cookie.value, "the challenge is sealed"
 
     answer = await anonymous.options_json(action="register", email="new@example.com")

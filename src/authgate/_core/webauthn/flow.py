@@ -183,6 +183,7 @@ async def _authenticate(
     ctx: RequestContext, provider: Passkey, expected: verify.Expected
 ) -> AuthResponse:
     parsed, credential_id = verify.credential_id_of(ctx.body.get("data"))
+    checked = verify.assertion(parsed, expected)  # before any lookup: garbage costs no query
     adapter = cast("Adapter", ctx.options.adapter)
     try:
         stored = await _store(ctx).get_authenticator(credential_id)
@@ -191,7 +192,7 @@ async def _authenticate(
     if stored is None:
         raise verify.Refused("unknown-credential", "no stored credential with this id")
     asserted = verify.authentication(
-        parsed, expected, public_key=stored["credentialPublicKey"], counter=stored["counter"]
+        checked, expected, public_key=stored["credentialPublicKey"], counter=stored["counter"]
     )
     try:
         user = await adapter.get_user_by_account(provider.id, stored["providerAccountId"])

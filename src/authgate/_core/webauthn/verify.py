@@ -37,9 +37,11 @@ __all__ = [
     "MAX_RESPONSE_CHARS",
     "REASONS",
     "Asserted",
+    "Assertion",
     "Expected",
     "Refused",
     "Registered",
+    "assertion",
     "authentication",
     "credential_id_of",
     "registration",
@@ -243,13 +245,19 @@ def registration(
     )
 
 
-def authentication(
-    data: dict[str, Any], expected: Expected, *, public_key: str, counter: int
-) -> Asserted:
-    """Verify a ``navigator.credentials.get()`` response against the stored credential.
+@dataclass(frozen=True, slots=True)
+class Assertion:
+    """A parsed assertion whose client data, RP ID and flags are checked (not its signature)."""
+
+    credential: Any
+    sign_count: int
+
+
+def assertion(data: dict[str, Any], expected: Expected) -> Assertion:
+    """Everything about a ``navigator.credentials.get()`` response that needs no stored key.
 
     Raises:
-        Refused: It does not verify; ``reason`` says why (``counter`` for a regression).
+        Refused: It is malformed, for another challenge, origin or RP ID, or lacks UV.
     """
     try:
         credential = parse_authentication_credential_json(data)
@@ -258,11 +266,22 @@ def authentication(
         raise Refused("malformed", "not an authentication response") from exc
     _client_data(credential.response.client_data_json, expected, "webauthn.get")
     _rp_and_flags(auth_data, expected)
-    if (auth_data.sign_count or counter) and auth_data.sign_count <= counter:
-        raise Refused("counter", f"counter {auth_data.sign_count} after {counter}")
+    return Assertion(credential, auth_data.sign_count)
+
+
+def authentication(
+    checked: Assertion, expected: Expected, *, public_key: str, counter: int
+) -> Asserted:
+    """Verify the assertion's signature and counter against the stored credential.
+
+    Raises:
+        Refused: It does not verify; ``reason`` says why (``counter`` for a regression).
+    """
+    if (checked.sign_count or counter) and checked.sign_count <= counter:
+        raise Refused("counter", f"counter {checked.sign_count} after {counter}")
     try:
         verified = verify_authentication_response(
-            credential=credential,
+            credential=checked.credential,
             expected_challenge=expected.challenge,
             expected_rp_id=expected.rp_id,
             expected_origin=list(expected.origins),
