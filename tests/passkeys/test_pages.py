@@ -83,7 +83,7 @@ async def test_list_rename_remove() -> None:
     assert html.count("data-passkey-row") == 2
     assert "Passkey 1" in html
     assert "Passkey 2" in html
-    assert "synced; internal, hybrid" in html
+    assert "Synced between devices (internal, hybrid)" in html
     assert "script-src 'self'" in _csp(page)
     first_id = base64.b64encode(first.credential_id).decode()
     token = await alice.client.csrf()

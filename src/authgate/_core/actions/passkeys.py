@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 from authgate._core import link, pages
 from authgate._core.redirects import append_query, csrf_refused
 from authgate.http import AuthResponse
+from authgate.i18n import N_
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("authgate")
 
 MAX_NAME = 64
-_NOT_FOUND = "That passkey was not found."
+_NOT_FOUND = N_("That passkey was not found.")
 
 
 def _provider(ctx: RequestContext) -> Passkey | None:
@@ -54,16 +55,12 @@ def _sign_in_first(ctx: RequestContext) -> AuthResponse:
     return AuthResponse.to(append_query(target, {"callbackUrl": here}))
 
 
-def _label(stored: AdapterAuthenticator, index: int) -> pages.PasskeyView:
-    name = stored.get("name") or ""
-    kind = "synced" if stored.get("credentialDeviceType") == "multiDevice" else "this device only"
-    transports = (stored.get("transports") or "").replace(",", ", ")
-    detail = f"{kind}{f'; {transports}' if transports else ''}"
+def _view(stored: AdapterAuthenticator) -> pages.PasskeyView:
     return pages.PasskeyView(
         credential_id=stored["credentialID"],
-        name=name,
-        label=name or f"Passkey {index}",
-        detail=detail,
+        name=stored.get("name") or "",
+        synced=stored.get("credentialDeviceType") == "multiDevice",
+        transports=(stored.get("transports") or "").replace(",", ", "),
     )
 
 
@@ -81,9 +78,10 @@ async def _render(
         url=ctx.url,
         provider_id=provider.id,
         csrf_token=ctx.csrf.token,
-        passkeys=[_label(a, i) for i, a in enumerate(mine, start=1)],
+        passkeys=[_view(a) for a in mine],
         notice=notice,
         status=status,
+        lang=ctx.language,
     )
 
 
@@ -119,9 +117,15 @@ async def post(ctx: RequestContext) -> AuthResponse:
     op, credential_id = ctx.body.get("op"), ctx.body.get("credentialID")
     valid, name = _name(ctx.body.get("name", ""))
     if op not in ("rename", "remove") or not isinstance(credential_id, str):
-        return await _render(ctx, provider, user_id, "That request was not understood.", 400)
+        return await _render(ctx, provider, user_id, N_("That request was not understood."), 400)
     if op == "rename" and not valid:
-        return await _render(ctx, provider, user_id, f"Names are 1-{MAX_NAME} characters.", 400)
+        return await _render(
+            ctx,
+            provider,
+            user_id,
+            N_("A name has at most 64 characters, none of them control characters."),
+            400,
+        )
     adapter = cast("Adapter", ctx.options.adapter)
     store = cast("AuthenticatorAdapter", adapter)
     try:

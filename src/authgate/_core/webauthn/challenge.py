@@ -3,20 +3,20 @@
 The cookie (``<prefix>.challenge``, as Auth.js names it) holds the challenge and what the
 ceremony is bound to (the action, the provider, the signed-in user or the sign-up address),
 encrypted with the secret. A challenge is single use across processes: a row in the adapter's
-verification-token table (``sha256(challenge + secret)``, never the challenge) is created with
-it and consumed by the response; a replayed cookie finds no row. Both expire after the
-provider's ``timeout``.
+verification-token table (the challenge's HMAC under its own key, never the challenge) is
+created with it and consumed by the response; a replayed cookie finds no row. Both expire
+after the provider's ``timeout``.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from authgate._crypto.keys import WEBAUTHN_CHALLENGE, purpose_digest
 from authgate.errors import TokenError
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def _identifier(provider: Passkey) -> str:
 
 
 def _digest(ctx: RequestContext, challenge: str) -> str:
-    return hashlib.sha256(f"{challenge}{ctx.options.csrf_secret}".encode()).hexdigest()
+    return purpose_digest(ctx.options.secrets[0], WEBAUTHN_CHALLENGE, challenge)
 
 
 def _b64url(raw: bytes) -> str:

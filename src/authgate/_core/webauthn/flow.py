@@ -19,10 +19,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, cast
 
-from authgate._core import adapter_flow, link
+from authgate._core import link
 from authgate._core.email.normalize import InvalidEmailError, normalize_email
 from authgate._core.events import fire
 from authgate._core.redirects import to_error
+from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
 from authgate._core.webauthn import ceremony, challenge, verify
 from authgate.http import AuthResponse
 
@@ -204,7 +205,8 @@ async def _authenticate(
     except Exception as exc:  # noqa: BLE001
         return _storage_failed(ctx, exc)
     account = dict(_account(provider, stored["providerAccountId"]))
-    return await adapter_flow.complete(ctx, user=dict(user), account=account, denied_status=403)
+    first = FirstFactor(user=dict(user), account=account, denied_status=403)
+    return await complete_sign_in(ctx, first)
 
 
 async def _register(
@@ -252,9 +254,8 @@ async def _register(
         )
 
     if found.user_id is None:  # sign-up: a new user, then signed in
-        return await adapter_flow.complete(
-            ctx, user={"email": found.email}, account=dict(account), also=store
-        )
+        first = FirstFactor(user={"email": found.email}, account=dict(account), store_with=store)
+        return await complete_sign_in(ctx, first)
     return await _add_to_user(ctx, found.user_id, account, store)
 
 
