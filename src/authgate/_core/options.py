@@ -217,7 +217,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
     check_codecs = {
         spec.name: JWTCodec(secrets, salt=spec.name, profile=profile.name)
         for c in cookie_sets
-        for spec in (c.state, c.pkce_code_verifier, c.nonce)
+        for spec in (c.state, c.pkce_code_verifier, c.nonce, c.webauthn_challenge)
     }
     jwt_max_age = config.jwt.max_age or (
         config.session.max_age if profile.jwt_max_age_follows_session else DEFAULT_MAX_AGE
