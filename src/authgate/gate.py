@@ -128,8 +128,8 @@ class AuthGate:
         cookies = self._cookies(request)
         name = cookies.csrf_token.name
         current = None if name in request.duplicate_cookies else request.cookies.get(name)
-        token = csrf_token.trusted_token(current, self._options.csrf_secret)
+        token = csrf_token.trusted_token(current, self._options.csrf_key)
         if token is not None:
             return CsrfToken(token)
-        token, value = csrf_token.mint(self._options.csrf_secret)
+        token, value = csrf_token.mint(self._options.csrf_key)
         return CsrfToken(token, [cookies.csrf_token.make(value)])

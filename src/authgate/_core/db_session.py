@@ -5,6 +5,8 @@
   and runs the ``session`` callback with the stored ``user``.
 - A failing database means "no session" and the cookie is **kept**: an outage must not sign
   everybody out, and must never look like success (security decision 15). It is logged.
+- A failing database at sign-out is a failed sign-out (``/error?error=SignOut``), the cookie
+  kept for a retry: never a cleared cookie over a live row.
 """
 
 from __future__ import annotations
@@ -165,15 +167,20 @@ async def respond(
     return response
 
 
-async def sign_out(ctx: RequestContext) -> None:
-    """Delete the request's session row; ``events.sign_out(session=<the row>)``."""
+async def sign_out(ctx: RequestContext) -> bool:
+    """Delete the request's session row; ``events.sign_out(session=<the row>)``.
+
+    ``False`` when the adapter failed: the session may still be alive, so the caller must not
+    answer as if it had ended (the cookie is kept for a retry). A row already gone is success.
+    """
     adapter = ctx.options.adapter
     token = read_token(ctx.options, ctx.cookies.session_token.name, ctx.request.cookies)
     if adapter is None or token is None:
-        return
+        return True
     try:
         deleted = await adapter.delete_session(token)
     except Exception as exc:
         logger.error("SIGNOUT_ERROR: the adapter failed (%s)", type(exc).__name__, exc_info=exc)
-        return
+        return False
     await fire(ctx.options, "sign_out", session=deleted, token=None)
+    return True
