@@ -130,6 +130,8 @@ async def _transaction(ctx: RequestContext, first: FirstFactor, steps: Steps) ->
                 link_to=first.link_to,
                 now=ctx.now,
             )
+            if first.store_with is not None:
+                await first.store_with(tx, resolved.user)
         except AccountNotLinkedError:
             raise
         except Exception as exc:
