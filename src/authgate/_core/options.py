@@ -18,7 +18,7 @@ from authgate._core.oauth.runtime import OAuthRuntime
 from authgate._core.profiles import PROFILES, WireProfile
 from authgate._crypto.keys import CSRF_TOKEN, purpose_key
 from authgate._crypto.tokens import random_hex
-from authgate.config import DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE
+from authgate.config import DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE, Callbacks, Events, hooks
 from authgate.errors import ConfigurationError, MissingSecretError
 from authgate.jwt import JWTCodec
 from authgate.providers.oauth import DefaultChecks
@@ -188,7 +188,8 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         for p in config.providers
         if p.type == "credentials"
     }
-    cb = config.callbacks
+    cb = hooks(Callbacks, config.callbacks)
+    config_events = hooks(Events, config.events)
 
     def hook(fn: object, label: str, known: frozenset[str]) -> AsyncHook | None:
         return None if fn is None else callables.normalise(fn, label=label, known=known)  # type: ignore[arg-type]
@@ -196,7 +197,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
     events = {
         name: callables.normalise(fn, label=f"Events.{name}", known=known)
         for name, known in EVENT_PARAMS.items()
-        if (fn := getattr(config.events, name)) is not None
+        if (fn := getattr(config_events, name)) is not None
     }
     if config.debug:
         logger.warning("DEBUG_ENABLED: debug logging is on; do not use it in production")

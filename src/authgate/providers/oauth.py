@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from authgate._crypto.idtoken import ASYMMETRIC_ALGORITHMS
+from authgate._validate import names, one_of
 from authgate.errors import ConfigurationError
 
 __all__ = [
@@ -216,23 +217,23 @@ class OAuth:
             _check_url(f"{label}.{name}", getattr(self, name))
         if not (self.id_token and self.issuer is None):  # else: AUTH_<ID>_ISSUER, at build
             self.check_endpoints()
-        unknown = set(self.checks) - {"state", "pkce", "nonce"}
-        if unknown or not isinstance(self.checks, tuple):
-            raise ConfigurationError(f"{label}: checks must be a tuple of state, pkce, nonce")
+        if not isinstance(self.checks, DefaultChecks):
+            checks = names(f"{label}.checks", self.checks, ("state", "pkce", "nonce"))
+            object.__setattr__(self, "checks", checks)
         if "nonce" in self.checks and not self.id_token:
             raise ConfigurationError(f"{label}: the nonce check needs id_token=True")
-        if self.client_auth not in ("client_secret_basic", "client_secret_post", "none"):
-            raise ConfigurationError(
-                f"{label}: client_auth must be client_secret_basic, client_secret_post or none"
-            )
-        if self.response_mode not in ("query", "form_post"):
-            raise ConfigurationError(f"{label}: response_mode must be 'query' or 'form_post'")
-        bad_algs = set(self.id_token_algorithms) - _KNOWN_ALGORITHMS
-        if bad_algs or not self.id_token_algorithms:
-            raise ConfigurationError(
-                f"{label}: id_token_algorithms {sorted(bad_algs)} unknown; use some of "
-                f"{sorted(_KNOWN_ALGORITHMS)}"
-            )
+        one_of(
+            f"{label}.client_auth",
+            self.client_auth,
+            ("client_secret_basic", "client_secret_post", "none"),
+        )
+        one_of(f"{label}.response_mode", self.response_mode, ("query", "form_post"))
+        algorithms = names(
+            f"{label}.id_token_algorithms", self.id_token_algorithms, sorted(_KNOWN_ALGORITHMS)
+        )
+        if not algorithms:
+            raise ConfigurationError(f"{label}.id_token_algorithms must not be empty")
+        object.__setattr__(self, "id_token_algorithms", algorithms)
         protocol = _PROTOCOL_PARAMS & set(self.authorization_params)
         if protocol:
             raise ConfigurationError(
@@ -246,13 +247,13 @@ class OAuth:
 
     def _check_extras(self, label: str) -> None:
         """``profile_params`` and ``request_headers``."""
-        if not isinstance(self.profile_params, tuple) or not all(
-            isinstance(p, str) and p and p not in _CALLBACK_PARAMS for p in self.profile_params
-        ):
+        params = names(f"{label}.profile_params", self.profile_params)
+        taken = sorted(_CALLBACK_PARAMS.intersection(params))
+        if taken:
             raise ConfigurationError(
-                f"{label}: profile_params must be a tuple of parameter names other than "
-                f"{sorted(_CALLBACK_PARAMS)}"
+                f"{label}.profile_params: {taken} carry the protocol, never profile data"
             )
+        object.__setattr__(self, "profile_params", params)
         if any(
             not isinstance(k, str)
             or not isinstance(v, str)
