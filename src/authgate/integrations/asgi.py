@@ -1,6 +1,6 @@
 """Serve the auth API as a plain ASGI application (no framework needed).
 
->>> app.mount("/api/auth", AuthApp(auth))          # Starlette / FastAPI
+>>> app.mount(auth.base_path, AuthApp(auth))        # Starlette / FastAPI
 """
 
 from __future__ import annotations
