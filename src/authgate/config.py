@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
+from authgate import i18n
 from authgate._validate import one_of
 from authgate.errors import ConfigurationError
 from authgate.ratelimit import RateLimit
@@ -326,6 +327,10 @@ class AuthConfig:
             pass one to set proxies or, in tests, an ``httpx.MockTransport``. Whatever the
             client, authgate never follows redirects, bounds time and size, and calls only
             https URLs (plain http to loopback hosts outside production).
+        locale: The language of the built-in pages and e-mails, fixed: ``"en"``, ``"de"``,
+            ``"es"``, ``"fr"``, ``"ja"``, ``"ko"``, ``"pt_BR"`` or ``"zh_Hans"`` (language tags
+            such as ``"pt-BR"`` or ``"zh-CN"`` are understood). ``None`` (default): the best
+            match of each request's ``Accept-Language``, English when nothing matches.
     """
 
     providers: Sequence[Provider]
@@ -347,6 +352,7 @@ class AuthConfig:
     rate_limit: RateLimit | None = field(default_factory=RateLimit)
     adapter: Adapter | None = None
     http_client: httpx.AsyncClient | None = field(default=None, repr=False, compare=False)
+    locale: str | None = None
 
     @property
     def session_strategy(self) -> Literal["jwt", "database"]:
@@ -398,7 +404,19 @@ class AuthConfig:
             raise ConfigurationError(
                 f"AuthConfig(profile={self.profile!r}): use 'nextauth-v4' or 'authjs-v5'"
             )
+        self._check_locale()
         self._check_adapter()
+
+    def _check_locale(self) -> None:
+        if self.locale is None:
+            return
+        code = i18n.normalize(self.locale) if isinstance(self.locale, str) else None
+        if code is None:
+            raise ConfigurationError(
+                f"AuthConfig(locale={self.locale!r}) has no catalog; use one of "
+                f"{list(i18n.LOCALES)} or None (negotiated from Accept-Language)"
+            )
+        object.__setattr__(self, "locale", code)
 
     def _check_adapter(self) -> None:
         # next-auth v4 assert.ts: MissingAdapter, UnsupportedStrategy; here at start-up.

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from authgate import i18n
 from authgate._core import callback_url, csrf_token
 from authgate._core.body import text_field
 
@@ -39,6 +40,11 @@ class RequestContext:
     @property
     def origin(self) -> str:
         return self.location.origin
+
+    @property
+    def language(self) -> i18n.Language:
+        """The language of the pages and e-mails of this response."""
+        return i18n.for_request(self.options.locale, self.request.headers.get("accept-language"))
 
     @property
     def json_mode(self) -> bool:

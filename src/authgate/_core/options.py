@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from authgate._core.callables import AsyncHook
+    from authgate._core.sign_in_flow import SignInStep
     from authgate.adapters import Adapter
     from authgate.config import AuthConfig, PagesConfig, Theme
     from authgate.providers import Provider
@@ -78,6 +79,7 @@ class InternalOptions:
     jwt_max_age: int
     pages: PagesConfig
     theme: Theme
+    locale: str | None  # fixed by the config; None: negotiated per request
     sign_in: AsyncHook | None
     redirect: AsyncHook | None
     jwt: AsyncHook | None
@@ -93,6 +95,8 @@ class InternalOptions:
         default_factory=lambda: OAuthRuntime(None, allow_loopback_http=False)
     )
     check_codecs: Mapping[str, JWTCodec] = field(default_factory=dict)  # by check cookie name
+    # Policy steps between "user verified" and "session issued" (sign_in_flow), in order.
+    sign_in_steps: tuple[SignInStep, ...] = ()
 
     def cookies(self, secure: bool) -> CookieSet:
         return self.cookies_secure if secure else self.cookies_plain
@@ -235,6 +239,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         jwt_max_age=jwt_max_age,
         pages=config.pages,
         theme=config.theme,
+        locale=config.locale,
         sign_in=hook(cb.sign_in, "Callbacks.sign_in", SIGN_IN_PARAMS),
         redirect=hook(cb.redirect, "Callbacks.redirect", REDIRECT_PARAMS),
         jwt=hook(cb.jwt, "Callbacks.jwt", JWT_PARAMS),

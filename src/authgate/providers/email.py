@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
 
 from authgate.errors import ConfigurationError
+from authgate.i18n import DEFAULT_LOCALE, language
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -137,6 +138,8 @@ class VerificationRequest:
         expires: When the link stops working.
         provider: The Email provider.
         theme: The configured theme (for the default e-mail's colours).
+        locale: The language of the page the link was asked for (``AuthConfig(locale)`` or
+            negotiated from ``Accept-Language``): a catalog code such as ``ko`` or ``pt_BR``.
     """
 
     identifier: str
@@ -144,14 +147,21 @@ class VerificationRequest:
     expires: datetime
     provider: Email
     theme: Theme
+    locale: str = DEFAULT_LOCALE
 
 
 SendVerificationRequest = Callable[[VerificationRequest], Awaitable[None]]
 """``async def send(request: VerificationRequest) -> None``; raise if the mail was not sent."""
 
 
-def verification_email(url: str, theme: Theme | None = None) -> tuple[str, str, str]:
-    """The default e-mail: ``(subject, text, html)`` (v4 layout, no address in it)."""
+def verification_email(
+    url: str, theme: Theme | None = None, locale: str = DEFAULT_LOCALE
+) -> tuple[str, str, str]:
+    """The default e-mail: ``(subject, text, html)`` (v4 layout, no address in it).
+
+    ``locale`` is a catalog code (``ko``, ``pt_BR``; see ``AuthConfig(locale)``).
+    """
+    _ = language(locale).gettext
     host = urlsplit(url).netloc
     brand = theme.brand_color if theme and theme.brand_color else "#346df1"
     button_text = theme.button_text if theme and theme.button_text else "#fff"
@@ -160,8 +170,11 @@ def verification_email(url: str, theme: Theme | None = None) -> tuple[str, str, 
     # v4: a zero-width space before each dot keeps mail clients from linking the host.
     shown_host = escape(host).replace(".", "&#8203;.")
     href = escape(url, quote=True)
-    subject = f"Sign in to {host}"
-    text = f"Sign in to {host}\n{url}\n\n"
+    subject = _("Sign in to %(host)s") % {"host": host}
+    text = f"{subject}\n{url}\n\n"
+    heading = escape(_("Sign in to %(host)s")) % {"host": f"<strong>{shown_host}</strong>"}
+    sign_in = escape(_("Sign in"))
+    ignore = escape(_("If you did not request this email you can safely ignore it."))
     font = "font-family: Helvetica, Arial, sans-serif;"
     button = (
         f"font-size: 18px; {font} color: {button_text}; text-decoration: none; "
@@ -173,22 +186,22 @@ def verification_email(url: str, theme: Theme | None = None) -> tuple[str, str, 
         '<table width="100%" border="0" cellspacing="20" cellpadding="0" style="background: #fff;'
         ' max-width: 600px; margin: auto; border-radius: 10px;">\n'
         f'<tr><td align="center" style="padding: 10px 0px; font-size: 22px; {font} color: #444;">'
-        f"Sign in to <strong>{shown_host}</strong></td></tr>\n"
+        f"{heading}</td></tr>\n"
         '<tr><td align="center" style="padding: 20px 0;">'
         '<table border="0" cellspacing="0" cellpadding="0"><tr>'
         f'<td align="center" style="border-radius: 5px;" bgcolor="{brand}">'
-        f'<a href="{href}" target="_blank" style="{button}">Sign in</a>'
+        f'<a href="{href}" target="_blank" style="{button}">{sign_in}</a>'
         "</td></tr></table></td></tr>\n"
         '<tr><td align="center" style="padding: 0px 0px 10px 0px; font-size: 16px;'
         f' line-height: 22px; {font} color: #444;">'
-        "If you did not request this email you can safely ignore it.</td></tr>\n"
+        f"{ignore}</td></tr>\n"
         "</table>\n</body>\n"
     )
     return subject, text, html
 
 
 def _message(request: VerificationRequest, sender: str) -> EmailMessage:
-    subject, text, html = verification_email(request.url, request.theme)
+    subject, text, html = verification_email(request.url, request.theme, request.locale)
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender
