@@ -7,9 +7,30 @@ of checks). A refusal names the value that is wrong and what is allowed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 
 from authgate.errors import ConfigurationError
+
+HEX_COLOR = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+"""``#rgb`` / ``#rrggbb``: the colours the pages can turn into a translucent hover colour."""
+
+# A CSS colour that can go into a <style> element or a mail's attribute without escaping: #hex,
+# a colour function of numbers, or a named colour. Anything else (`;`, `}`, `<`, quotes) is not.
+CSS_COLOR = re.compile(
+    r"#[0-9a-fA-F]{3,8}"
+    r"|(?:rgb|rgba|hsl|hsla|hwb|lab|lch|oklab|oklch)\([0-9a-zA-Z.,%/ +-]{1,60}\)"
+    r"|[a-zA-Z]{3,30}"
+)
+
+
+def css_color(label: str, value: str) -> None:
+    """Refuse a non-empty ``value`` that is not a :data:`CSS_COLOR`."""
+    if value and not (isinstance(value, str) and CSS_COLOR.fullmatch(value)):
+        raise ConfigurationError(
+            f"{label}={value!r} is not a CSS colour authgate accepts: use #rgb/#rrggbb, "
+            "rgb(...)/hsl(...), or a colour name"
+        )
 
 
 def one_of(label: str, value: object, allowed: Collection[str]) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from authgate import i18n
-from authgate._validate import one_of
+from authgate._validate import css_color, one_of
 from authgate.errors import ConfigurationError
 from authgate.ratelimit import RateLimit
 
@@ -53,22 +53,7 @@ COOKIE_KEYS: tuple[str, ...] = (
     "nonce",
 )
 
-# A CSS colour we can put into a <style> element without escaping: #hex, a colour function
-# of numbers, or a named colour. Anything else (`;`, `}`, `<`, quotes) is refused.
-_CSS_COLOR = re.compile(
-    r"#[0-9a-fA-F]{3,8}"
-    r"|(?:rgb|rgba|hsl|hsla|hwb|lab|lch|oklab|oklch)\([0-9a-zA-Z.,%/ +-]{1,60}\)"
-    r"|[a-zA-Z]{3,30}"
-)
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-
-
-def _check_color(option: str, value: str) -> None:
-    if value and not _CSS_COLOR.fullmatch(value):
-        raise ConfigurationError(
-            f"{option}={value!r} is not a CSS colour authgate accepts: use #rgb/#rrggbb, "
-            "rgb(...)/hsl(...), or a colour name"
-        )
 
 
 def _check_url_or_path(option: str, value: str) -> None:
@@ -106,8 +91,8 @@ class Theme:
             raise ConfigurationError(
                 f"Theme(color_scheme={self.color_scheme!r}): use 'auto', 'dark' or 'light'"
             )
-        _check_color("Theme(brand_color)", self.brand_color)
-        _check_color("Theme(button_text)", self.button_text)
+        css_color("Theme(brand_color)", self.brand_color)
+        css_color("Theme(button_text)", self.button_text)
         if self.logo:
             _check_url_or_path("Theme(logo)", self.logo)
 

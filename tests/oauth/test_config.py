@@ -30,6 +30,8 @@ ENDPOINTS = {"authorization": "https://p.example/auth", "token": "https://p.exam
         ({"id_token_algorithms": ("none",)}, "id_token_algorithms: unknown 'none'"),
         ({"id_token_algorithms": ()}, "id_token_algorithms"),
         ({"authorization_params": {"redirect_uri": "https://evil.example"}}, "may not set"),
+        ({"authorization_params": {"request_uri": "urn:x"}}, "may not set"),  # stripped alike
+        ({"authorization_params": {"response_mode": "fragment"}}, "may not set"),
         ({"profile": "not callable"}, "profile must be a function"),
         ({"timeout": 0}, "timeout"),
         ({"type": "email"}, "type must be 'oauth'"),

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from authgate._core.redirects import append_query
 from authgate.integrations.asgi import (
     AuthApp,
     PathPrefixes,
@@ -62,7 +62,7 @@ def get_csrf_token(request: Request, response: Response, gate: AuthGate) -> str:
 def sign_in_url(gate: AuthGate, callback_url: str) -> str:
     """Where to send a visitor who must sign in (the custom sign-in page if configured)."""
     page = gate.config.pages.sign_in or f"{gate.base_path}/signin"
-    return f"{page}{'&' if '?' in page else '?'}callbackUrl={quote(callback_url, safe='')}"
+    return append_query(page, {"callbackUrl": callback_url})
 
 
 class ProtectMiddleware:

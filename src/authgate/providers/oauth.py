@@ -85,16 +85,21 @@ _HEADER = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")
 _OWN_HEADERS = frozenset({"authorization", "accept", "content-type", "content-length", "host"})
 # What a callback carries for the protocol; never copied into a profile.
 _CALLBACK_PARAMS = frozenset({"code", "state", "error", "iss", "id_token", "session_state"})
-_PROTOCOL_PARAMS = frozenset(
+# SECURITY.md, decision 6: parameters that carry the protocol are authgate's. Refused in
+# ``authorization_params`` here, and dropped from the request's query at sign-in (_core/oauth).
+PROTOCOL_PARAMS = frozenset(
     {
         "client_id",
+        "client_secret",
         "redirect_uri",
         "response_type",
+        "response_mode",
         "state",
         "nonce",
         "code_challenge",
         "code_challenge_method",
-        "client_secret",
+        "request",
+        "request_uri",
     }
 )
 
@@ -235,7 +240,7 @@ class OAuth:
         if not algorithms:
             raise ConfigurationError(f"{label}.id_token_algorithms must not be empty")
         object.__setattr__(self, "id_token_algorithms", algorithms)
-        protocol = _PROTOCOL_PARAMS & set(self.authorization_params)
+        protocol = PROTOCOL_PARAMS & set(self.authorization_params)
         if protocol:
             raise ConfigurationError(
                 f"{label}: authorization_params may not set {sorted(protocol)} (authgate does)"

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 import jinja2
 from markupsafe import Markup
 
+from authgate._validate import HEX_COLOR
 from authgate.http import AuthResponse
 from authgate.i18n import ENGLISH, N_, Language
 
@@ -131,7 +132,6 @@ _SHIPPED_LOGO: Final = re.compile(r"/([a-z0-9-]{1,64})\.svg")
 # Defence in depth: theme colours are validated when the config is built, provider styles may
 # come from anywhere. A value outside this alphabet cannot end a declaration or a rule.
 _CSS_VALUE: Final = re.compile(r"[#0-9a-zA-Z.,%/ ()+-]{1,100}")
-_HEX_COLOR: Final = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _ATTRIBUTE_NAME: Final = re.compile(r"[a-zA-Z_:][-a-zA-Z0-9_:.]{0,63}")
 _FORM_TYPES: Final = frozenset({"email", "credentials"})
 
@@ -187,7 +187,7 @@ def _css_value(value: object) -> str | None:
 
 
 def _hex_to_rgba(value: str | None, alpha: float = 0.8) -> str | None:
-    if value is None or not _HEX_COLOR.fullmatch(value):
+    if value is None or not HEX_COLOR.fullmatch(value):
         return None
     digits = value[1:]
     if len(digits) == 3:
