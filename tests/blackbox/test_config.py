@@ -1,4 +1,4 @@
-"""Configuration (spec §1.1, §1.3, §16): errors at construction, environment, host detection."""
+"""Configuration (v4 ``core/init.ts``): errors at construction, environment, host detection."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sign-in throttling on the in-memory backend (security decision 13).
+"""Sign-in throttling on the in-memory backend (SECURITY.md, decision 13).
 
 Time is passed in (``now``); nothing sleeps.
 """

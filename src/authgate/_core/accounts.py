@@ -1,9 +1,9 @@
-"""Who is signing in, with an adapter: next-auth's ``callbackHandler`` (spec §11.6, §12.4).
+"""Who is signing in, with an adapter: next-auth v4's ``core/lib/callback-handler.ts``.
 
 :func:`resolve` finds or creates the stored user for a provider's user and account, inside the
 transaction it is given, and returns the events to fire once that transaction committed.
 
-Linking rules (security decision 9, stricter than v4):
+Linking rules (SECURITY.md, decision 9, stricter than v4):
 
 - A known provider account signs in as its user.
 - An unknown account is linked to an existing user with the same e-mail address **only** when
@@ -170,7 +170,7 @@ async def resolve(
     if email:
         same_email = await tx.get_user_by_email(email)
         if same_email is not None:
-            # Security decision 9: both the provider's opt-in and a verified address.
+            # SECURITY.md, decision 9: both the provider's opt-in and a verified address.
             if kind == "credentials" or not (allow_email_linking and email_verified(user, profile)):
                 raise AccountNotLinkedError("a user with this e-mail address exists")
             stored = _account(account, same_email["id"])

@@ -125,7 +125,7 @@ _FALSE = frozenset({"", "0", "false", "no", "off"})
 def _trust_host(config: AuthConfig, env: Mapping[str, str]) -> bool:
     """Whether the request's Host headers may build URLs: only when the user says so.
 
-    SECURITY.md decision 12: ``trust_host=True`` or ``AUTH_TRUST_HOST``; never by default (a
+    SECURITY.md, decision 12: ``trust_host=True`` or ``AUTH_TRUST_HOST``; never by default (a
     forged ``X-Forwarded-Host`` would otherwise choose the host of the links mailed to users).
     """
     if config.trust_host is not None:
@@ -160,7 +160,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
                 "(generate one with: authgate secret, or python -c 'import secrets; "
                 "print(secrets.token_hex(32))')"
             )
-        # SECURITY.md decision 12: never a secret derived from public configuration.
+        # SECURITY.md, decision 12: never a secret derived from public configuration.
         logger.warning(
             "NO_SECRET: no secret configured (AuthConfig(secret=...) or AUTH_SECRET); using a "
             "random one for this process only. Every session ends when it restarts and other "

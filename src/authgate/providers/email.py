@@ -8,7 +8,7 @@
     Email(send_verification_request=console_sender)  # development: the link goes to stdout
 
 The link is single use, bound to the address it was sent to, and lives 10 minutes by default
-(security decision 10; next-auth v4: 24 hours). Only an HMAC of the token is stored.
+(SECURITY.md, decision 10; next-auth v4: 24 hours). Only an HMAC of the token is stored.
 Requires an adapter (``AuthConfig(adapter=...)``) and, for the default sender, ``aiosmtplib``
 (``pip install 'authgate[email]'``).
 """
@@ -49,7 +49,7 @@ __all__ = [
 
 logger = logging.getLogger("authgate")
 
-DEFAULT_EMAIL_MAX_AGE = 10 * 60  # security decision 10: 10 minutes (v4: 24 hours)
+DEFAULT_EMAIL_MAX_AGE = 10 * 60  # SECURITY.md, decision 10: 10 minutes (v4: 24 hours)
 DEFAULT_FROM = "authgate <no-reply@example.com>"
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 

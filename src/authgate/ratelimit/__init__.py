@@ -1,6 +1,6 @@
 """Sign-in throttling: per identifier and per client IP, progressive, never a permanent lockout.
 
-Security decision 13 (ASVS 6.3.1, NIST SP 800-63B §3.2.2). next-auth has no throttling at all.
+SECURITY.md, decision 13 (ASVS 6.3.1, NIST SP 800-63B §3.2.2). next-auth has no throttling at all.
 
 Every credentials sign-in attempt (``POST /callback/<credentials id>``) is counted against two
 keys before ``authorize`` runs: the client IP and the identifier the user typed (each of

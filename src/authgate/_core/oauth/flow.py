@@ -1,10 +1,10 @@
-"""POST /signin/:id → the provider → GET|POST /callback/:id (spec §11.3, §11.4).
+"""POST /signin/:id → the provider → GET|POST /callback/:id (next-auth v4 ``core/lib/oauth/``).
 
 Errors end on next-auth's codes: building the authorization URL → ``OAuthSignin``; a failed
 check, token exchange, id_token or userinfo → ``OAuthCallback``; an ``?error=`` from the provider
 → ``Callback`` (quirk Q5). Every callback answer deletes the check cookies it was sent, and no
 failure sets a session. Logs name the provider, the step and the reason, never a code, token,
-verifier or secret (security decision 14).
+verifier or secret (SECURITY.md, decision 14).
 """
 
 from __future__ import annotations
