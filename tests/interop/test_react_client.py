@@ -3,7 +3,7 @@
 The real package is bundled with esbuild (``node/build-client.mjs``, built into a temporary
 folder at the start of the module) into a static page served next to an authgate app
 (Starlette, ``AuthApp`` at ``/api/auth``) by a real uvicorn on 127.0.0.1. Each client function
-is called from the page and its result compared with what spec §14 says it returns.
+is called from the page and its result compared with what next-auth's ``react/index.tsx`` returns.
 """
 
 from __future__ import annotations
