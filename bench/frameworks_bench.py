@@ -196,6 +196,28 @@ async def nothing() -> None:
     return None
 
 
+def bench_core(n: int) -> None:
+    """The engine alone (``gate.handle``, ``gate.get_session`` on a local loop): the floor."""
+    from examples.shared import auth_config
+
+    from authgate import AuthGate, AuthRequest
+
+    gate = AuthGate(auth_config())
+    request = AuthRequest.build(
+        method="GET",
+        path="/api/auth/session",
+        headers=[("host", "127.0.0.1:8000"), ("cookie", COOKIE)],
+    )
+    loop = asyncio.new_event_loop()
+    handle = per_call(lambda: loop.run_until_complete(gate.handle(request)), n)
+    session = per_call(lambda: loop.run_until_complete(gate.get_session(request)), n)
+    bridged = per_call(lambda: run_sync(gate.get_session(request)), n)
+    print(
+        f"core      /session {handle:7.1f} us   get_session {session:7.1f} us"
+        f"   get_session via the bridge {bridged:7.1f} us"
+    )
+
+
 def bench_bridge(n: int) -> None:
     run_sync(nothing())
     one = per_call(lambda: run_sync(nothing()), n)
@@ -215,6 +237,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"load average {load:.2f} on {os.cpu_count()} CPUs (shared machine: compare ratios)")
     bench_bridge(args.requests * 5)
+    bench_core(args.requests)
     for name in FRAMEWORKS:
         bench_framework(name, args.requests, args.rounds)
 
