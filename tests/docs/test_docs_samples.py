@@ -10,14 +10,15 @@ with ``mkdocs build --strict`` by ``scripts/check``.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from _support.components import REPO_ROOT
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DOCS = REPO_ROOT / "docs"
 BLOCK = re.compile(r"(<!-- docs-test: ([a-z-]+)[^>]*-->\n)?```python\n(.*?)```", re.DOTALL)
@@ -59,4 +60,3 @@ def test_markers_are_rare() -> None:
     total = sum(len(blocks(p)) for p in PAGES)
     skipped = sum(1 for p in PAGES for _, marker, _ in blocks(p) if marker == "compile-only")
     assert skipped * 4 <= total, (skipped, total)
-
