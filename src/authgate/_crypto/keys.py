@@ -30,6 +30,7 @@ PURPOSE_SALT = "authgate purpose keys"
 CSRF_TOKEN = "csrf-token"
 EMAIL_TOKEN = "email-token"
 RATE_LIMIT = "rate-limit"
+WEBAUTHN_CHALLENGE = "webauthn-challenge"
 
 
 def purpose_key(secret: str, purpose: str) -> bytes:
