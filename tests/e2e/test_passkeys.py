@@ -36,7 +36,7 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery staple"
 
 
-def _app(adapter: MemoryAdapter, user_id: str) -> Any:
+def _app(adapter: MemoryAdapter, user_id: str, passkey: Passkey | None = None) -> Any:
     def authorize(credentials: dict[str, Any], request: Any) -> dict[str, Any] | None:
         if credentials.get("password") != PASSWORD:
             return None
@@ -52,7 +52,7 @@ def _app(adapter: MemoryAdapter, user_id: str) -> Any:
                         authorize=authorize,
                         credentials={"password": {"label": "Password", "type": "password"}},
                     ),
-                    Passkey(conditional_ui=False),
+                    passkey or Passkey(conditional_ui=False),
                 ],
                 adapter=adapter,
                 session=SessionConfig(strategy="jwt"),
@@ -157,3 +157,31 @@ def test_without_javascript_the_page_still_signs_in(
         expect(page).to_have_url(f"{origin}/")
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def sign_up_server() -> Iterator[str]:
+    passkey = Passkey(allow_sign_up=True)  # conditional UI on (the default)
+    with serve(_app(MemoryAdapter(), "none", passkey)) as origin:
+        yield origin.replace("127.0.0.1", "localhost")
+
+
+def test_sign_up_then_autofill_signs_in(
+    page: Page, context: BrowserContext, sign_up_server: str
+) -> None:
+    origin = sign_up_server
+    page.goto(f"{origin}/api/auth/signin?callbackUrl=%2F")
+    browsers.virtual_authenticator(context, page)
+    email = page.locator("input[name=email][autocomplete='username webauthn']")
+    expect(email).to_be_visible()
+    email.fill("new@example.com")
+    page.click("[data-passkey-signup]")  # aborts the pending autofill request first
+    expect(page).to_have_url(f"{origin}/")
+    assert _session_email(page, origin) == "new@example.com"
+
+    # Signed out, the sign-in page's conditional (autofill) request finds the passkey: the
+    # virtual authenticator answers it as a user picking the suggestion would.
+    context.clear_cookies()
+    with page.expect_navigation(url=f"{origin}/"):
+        page.goto(f"{origin}/api/auth/signin?callbackUrl=%2F")
+    assert _session_email(page, origin) == "new@example.com"
