@@ -180,15 +180,21 @@ class JWTConfig:
         max_age: Lifetime of a token issued at sign-in (next-auth v4 uses ``jwt.maxAge`` there,
             and ``session.max_age`` when ``/session`` re-issues it). ``None``: the profile's
             default, 30 days in next-auth v4, ``session.max_age`` in Auth.js v5.
+        reissue_after: Opt-in (default ``None``: re-issue on every call, as next-auth does).
+            ``GET /session`` does not re-seal a token younger than this many seconds when the
+            ``jwt`` callback leaves it unchanged: no new ``Set-Cookie`` for the session. The
+            expiry then slides at most once per ``reissue_after``, so a session may end up to
+            ``reissue_after`` seconds earlier than ``session.max_age`` after the last visit.
     """
 
     max_age: int | None = None
+    reissue_after: int | None = None
 
     def __post_init__(self) -> None:
-        if self.max_age is None:
-            return
-        if not isinstance(self.max_age, int) or self.max_age <= 0:
-            raise ConfigurationError("JWTConfig(max_age) must be a positive number of seconds")
+        for name in ("max_age", "reissue_after"):
+            value = getattr(self, name)
+            if value is not None and (type(value) is not int or value <= 0):
+                raise ConfigurationError(f"JWTConfig({name}) must be a positive number of seconds")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -90,6 +90,7 @@ class InternalOptions:
     adapter: Adapter | None = None  # users, accounts, database sessions, e-mail tokens
     session_strategy: Literal["jwt", "database"] = "jwt"
     session_update_age: int = DEFAULT_UPDATE_AGE
+    reissue_after: int | None = None  # JWTConfig(reissue_after): skip re-sealing young tokens
     # OAuth: the HTTP client and the discovery/JWKS caches of this gate.
     oauth: OAuthRuntime = field(
         default_factory=lambda: OAuthRuntime(None, allow_loopback_http=False)
@@ -249,6 +250,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         adapter=config.adapter,
         session_strategy=config.session_strategy,
         session_update_age=config.session.update_age,
+        reissue_after=config.jwt.reissue_after,
         oauth=OAuthRuntime(config.http_client, allow_loopback_http=not production),
         check_codecs=check_codecs,
     )
