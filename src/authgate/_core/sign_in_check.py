@@ -68,7 +68,7 @@ async def check_sign_in(
     denied_status: int = 302,
 ) -> AuthResponse | None:
     """Run the ``sign_in`` callback; an :class:`AuthResponse` means stop and answer with it."""
-    hook = ctx.options.sign_in
+    hook = ctx.options.sign_in_callback
     if hook is None:
         return None
     try:
@@ -106,8 +106,8 @@ async def sign_in_cookies(
     options = ctx.options
     token: Any = jwt_session.default_token(user)
     try:
-        if options.jwt is not None:
-            token = await options.jwt(
+        if options.jwt_callback is not None:
+            token = await options.jwt_callback(
                 token=token,
                 user=user,
                 account=account,
