@@ -565,7 +565,12 @@ def test_apple_ignores_a_malformed_user_field() -> None:
 def test_profile_params_and_request_headers_are_checked() -> None:
     from authgate.errors import ConfigurationError
 
-    for bad in (("code",), ("state",), ("",), ["user"]):
+    for bad in (
+        ("code",),
+        ("state",),
+        ("",),
+        "user",
+    ):  # a list is fine (tests/oauth/test_config.py)
         with pytest.raises(ConfigurationError, match="profile_params"):
             Apple(client_id="a", client_secret="b", profile_params=bad)  # type: ignore[arg-type]
     for headers in ({"Authorization": "x"}, {"accept": "x"}, {"bad name": "x"}, {"ua": "a\nb"}):
