@@ -117,7 +117,7 @@ def _through_adapter(ctx: RequestContext, account: Mapping[str, Any]) -> bool:
 
 
 def _unusable_key(ctx: RequestContext, first: FirstFactor, *, stored: bool) -> AuthResponse | None:
-    """Refuse an account id that cannot name one account; normalise a usable one to ``str``.
+    """Refuse an account id that cannot name one account; store a usable one as ``str``.
 
     Stored sign-ins need one; without an adapter a missing id stays missing (v4: no ``sub``).
     """
@@ -128,7 +128,8 @@ def _unusable_key(ctx: RequestContext, first: FirstFactor, *, stored: bool) -> A
         return None
     key = account_key(raw)
     if key is not None:
-        account["providerAccountId"] = key
+        if stored:  # the stored key is a string; callbacks otherwise see the id as returned
+            account["providerAccountId"] = key
         return None
     logger.error(
         "CALLBACK_%s_ERROR (Configuration): provider %s vouched for a user without a usable "
