@@ -265,7 +265,7 @@ async def session_of(options: InternalOptions, found: SessionRead, now: float) -
             return await db_session.derive(options, *found.stored)
         if found.claims is None:
             return None
-        if options.jwt is None and options.session is None:
+        if options.jwt_callback is None and options.session_callback is None:
             return jwt_session.default_session(options, found.claims, now)
         derived = await jwt_session.derive(options, found.claims, now=now)
     except Exception:
