@@ -117,9 +117,10 @@ class AuthGate:
         does not re-issue the cookie. Fails closed: any error means ``None`` (and is logged).
         """
         moment = time.time() if now is None else now
-        name = self.session_cookie_name(request)
-        found = await session_reader.read(self._options, request.cookies, name, moment)
-        return await session_reader.session_of(self._options, found, moment)  # type: ignore[no-any-return]
+        options = self._options
+        name = options.cookies(session_reader.secure_cookies(options, request)).session_token.name
+        found = await session_reader.read(options, request.cookies, name, moment)
+        return await session_reader.session_of(options, found, moment)  # type: ignore[no-any-return]
 
     def get_providers(self, request: AuthRequest | None = None) -> dict[str, dict[str, str]]:
         """The ``/providers`` map (``id``, ``name``, ``type``, ``signinUrl``, ``callbackUrl``).

@@ -26,15 +26,20 @@ from authgate._validate import names, one_of
 from authgate.errors import ConfigurationError
 
 __all__ = [
+    "ABSENT",
     "DEFAULT_ID_TOKEN_ALGORITHMS",
     "OIDC",
+    "EmailCheck",
     "OAuth",
     "ProfileMapper",
     "ProviderHTTP",
     "ProviderStyle",
     "TokenSet",
     "UserinfoRequest",
+    "claims_email_verified",
     "default_profile",
+    "pick",
+    "present",
 ]
 
 Check = Literal["state", "pkce", "nonce"]
@@ -114,14 +119,49 @@ PROTOCOL_PARAMS = frozenset(
 )
 
 
+class _Absent:
+    """The JavaScript ``undefined`` of a profile mapping: the key is left out of the user."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+
+
+def pick(source: Mapping[str, Any] | None, *keys: str) -> Any:
+    """JavaScript's ``source.a ?? source.b ?? ...`` for a profile mapping.
+
+    The first value that is not ``None``; otherwise the last key's value, which is
+    :data:`ABSENT` when that key is missing (next-auth's ``undefined``: the key is left out of
+    the user, the token and the JSON) and ``None`` when the provider sent ``null``.
+    """
+    value: Any = ABSENT
+    for key in keys:
+        value = source.get(key, ABSENT) if isinstance(source, Mapping) else ABSENT
+        if value is not None and value is not ABSENT:
+            return value
+    return value
+
+
+def present(**fields: Any) -> dict[str, Any]:
+    """The user a profile mapping returns: fields that are :data:`ABSENT` are left out."""
+    return {key: value for key, value in fields.items() if value is not ABSENT}
+
+
 def default_profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
-    """OpenID Connect standard claims → the user (``sub``, ``name``, ``email``, ``picture``)."""
-    return {
-        "id": profile.get("sub", profile.get("id")),
-        "name": profile.get("name") or profile.get("preferred_username") or profile.get("nickname"),
-        "email": profile.get("email"),
-        "image": profile.get("picture"),
-    }
+    """OpenID Connect standard claims → the user (``sub``, ``name``, ``email``, ``picture``).
+
+    A claim the provider does not send is left out of the user (next-auth: ``undefined``).
+    """
+    return present(
+        id=pick(profile, "sub", "id"),
+        name=pick(profile, "name", "preferred_username", "nickname"),
+        email=pick(profile, "email"),
+        image=pick(profile, "picture"),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
