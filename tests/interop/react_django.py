@@ -6,19 +6,14 @@ import os
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from examples.django_project import settings as example_settings
 
 from interop.react_apps import PAGE, bundle, make_gate
 
 SECRET_KEY = "react-django-secret-0123456789abcdefghijklmnop"
 ALLOWED_HOSTS = ["127.0.0.1"]
 INSTALLED_APPS = ["authgate.integrations.django"]
-MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "authgate.integrations.django.middleware.AuthGateMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
+MIDDLEWARE = example_settings.MIDDLEWARE  # Django's usual stack around AuthGateMiddleware
 ROOT_URLCONF = __name__
 DATABASES: dict[str, object] = {}
 AUTHGATE = make_gate(os.environ["REACT_ORIGIN"])
