@@ -44,7 +44,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
     if not ctx.csrf.verified:
         return csrf_refused(ctx.url)
     if provider.type == "webauthn":
-        # Imported here: py_webauthn is the optional `passkeys` extra, not a core dependency.
+        # Imported here: py_webauthn is the optional `passkeys` extra.
         from authgate._core.webauthn import flow as webauthn_flow
 
         return await webauthn_flow.callback(ctx, provider)
@@ -54,7 +54,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
 async def _credentials(ctx: RequestContext, provider_id: str) -> AuthResponse:
     options = ctx.options
     credentials = dict(ctx.body)
-    # Counted before authorize runs, whether or not the account exists (security decision 13).
+    # Counted before authorize runs, whether or not the account exists (SECURITY.md, decision 13).
     attempt = await throttle.admit(ctx, credentials)
     if isinstance(attempt, AuthResponse):
         return attempt

@@ -15,7 +15,7 @@ async def get(ctx: RequestContext) -> AuthResponse:
     if provider is None or provider.type != "webauthn":
         # @auth/core throws InvalidProvider (a 500); it is the client's mistake.
         return AuthResponse.json({"error": "Invalid provider"}, status=400)
-    # Imported here: py_webauthn is the optional `passkeys` extra, not a core dependency.
+    # Imported here: py_webauthn is the optional `passkeys` extra.
     from authgate._core.webauthn import flow
 
     return await flow.options(ctx, provider)
