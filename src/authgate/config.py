@@ -372,6 +372,7 @@ class AuthConfig:
             )
         for provider in self.providers:
             kind = getattr(provider, "type", None)
+            self._check_password_store(provider)
             if kind == "email" and self.adapter is None:
                 raise ConfigurationError(
                     f"the {provider.id!r} e-mail provider stores its tokens in a database: "
@@ -387,3 +388,22 @@ class AuthConfig:
                     "Credentials(..., database_session=True) (the user is stored through the "
                     "adapter), or use SessionConfig(strategy='jwt')"
                 )
+
+    def _check_password_store(self, provider: object) -> None:
+        from authgate.adapters import PasswordStore, UserSessions
+        from authgate.providers.password import Password
+
+        if not isinstance(provider, Password):
+            return
+        adapter: object = self.adapter
+        if not isinstance(adapter, PasswordStore):
+            raise ConfigurationError(
+                f"Password(id={provider.id!r}) stores hashes through the adapter: set "
+                "AuthConfig(adapter=...) to one with the PasswordStore methods "
+                "(SQLAlchemyAdapter and MemoryAdapter have them)"
+            )
+        if self.session_strategy == "database" and not isinstance(adapter, UserSessions):
+            raise ConfigurationError(
+                f"Password(id={provider.id!r}) ends a user's other sessions after a reset: the "
+                "adapter needs delete_user_sessions (authgate.adapters.UserSessions)"
+            )

@@ -63,6 +63,9 @@ async def test_references_to_unknown_users_are_refused() -> None:
         "accounts": [],
         "sessions": [],
         "verification_tokens": [],
+        "passwords": {},
+        "two_factor": [],
+        "recovery_codes": {},
     }
 
 

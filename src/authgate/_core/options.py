@@ -163,7 +163,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
             p.authorize, label=f"Credentials(id={p.id!r}).authorize", arity=2, threaded=True
         )
         for p in config.providers
-        if p.type == "credentials"
+        if p.type == "credentials" and hasattr(p, "authorize")  # Password: no user code
     }
     cb = config.callbacks
 

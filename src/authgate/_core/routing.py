@@ -15,6 +15,12 @@ class Action(StrEnum):
     VERIFY_REQUEST = "verify-request"
     ERROR = "error"
     LOG = "_log"
+    # authgate: password accounts (authgate.providers.Password)
+    SIGNUP = "signup"
+    VERIFY_EMAIL = "verify-email"
+    FORGOT_PASSWORD = "forgot-password"
+    RESET_PASSWORD = "reset-password"
+    CHANGE_PASSWORD = "change-password"
 
 
 _ACTIONS = {a.value: a for a in Action}

@@ -25,6 +25,7 @@ from authgate.providers.linkedin import LinkedIn
 from authgate.providers.microsoft_entra_id import MicrosoftEntraID
 from authgate.providers.oauth import OIDC, OAuth, ProviderStyle
 from authgate.providers.okta import Okta
+from authgate.providers.password import Password, PasswordMail, console_mail
 from authgate.providers.reddit import Reddit
 from authgate.providers.slack import Slack
 from authgate.providers.spotify import Spotify
@@ -52,6 +53,8 @@ __all__ = [
     "MicrosoftEntraID",
     "OAuth",
     "Okta",
+    "Password",
+    "PasswordMail",
     "Provider",
     "ProviderStyle",
     "Reddit",
@@ -62,10 +65,11 @@ __all__ = [
     "Twitter",
     "VerificationRequest",
     "Zitadel",
+    "console_mail",
     "console_sender",
 ]
 
-Provider = Credentials | OAuth | Email
+Provider = Credentials | OAuth | Email | Password
 """Any provider authgate knows."""
 
 PRESETS: tuple[type[OAuth], ...] = (

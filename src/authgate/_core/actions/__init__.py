@@ -7,13 +7,18 @@ from typing import TYPE_CHECKING, Final
 
 from authgate._core.actions import (
     callback,
+    change_password,
     csrf,
     error,
+    forgot_password,
     log,
     providers,
+    reset_password,
     session,
     signin,
     signout,
+    signup,
+    verify_email,
     verify_request,
 )
 from authgate._core.routing import Action
@@ -40,6 +45,16 @@ DISPATCH: Final[Mapping[tuple[str, Action], Handler]] = {
     ("GET", Action.ERROR): error.get,
     ("GET", Action.VERIFY_REQUEST): verify_request.get,
     ("POST", Action.LOG): log.post,
+    # Password accounts: 400 like an unknown action unless a Password provider is configured.
+    ("GET", Action.SIGNUP): signup.get,
+    ("POST", Action.SIGNUP): signup.post,
+    ("GET", Action.VERIFY_EMAIL): verify_email.get,
+    ("GET", Action.FORGOT_PASSWORD): forgot_password.get,
+    ("POST", Action.FORGOT_PASSWORD): forgot_password.post,
+    ("GET", Action.RESET_PASSWORD): reset_password.get,
+    ("POST", Action.RESET_PASSWORD): reset_password.post,
+    ("GET", Action.CHANGE_PASSWORD): change_password.get,
+    ("POST", Action.CHANGE_PASSWORD): change_password.post,
 }
 
 # next-auth v4 attaches the csrf/callback-url cookies to every response but these.

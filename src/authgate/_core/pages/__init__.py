@@ -68,6 +68,8 @@ SIGNIN_ERROR_MESSAGES: Final[Mapping[str, str]] = {
     "SessionRequired": "Please sign in to access this page.",
     # authgate: a throttled sign-in (security decision 13).
     "TooManyRequests": "Too many sign-in attempts. Try again later.",
+    # authgate: password accounts (authgate.providers.Password) before the address is confirmed.
+    "EmailNotVerified": "Confirm your e-mail address first: we have sent you a new link.",
 }
 """Sign-in page messages keyed by the case-sensitive ``?error=`` code (spec §7.4)."""
 

@@ -8,6 +8,10 @@ adds what makes its queries safe and fast: a unique e-mail, a unique
 database Auth.js created without them everything still works; ``authgate db init`` adds them to
 new databases only.
 
+authgate's own optional features keep their data in tables of their own, next to Auth.js's:
+``authgate_passwords`` (password accounts), ``authgate_two_factor`` and
+``authgate_recovery_codes`` (two-factor). Each row belongs to a user and goes with it.
+
 ``metadata`` is plain SQLAlchemy: point Alembic's ``target_metadata`` at it (see
 ``docs/adapters.md``).
 """
@@ -58,13 +62,21 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 @dataclass(frozen=True, slots=True)
 class AuthTables:
-    """The four tables of one schema."""
+    """The tables of one schema: Auth.js's four, then authgate's own."""
 
     metadata: MetaData
     users: Table
     accounts: Table
     sessions: Table
     verification_token: Table
+    passwords: Table
+    two_factor: Table
+    recovery_codes: Table
+
+
+def _owner(users: str, **options: Any) -> Column[int]:
+    """The ``"userId"`` column of a table of authgate's own: its rows go with their user."""
+    return Column("userId", Integer, ForeignKey(f"{users}.id", ondelete="CASCADE"), **options)
 
 
 def build_tables(*, prefix: str = "", schema: str | None = None) -> AuthTables:
@@ -128,7 +140,38 @@ def build_tables(*, prefix: str = "", schema: str | None = None) -> AuthTables:
         Column("token", Text, nullable=False),
         PrimaryKeyConstraint("identifier", "token"),
     )
-    return AuthTables(meta, users, accounts, sessions, verification_token)
+    passwords = Table(
+        f"{prefix}authgate_passwords",
+        meta,
+        _owner(qualified_users, primary_key=True),
+        Column("hash", Text, nullable=False),
+        Column("updatedAt", UTCDateTime(), nullable=False),
+    )
+    two_factor = Table(
+        f"{prefix}authgate_two_factor",
+        meta,
+        _owner(qualified_users, primary_key=True),
+        Column("secret", Text, nullable=False),  # encrypted by authgate, opaque here
+        Column("lastStep", BigInteger),
+        Column("createdAt", UTCDateTime(), nullable=False),
+    )
+    recovery_codes = Table(
+        f"{prefix}authgate_recovery_codes",
+        meta,
+        _owner(qualified_users, nullable=False),
+        Column("codeHash", String(64), nullable=False),
+        PrimaryKeyConstraint("userId", "codeHash"),
+    )
+    return AuthTables(
+        meta,
+        users,
+        accounts,
+        sessions,
+        verification_token,
+        passwords,
+        two_factor,
+        recovery_codes,
+    )
 
 
 tables = build_tables()
