@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from authgate.adapters import Adapter
     from authgate.providers import Provider
+    from authgate.two_factor import TwoFactor
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -242,6 +243,8 @@ class Events:
     - ``session(session, token)``
     - ``create_user(user)``, ``update_user(user)``, ``link_account(user, account, profile)``:
       with an adapter
+    - ``two_factor_enabled(user_id)``, ``two_factor_disabled(user_id)``,
+      ``recovery_code_used(user_id, remaining)``: with ``AuthConfig(two_factor=...)``
     """
 
     sign_in: Callback | None = None
@@ -250,6 +253,9 @@ class Events:
     create_user: Callback | None = None
     update_user: Callback | None = None
     link_account: Callback | None = None
+    two_factor_enabled: Callback | None = None
+    two_factor_disabled: Callback | None = None
+    recovery_code_used: Callback | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -292,6 +298,9 @@ class AuthConfig:
             pass one to set proxies or, in tests, an ``httpx.MockTransport``. Whatever the
             client, authgate never follows redirects, bounds time and size, and calls only
             https URLs (plain http to loopback hosts outside production).
+        two_factor: Ask users who enrolled a second factor (TOTP, recovery codes) for it after
+            the first (:class:`authgate.TwoFactor`); needs an adapter with the
+            ``TwoFactorStore`` methods.
     """
 
     providers: Sequence[Provider]
@@ -313,6 +322,7 @@ class AuthConfig:
     rate_limit: RateLimit | None = field(default_factory=RateLimit)
     adapter: Adapter | None = None
     http_client: httpx.AsyncClient | None = field(default=None, repr=False, compare=False)
+    two_factor: TwoFactor | None = None
 
     @property
     def session_strategy(self) -> Literal["jwt", "database"]:
@@ -363,6 +373,7 @@ class AuthConfig:
                 f"AuthConfig(profile={self.profile!r}): use 'nextauth-v4' or 'authjs-v5'"
             )
         self._check_adapter()
+        self._check_two_factor()
 
     def _check_adapter(self) -> None:
         # next-auth v4 assert.ts: MissingAdapter, UnsupportedStrategy; here at start-up.
@@ -407,3 +418,26 @@ class AuthConfig:
                 f"Password(id={provider.id!r}) ends a user's other sessions after a reset: the "
                 "adapter needs delete_user_sessions (authgate.adapters.UserSessions)"
             )
+
+    def _check_two_factor(self) -> None:
+        if self.two_factor is None:
+            return
+        from authgate.adapters import TwoFactorStore
+        from authgate.two_factor import TwoFactor
+
+        if not isinstance(self.two_factor, TwoFactor):
+            raise ConfigurationError("AuthConfig(two_factor) must be a TwoFactor")
+        adapter: object = self.adapter
+        if not isinstance(adapter, TwoFactorStore):
+            raise ConfigurationError(
+                "AuthConfig(two_factor=...) stores second factors through the adapter: set "
+                "AuthConfig(adapter=...) to one with the TwoFactorStore methods "
+                "(SQLAlchemyAdapter and MemoryAdapter have them)"
+            )
+        try:
+            import pyotp  # noqa: F401
+            import segno  # noqa: F401
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ConfigurationError(
+                "AuthConfig(two_factor=...) needs: pip install 'authgate[two-factor]'"
+            ) from exc

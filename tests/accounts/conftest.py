@@ -6,15 +6,17 @@ session strategies; each test gets its own tables (a fresh prefix on PostgreSQL)
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+import pyotp
 import pytest
 
 from _support.postgres_server import PostgresServer, running_postgres
-from authgate import SessionConfig
+from authgate import SessionConfig, TwoFactor
 from authgate.adapters.memory import MemoryAdapter
 from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
 from authgate.providers import Password, PasswordMail
@@ -76,6 +78,7 @@ async def make_adapter(kind: str, request: pytest.FixtureRequest, tmp_path: Path
 
 
 def build(adapter: Any, strategy: str, mailbox: Mailbox, **kw: Any) -> AuthGate:
+    kw.setdefault("two_factor", TwoFactor())
     provider_kw = kw.pop("provider", {})
     provider = Password(send_mail=mailbox, **provider_kw)
     providers = [provider, *kw.pop("extra_providers", [])]
@@ -142,3 +145,38 @@ async def signed_up(setup: Setup, email: str = EMAIL) -> Client:
     response = await sign_in(client, email)
     assert response.status == 302, response.body
     return client
+
+
+# ---- two-factor ---------------------------------------------------------------------------
+
+SECRET_TEXT = re.compile(rb'id="totp-secret">([A-Z2-7 ]+)</code>')
+CODES = re.compile(rb"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>")
+
+
+def code_at(secret: str, moment: float) -> str:
+    return pyotp.TOTP(secret).at(moment)
+
+
+async def enrol(client: Client) -> tuple[str, list[str]]:
+    """Enrol TOTP through the pages: the secret read off the page, a code computed from it."""
+    page = await client.get("/two-factor-setup")
+    assert page.status == 200, page.body
+    found = SECRET_TEXT.search(page.body)
+    assert found, "the secret is shown as text"
+    secret = found.group(1).decode().replace(" ", "")
+    assert b"<svg" in page.body, "the QR code is an inline SVG"
+    token = await client.csrf()
+    assert client.now is not None
+    done = await client.post(
+        "/two-factor-setup",
+        form={"csrfToken": token, "op": "enable", "code": code_at(secret, client.now)},
+    )
+    assert done.status == 200, done.body
+    codes = [c.decode() for c in CODES.findall(done.body)]
+    assert len(codes) == 10
+    return secret, codes
+
+
+async def answer(client: Client, now: float | None = None, **fields: str) -> Any:
+    token = await client.csrf()
+    return await client.post("/two-factor", form={"csrfToken": token, **fields}, now=now)

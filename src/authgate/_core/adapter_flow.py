@@ -21,6 +21,8 @@ from authgate._core.accounts import AccountNotLinkedError, CreateUserError, reso
 from authgate._core.events import fire
 from authgate._core.redirects import append_query, to_error
 from authgate._core.sign_in_check import check_sign_in, sign_in_cookies
+from authgate._core.two_factor import step as two_factor
+from authgate._core.two_factor.signed_in import store
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -32,6 +34,37 @@ if TYPE_CHECKING:
 logger = logging.getLogger("authgate")
 
 _CREATE_ERRORS = {"oauth": "OAuthCreateAccount", "oidc": "OAuthCreateAccount"}
+
+
+async def _check(
+    ctx: RequestContext,
+    user: Mapping[str, Any],
+    account: Mapping[str, Any],
+    profile: Mapping[str, Any] | None,
+    credentials: Mapping[str, Any] | None,
+    denied_status: int,
+) -> AuthResponse | None:
+    """The ``sign_in`` callback, shown the stored user when the account is known (v4)."""
+    adapter = ctx.options.adapter
+    assert adapter is not None  # noqa: S101 - callers check
+    shown: Mapping[str, Any] = user
+    if str(account.get("type", "")) != "email":
+        try:
+            known = await adapter.get_user_by_account(
+                account["provider"], str(account["providerAccountId"])
+            )
+        except Exception as exc:  # noqa: BLE001
+            logger.error("CALLBACK_ERROR: adapter failed (%s)", type(exc).__name__)
+            return to_error(ctx.url, "Callback", status=denied_status)
+        shown = known or user
+    return await check_sign_in(
+        ctx,
+        user=shown,
+        account=account,
+        profile=profile,
+        credentials=credentials,
+        denied_status=denied_status,
+    )
 
 
 async def complete(
@@ -46,37 +79,29 @@ async def complete(
     link_to: str | None = None,
     signed_in_check: bool = True,
     denied_status: int = 302,
+    methods: list[str] | None = None,
 ) -> AuthResponse:
     """Sign in through the adapter (the ``sign_in`` callback first, unless already run).
 
     ``link_to``: link the account to this user and keep the request's database session.
+    ``methods``: the second factor passed (the checks before the session ran already).
     """
     options = ctx.options
     adapter = options.adapter
     assert adapter is not None  # noqa: S101 - callers check
     kind = str(account.get("type", ""))
-    if signed_in_check:
-        shown: Mapping[str, Any] = user
-        if kind != "email":
-            try:  # v4: the sign_in callback sees the stored user when the account is known
-                known = await adapter.get_user_by_account(
-                    account["provider"], str(account["providerAccountId"])
-                )
-            except Exception as exc:  # noqa: BLE001
-                logger.error("CALLBACK_ERROR: adapter failed (%s)", type(exc).__name__)
-                return to_error(ctx.url, "Callback", status=denied_status)
-            shown = known or user
-        refused = await check_sign_in(
-            ctx,
-            user=shown,
-            account=account,
-            profile=profile,
-            credentials=credentials,
-            denied_status=denied_status,
+    if methods is None:  # with methods, the second factor passed: these ran before it
+        refused = (
+            await _check(ctx, user, account, profile, credentials, denied_status)
+            if signed_in_check
+            else None
         )
+        if refused is None and link_to is None:
+            refused = await two_factor.challenge(ctx, user=user, account=account, stored=True)
         if refused is not None:
             return refused
 
+    amr = two_factor.session_methods(options, account, methods)
     cookies: list[Cookie] = []
     database = options.session_strategy == "database"
     try:
@@ -91,7 +116,9 @@ async def complete(
                 now=ctx.now,
             )
             if database and link_to is None:
-                _, cookies = await db_session.create(ctx, tx, resolved.user["id"])
+                session, cookies = await db_session.create(ctx, tx, resolved.user["id"])
+                if amr is not None:
+                    await store(options).set_session_methods(session["sessionToken"], amr)
     except AccountNotLinkedError:
         return to_error(ctx.url, "OAuthAccountNotLinked", status=denied_status)
     except CreateUserError as exc:
@@ -110,7 +137,12 @@ async def complete(
     stored: dict[str, Any] = dict(resolved.user)
     if not database:
         issued = await sign_in_cookies(
-            ctx, user=stored, account=account, profile=profile, is_new_user=resolved.is_new_user
+            ctx,
+            user=stored,
+            account=account,
+            profile=profile,
+            is_new_user=resolved.is_new_user,
+            amr=amr,
         )
         if isinstance(issued, AuthResponse):
             return issued

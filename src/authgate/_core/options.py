@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from authgate.adapters import Adapter
     from authgate.config import AuthConfig, PagesConfig, Theme
     from authgate.providers import Provider
+    from authgate.two_factor import TwoFactor
 
 logger = logging.getLogger("authgate")
 
@@ -47,6 +48,9 @@ EVENT_PARAMS = {
     "create_user": frozenset({"user"}),
     "update_user": frozenset({"user"}),
     "link_account": frozenset({"user", "account", "profile"}),
+    "two_factor_enabled": frozenset({"user_id"}),
+    "two_factor_disabled": frozenset({"user_id"}),
+    "recovery_code_used": frozenset({"user_id", "remaining"}),
 }
 
 
@@ -91,6 +95,7 @@ class InternalOptions:
         default_factory=lambda: OAuthRuntime(None, allow_loopback_http=False)
     )
     check_codecs: Mapping[str, JWTCodec] = field(default_factory=dict)  # by check cookie name
+    two_factor: TwoFactor | None = None
 
     @property
     def csrf_secret(self) -> str:
@@ -222,6 +227,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         session_update_age=config.session.update_age,
         oauth=OAuthRuntime(config.http_client, allow_loopback_http=not production),
         check_codecs=check_codecs,
+        two_factor=config.two_factor,
     )
 
 

@@ -21,6 +21,9 @@ class Action(StrEnum):
     FORGOT_PASSWORD = "forgot-password"
     RESET_PASSWORD = "reset-password"
     CHANGE_PASSWORD = "change-password"
+    # authgate: two-factor sign-in (AuthConfig(two_factor=...))
+    TWO_FACTOR = "two-factor"
+    TWO_FACTOR_SETUP = "two-factor-setup"
 
 
 _ACTIONS = {a.value: a for a in Action}

@@ -15,6 +15,7 @@ from authgate._core import adapter_flow
 from authgate._core.events import fire
 from authgate._core.redirects import to_error
 from authgate._core.sign_in_check import check_sign_in, sign_in_cookies
+from authgate._core.two_factor import step as two_factor
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ async def complete_sign_in(
     event_profile: Mapping[str, Any] | None = None,
     denied_status: int = 302,
     link_to: str | None = None,
+    methods: list[str] | None = None,
 ) -> AuthResponse:
     """Sign ``user`` in: ``sign_in`` callback → session → ``events.sign_in`` → redirect.
 
@@ -62,6 +64,8 @@ async def complete_sign_in(
             v4's JSON mode reports it).
         link_to: Link the account to this stored user instead of signing in anew (the
             explicit "link account" action, :mod:`authgate._core.link`; adapter only).
+        methods: The sign-in methods already proved (``["pwd", "otp"]``): the second factor
+            passed, so the ``sign_in`` callback and the two-factor step ran before.
     """
     options = ctx.options
     if _through_adapter(ctx, account):
@@ -78,22 +82,29 @@ async def complete_sign_in(
             ),
             denied_status=denied_status,
             link_to=link_to,
+            methods=methods,
         )
     if link_to is not None:  # link.intent refuses without an adapter; never sign in instead
         return to_error(ctx.url, "Signin")
-    refused = await check_sign_in(
+    if methods is None:
+        refused = await check_sign_in(
+            ctx,
+            user=user,
+            account=account,
+            profile=profile,
+            credentials=credentials,
+            denied_status=denied_status,
+        ) or await two_factor.challenge(ctx, user=user, account=account, stored=False)
+        if refused is not None:
+            return refused
+
+    issued = await sign_in_cookies(
         ctx,
         user=user,
         account=account,
         profile=profile,
-        credentials=credentials,
         denied_status=denied_status,
-    )
-    if refused is not None:
-        return refused
-
-    issued = await sign_in_cookies(
-        ctx, user=user, account=account, profile=profile, denied_status=denied_status
+        amr=two_factor.session_methods(ctx.options, account, methods),
     )
     if isinstance(issued, AuthResponse):
         return issued

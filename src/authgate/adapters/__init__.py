@@ -218,6 +218,9 @@ class UserSessions(Protocol):
 class TwoFactorRecord(TypedDict):
     """A user's enrolled second factor (TOTP).
 
+    ``userId`` is the user's id as a string: the adapter's, or for Credentials users with JWT
+    sessions what ``authorize`` returned as ``id`` (they need not be in the users table).
+
     ``secret`` is the TOTP secret **encrypted** by authgate (AES-256-GCM under a key derived
     from the auth secret): the adapter stores an opaque string. ``lastStep`` is the RFC 6238
     time step of the last accepted code (replay protection), ``None`` before the first.
@@ -263,4 +266,12 @@ class TwoFactorStore(Protocol):
 
     async def count_recovery_codes(self, user_id: str) -> int:
         """How many unused recovery codes the user has left."""
+        ...
+
+    async def set_session_methods(self, session_token: str, methods: list[str]) -> None:
+        """Record how a database session was signed in (``["pwd", "otp"]``)."""
+        ...
+
+    async def get_session_methods(self, session_token: str) -> list[str] | None:
+        """What :meth:`set_session_methods` recorded for the session, or ``None``."""
         ...

@@ -39,6 +39,7 @@ class _Tables:
         self.passwords: dict[str, str] = {}
         self.two_factor: dict[str, TwoFactorRecord] = {}
         self.recovery_codes: dict[str, set[str]] = {}
+        self.session_methods: dict[str, list[str]] = {}
 
 
 class MemoryAdapter:
@@ -235,9 +236,7 @@ class MemoryAdapter:
         return copy.deepcopy(record) if record else None
 
     async def enable_two_factor(self, record: TwoFactorRecord, recovery_codes: list[str]) -> None:
-        key = record["userId"]
-        if key not in self._t.users:
-            raise LookupError("no such user")
+        key = str(record["userId"])
         self._restore_later(self._t.two_factor, key)
         self._restore_later(self._t.recovery_codes, key)
         self._t.two_factor[key] = copy.deepcopy(record)
@@ -278,6 +277,14 @@ class MemoryAdapter:
 
     async def count_recovery_codes(self, user_id: str) -> int:
         return len(self._t.recovery_codes.get(str(user_id), ()))
+
+    async def set_session_methods(self, session_token: str, methods: list[str]) -> None:
+        self._restore_later(self._t.session_methods, session_token)
+        self._t.session_methods[session_token] = list(methods)
+
+    async def get_session_methods(self, session_token: str) -> list[str] | None:
+        methods = self._t.session_methods.get(session_token)
+        return None if methods is None else list(methods)
 
     def _restore_later(self, table: dict[str, Any], key: str) -> None:
         """Log the undo of a write to ``table[key]`` (its previous value, or its absence)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -67,6 +67,10 @@ class ProtectMiddleware:
         gate: The auth gate.
         protect: Path prefixes that need a session.
         api_prefixes: Path prefixes answered with JSON instead of a redirect.
+        require_two_factor: Also require a session that proved a second factor
+            (``AuthConfig(two_factor=...)``). A signed-in visitor without one is sent to the
+            ``/two-factor`` page (step-up: to enrol first if they have none), not signed out;
+            API paths answer ``403`` ``{"error": "TwoFactorRequired"}``.
     """
 
     def __init__(
@@ -76,8 +80,10 @@ class ProtectMiddleware:
         gate: AuthGate,
         protect: Iterable[str],
         api_prefixes: Iterable[str] = ("/api/",),
+        require_two_factor: bool = False,
     ) -> None:
         self.app = app
+        self.require_two_factor = require_two_factor
         self.gate = gate
         self.protect = tuple(protect)
         self.api_prefixes = tuple(api_prefixes)
@@ -95,8 +101,12 @@ class ProtectMiddleware:
         if scope["type"] not in ("http", "websocket") or not self._protected(path):
             await self.app(scope, receive, send)
             return
-        session = await self.gate.get_session(request_from_scope(scope))
-        if session is not None:
+        request = request_from_scope(scope)
+        session = await self.gate.get_session(request)
+        stepped_up = session is None or (
+            not self.require_two_factor or await self.gate.has_second_factor(request)
+        )
+        if session is not None and stepped_up:
             scope.setdefault("state", {})["session"] = session
             await self.app(scope, receive, send)
             return
@@ -105,11 +115,15 @@ class ProtectMiddleware:
             await send({"type": "websocket.close", "code": 1008})
             return
         response: Response
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = path + (f"?{query}" if query else "")
         if any(path.startswith(p) for p in self.api_prefixes):
-            response = JSONResponse({"error": "SessionRequired"}, status_code=401)
+            error, status = ("SessionRequired", 401) if stepped_up else ("TwoFactorRequired", 403)
+            response = JSONResponse({"error": error}, status_code=status)
+        elif not stepped_up:
+            step_up = f"{self.gate.base_path}/two-factor?{urlencode({'callbackUrl': target})}"
+            response = RedirectResponse(step_up, status_code=302)
         else:
-            query = scope.get("query_string", b"").decode("latin-1")
-            target = path + (f"?{query}" if query else "")
             response = RedirectResponse(sign_in_url(self.gate, target), status_code=302)
         await response(scope, receive, send)
 

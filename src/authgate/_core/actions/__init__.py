@@ -18,6 +18,8 @@ from authgate._core.actions import (
     signin,
     signout,
     signup,
+    two_factor,
+    two_factor_setup,
     verify_email,
     verify_request,
 )
@@ -55,6 +57,11 @@ DISPATCH: Final[Mapping[tuple[str, Action], Handler]] = {
     ("POST", Action.RESET_PASSWORD): reset_password.post,
     ("GET", Action.CHANGE_PASSWORD): change_password.get,
     ("POST", Action.CHANGE_PASSWORD): change_password.post,
+    # Two-factor: 400 like an unknown action unless AuthConfig(two_factor=...) is set.
+    ("GET", Action.TWO_FACTOR): two_factor.get,
+    ("POST", Action.TWO_FACTOR): two_factor.post,
+    ("GET", Action.TWO_FACTOR_SETUP): two_factor_setup.get,
+    ("POST", Action.TWO_FACTOR_SETUP): two_factor_setup.post,
 }
 
 # next-auth v4 attaches the csrf/callback-url cookies to every response but these.

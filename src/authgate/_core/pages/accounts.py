@@ -61,10 +61,11 @@ class Field:
     secret: bool = False  # a password: "Show password" toggles it
     inputmode: str | None = None
     autofocus: bool = False
+    input_id: str | None = None  # when two forms of a page ask for the same name
 
     @property
     def id(self) -> str:
-        return f"input-{self.name}"
+        return self.input_id or f"input-{self.name}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -297,8 +297,9 @@ class SQLAlchemyAdapter:
         t = self.tables
         async with self._begin() as conn:
             # Explicit, for databases created without ON DELETE CASCADE.
-            for owned in (t.passwords, t.two_factor, t.recovery_codes):
-                await conn.execute(delete(owned).where(owned.c.userId == key))
+            await conn.execute(delete(t.passwords).where(t.passwords.c.userId == key))
+            for owned in (t.two_factor, t.recovery_codes):
+                await conn.execute(delete(owned).where(owned.c.userId == str(user_id)))
             await conn.execute(delete(t.sessions).where(t.sessions.c.userId == key))
             await conn.execute(delete(t.accounts).where(t.accounts.c.userId == key))
             await conn.execute(delete(t.users).where(t.users.c.id == key))
@@ -440,9 +441,7 @@ class SQLAlchemyAdapter:
     # ---- second factors (TwoFactorStore) ------------------------------------------------
 
     async def get_two_factor(self, user_id: str) -> TwoFactorRecord | None:
-        key = self._id(user_id)
-        if key is None:
-            return None
+        key = str(user_id)
         table = self.tables.two_factor
         async with self._begin() as conn:
             row = (await conn.execute(select(table).where(table.c.userId == key))).first()
@@ -457,7 +456,7 @@ class SQLAlchemyAdapter:
         }
 
     async def enable_two_factor(self, record: TwoFactorRecord, recovery_codes: list[str]) -> None:
-        key = self._id(record["userId"])
+        key = str(record["userId"])
         t = self.tables
         async with self._begin() as conn:
             await conn.execute(delete(t.two_factor).where(t.two_factor.c.userId == key))
@@ -471,14 +470,14 @@ class SQLAlchemyAdapter:
             )
             await self._write_codes(conn, key, recovery_codes)
 
-    async def _write_codes(self, conn: AsyncConnection, key: int | None, codes: list[str]) -> None:
+    async def _write_codes(self, conn: AsyncConnection, key: str, codes: list[str]) -> None:
         table = self.tables.recovery_codes
         await conn.execute(delete(table).where(table.c.userId == key))
         if codes:
             await conn.execute(insert(table), [{"userId": key, "codeHash": c} for c in codes])
 
     async def disable_two_factor(self, user_id: str) -> None:
-        key = self._id(user_id)
+        key = str(user_id)
         t = self.tables
         async with self._begin() as conn:
             await conn.execute(delete(t.recovery_codes).where(t.recovery_codes.c.userId == key))
@@ -490,7 +489,7 @@ class SQLAlchemyAdapter:
         query = (
             update(table)
             .where(
-                table.c.userId == self._id(user_id),
+                table.c.userId == str(user_id),
                 (table.c.lastStep.is_(None)) | (table.c.lastStep < step),
             )
             .values(lastStep=step)
@@ -501,20 +500,35 @@ class SQLAlchemyAdapter:
 
     async def use_recovery_code(self, user_id: str, code_hash: str) -> bool:
         table = self.tables.recovery_codes
-        where = (table.c.userId == self._id(user_id)) & (table.c.codeHash == code_hash)
+        where = (table.c.userId == str(user_id)) & (table.c.codeHash == code_hash)
         async with self._begin() as conn:
             result = await conn.execute(delete(table).where(where))
         return result.rowcount == 1
 
     async def replace_recovery_codes(self, user_id: str, recovery_codes: list[str]) -> None:
         async with self._begin() as conn:
-            await self._write_codes(conn, self._id(user_id), recovery_codes)
+            await self._write_codes(conn, str(user_id), recovery_codes)
 
     async def count_recovery_codes(self, user_id: str) -> int:
         table = self.tables.recovery_codes
-        query = select(func.count()).select_from(table).where(table.c.userId == self._id(user_id))
+        query = select(func.count()).select_from(table).where(table.c.userId == str(user_id))
         async with self._begin() as conn:
             return int((await conn.execute(query)).scalar_one())
+
+    async def set_session_methods(self, session_token: str, methods: list[str]) -> None:
+        table = self.tables.session_methods
+        async with self._begin() as conn:
+            await conn.execute(delete(table).where(table.c.sessionToken == session_token))
+            await conn.execute(
+                insert(table).values(sessionToken=session_token, methods=" ".join(methods))
+            )
+
+    async def get_session_methods(self, session_token: str) -> list[str] | None:
+        table = self.tables.session_methods
+        query = select(table.c.methods).where(table.c.sessionToken == session_token)
+        async with self._begin() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else str(row[0]).split()
 
     # ---- housekeeping ------------------------------------------------------------------
 

@@ -9,8 +9,9 @@ database Auth.js created without them everything still works; ``authgate db init
 new databases only.
 
 authgate's own optional features keep their data in tables of their own, next to Auth.js's:
-``authgate_passwords`` (password accounts), ``authgate_two_factor`` and
-``authgate_recovery_codes`` (two-factor). Each row belongs to a user and goes with it.
+``authgate_passwords`` (password accounts), ``authgate_two_factor``,
+``authgate_recovery_codes`` and ``authgate_session_methods`` (two-factor: how each database
+session was signed in).
 
 ``metadata`` is plain SQLAlchemy: point Alembic's ``target_metadata`` at it (see
 ``docs/adapters.md``).
@@ -72,6 +73,7 @@ class AuthTables:
     passwords: Table
     two_factor: Table
     recovery_codes: Table
+    session_methods: Table
 
 
 def _owner(users: str, **options: Any) -> Column[int]:
@@ -147,10 +149,12 @@ def build_tables(*, prefix: str = "", schema: str | None = None) -> AuthTables:
         Column("hash", Text, nullable=False),
         Column("updatedAt", UTCDateTime(), nullable=False),
     )
+    # Keyed by the user's id as a string, without a foreign key: a Credentials user who signs
+    # in with JWT sessions has no row in "users" (its id is what authorize returned).
     two_factor = Table(
         f"{prefix}authgate_two_factor",
         meta,
-        _owner(qualified_users, primary_key=True),
+        Column("userId", String(255), primary_key=True),
         Column("secret", Text, nullable=False),  # encrypted by authgate, opaque here
         Column("lastStep", BigInteger),
         Column("createdAt", UTCDateTime(), nullable=False),
@@ -158,9 +162,15 @@ def build_tables(*, prefix: str = "", schema: str | None = None) -> AuthTables:
     recovery_codes = Table(
         f"{prefix}authgate_recovery_codes",
         meta,
-        _owner(qualified_users, nullable=False),
+        Column("userId", String(255), nullable=False),
         Column("codeHash", String(64), nullable=False),
         PrimaryKeyConstraint("userId", "codeHash"),
+    )
+    session_methods = Table(
+        f"{prefix}authgate_session_methods",
+        meta,
+        Column("sessionToken", String(255), primary_key=True),
+        Column("methods", String(255), nullable=False),  # "pwd otp": how it was signed in
     )
     return AuthTables(
         meta,
@@ -171,6 +181,7 @@ def build_tables(*, prefix: str = "", schema: str | None = None) -> AuthTables:
         passwords,
         two_factor,
         recovery_codes,
+        session_methods,
     )
 
 
