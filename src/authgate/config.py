@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from authgate import i18n
 from authgate.errors import ConfigurationError
 from authgate.ratelimit import RateLimit
 
@@ -266,11 +267,14 @@ class AuthConfig:
         providers: How users may sign in.
         secret: Encrypts tokens and signs CSRF tokens. A list enables rotation: the first
             encrypts, every one decrypts. Defaults to ``AUTH_SECRET`` / ``NEXTAUTH_SECRET``;
-            required in production.
+            required in production; elsewhere a missing secret is replaced by a random one for
+            the running process (logged as ``NO_SECRET``), never one derived from the config.
         url: The canonical URL of the auth API (e.g. ``https://example.com/api/auth``);
             defaults to ``AUTH_URL`` / ``NEXTAUTH_URL``.
         trust_host: Build the URL from the ``Host`` / ``X-Forwarded-*`` headers when ``url``
-            is not set. Defaults to ``True`` outside production.
+            is not set; only safe behind a proxy you control that overwrites them. Defaults to
+            ``AUTH_TRUST_HOST`` (``true``/``false``), else ``False``: without ``url`` and without
+            trust the gate refuses to start.
         base_path: Where the API is mounted; defaults to the path of ``url``, else ``/api/auth``.
         session: Session lifetime settings.
         jwt: Token settings.
@@ -298,6 +302,10 @@ class AuthConfig:
             pass one to set proxies or, in tests, an ``httpx.MockTransport``. Whatever the
             client, authgate never follows redirects, bounds time and size, and calls only
             https URLs (plain http to loopback hosts outside production).
+        locale: The language of the built-in pages and e-mails, fixed: ``"en"``, ``"de"``,
+            ``"es"``, ``"fr"``, ``"ja"``, ``"ko"``, ``"pt_BR"`` or ``"zh_Hans"`` (language tags
+            such as ``"pt-BR"`` or ``"zh-CN"`` are understood). ``None`` (default): the best
+            match of each request's ``Accept-Language``, English when nothing matches.
         two_factor: Ask users who enrolled a second factor (TOTP, recovery codes) for it after
             the first (:class:`authgate.TwoFactor`); needs an adapter with the
             ``TwoFactorStore`` methods.
@@ -322,6 +330,7 @@ class AuthConfig:
     rate_limit: RateLimit | None = field(default_factory=RateLimit)
     adapter: Adapter | None = None
     http_client: httpx.AsyncClient | None = field(default=None, repr=False, compare=False)
+    locale: str | None = None
     two_factor: TwoFactor | None = None
 
     @property
@@ -372,8 +381,20 @@ class AuthConfig:
             raise ConfigurationError(
                 f"AuthConfig(profile={self.profile!r}): use 'nextauth-v4' or 'authjs-v5'"
             )
+        self._check_locale()
         self._check_adapter()
         self._check_two_factor()
+
+    def _check_locale(self) -> None:
+        if self.locale is None:
+            return
+        code = i18n.normalize(self.locale) if isinstance(self.locale, str) else None
+        if code is None:
+            raise ConfigurationError(
+                f"AuthConfig(locale={self.locale!r}) has no catalog; use one of "
+                f"{list(i18n.LOCALES)} or None (negotiated from Accept-Language)"
+            )
+        object.__setattr__(self, "locale", code)
 
     def _check_adapter(self) -> None:
         # next-auth v4 assert.ts: MissingAdapter, UnsupportedStrategy; here at start-up.

@@ -87,6 +87,10 @@ class PostgresServer:
             "--no-instructions",
         ]
         subprocess.run(initdb, check=True, capture_output=True, timeout=120)
+        self._launch()
+        self._createdb()
+
+    def _launch(self) -> None:
         args = [
             *self._as,
             str(self.bindir / "postgres"),
@@ -115,7 +119,6 @@ class PostgresServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"postgres exited: {self.process.stderr.read()!r}")  # type: ignore[union-attr]
             if self._ready():
-                self._createdb()
                 return
             time.sleep(0.05)  # waiting for a process to listen, not for time to pass in a test
         self.stop()
@@ -138,7 +141,29 @@ class PostgresServer:
                 raise RuntimeError(f"createdb failed: {done.stderr!r}")
             time.sleep(0.05)  # the server accepts TCP before it accepts logins
 
+    def _wait_for_login(self) -> None:
+        command = [str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)]
+        command += ["-U", self.user, "-d", "authgate", "-t", "1"]
+        deadline = time.monotonic() + 30
+        while subprocess.run(command, capture_output=True, timeout=30).returncode != 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError("postgres did not accept logins within 30 s")
+            time.sleep(0.05)  # a restarting server accepts TCP before it accepts logins
+
+    def halt(self) -> None:
+        """Stop the server, keeping its data and port: an outage, ended by :meth:`resume`."""
+        self._terminate()
+
+    def resume(self) -> None:
+        """Start the halted server again on the same port with the same data."""
+        self._launch()
+        self._wait_for_login()
+
     def stop(self) -> None:
+        self._terminate()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _terminate(self) -> None:
         process, self.process = self.process, None
         if process is not None:
             with contextlib.suppress(ProcessLookupError):
@@ -151,7 +176,6 @@ class PostgresServer:
                 process.wait()
             if process.stderr is not None:
                 process.stderr.close()
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -14,13 +14,15 @@ import textwrap
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import pytest
+import redis.asyncio as aioredis
 
 from _support.redis_server import RedisServer, free_port, running_redis
 from authgate.ratelimit import Policy, RateLimit
 from authgate.ratelimit.redis import RedisBackend
 
-from .conftest import NOW, PASSWORD, SECRET, URL, Client, make_gate
+from .conftest import NOW, ORIGIN, PASSWORD, SECRET, URL, Client, make_gate
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -205,3 +207,25 @@ def run_worker(server: RedisServer, prefix: str, count: int) -> list[int]:
 def test_two_processes_share_the_count(redis_server: RedisServer, prefix: str) -> None:
     assert run_worker(redis_server, prefix, 3) == [401, 401, 401]
     assert run_worker(redis_server, prefix, 3) == [401, 401, 429]
+
+
+async def test_a_restarted_redis_is_not_a_refusal(caplog: pytest.LogCaptureFixture) -> None:
+    with running_redis() as server:
+        backend = RedisBackend(url=server.url, timeout=0.5)
+        try:
+            gate = gate_on(backend)
+            async with anyio.create_task_group() as group:
+                for i in range(4):  # at once: several pooled connections
+                    group.start_soon(attempt, gate, f"user{i}")
+            watcher = aioredis.Redis.from_url(server.url)
+            clients = await watcher.client_list()
+            await watcher.aclose()
+            assert len(clients) >= 3, "pooled connections that sit idle across the restart"
+            server.stop()
+            server.start()  # same port, empty: the pooled connections are dead, scripts gone
+            with caplog.at_level(logging.WARNING, logger="authgate"):
+                for _ in range(4):
+                    assert (await attempt(gate, password=PASSWORD)).redirect == ORIGIN
+            assert "RATE_LIMIT_UNAVAILABLE" not in caplog.text
+        finally:
+            await backend.aclose()

@@ -39,6 +39,7 @@ def test_public_modules_are_the_agreed_ones() -> None:
         "authgate.errors",
         "authgate.gate",
         "authgate.http",
+        "authgate.i18n",
         "authgate.integrations",
         "authgate.integrations.asgi",
         "authgate.integrations.fastapi",
@@ -52,6 +53,9 @@ def test_public_modules_are_the_agreed_ones() -> None:
         "authgate.resource",
         "authgate.testing",
         "authgate.testing.adapter_contract",
+        "authgate.testing.idp",
+        "authgate.testing.pytest_plugin",
+        "authgate.testing.sessions",
         "authgate.types",
     ]
 
@@ -78,6 +82,7 @@ def test_every_public_module_declares_all_and_docstrings() -> None:
         "authgate.errors",
         "authgate.gate",
         "authgate.http",
+        "authgate.i18n",
         "authgate.jwt",
         "authgate.types",
         "authgate.providers",

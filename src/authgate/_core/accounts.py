@@ -26,7 +26,16 @@ if TYPE_CHECKING:
 
     from authgate.adapters import Adapter, AdapterAccount, AdapterUser, NewUser
 
-__all__ = ["AccountNotLinkedError", "CreateUserError", "Resolved", "email_verified", "resolve"]
+__all__ = [
+    "AccountNotLinkedError",
+    "CreateUserError",
+    "Resolved",
+    "account_key",
+    "email_verified",
+    "resolve",
+]
+
+MAX_ACCOUNT_KEY = 255  # the providerAccountId column is VARCHAR(255)
 
 _ACCOUNT_KEYS = (
     "refresh_token",
@@ -56,6 +65,34 @@ class Resolved:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
+def account_key(value: object) -> str | None:
+    """The provider account id ``value`` names, or ``None`` when it cannot name exactly one.
+
+    Only a non-blank string (as it is) or an integer (its decimal digits) names an account.
+    ``None``, ``""``, blanks, booleans, floats, containers and strings that do not encode
+    (lone surrogates) or do not fit the column would all collapse many users onto one key
+    (``"None"``, ``"True"``, ``"1.0"``...), so they name none.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ACCOUNT_KEY:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value
+
+
+def _key(account: Mapping[str, Any]) -> str:
+    key = account_key(account.get("providerAccountId"))
+    if key is None:  # the pipeline refuses these first; never store or look one up
+        raise ValueError("the account has no usable providerAccountId")
+    return key
+
+
 def email_verified(*sources: Mapping[str, Any] | None) -> bool:
     """Whether a provider vouched for the address: ``email_verified`` is true in any source."""
     for source in sources:
@@ -80,7 +117,7 @@ def _account(account: Mapping[str, Any], user_id: str) -> AdapterAccount:
         "userId": user_id,
         "type": account["type"],
         "provider": account["provider"],
-        "providerAccountId": str(account["providerAccountId"]),
+        "providerAccountId": _key(account),
     }
     for key in _ACCOUNT_KEYS:
         if key in account:
@@ -111,7 +148,7 @@ async def resolve(
     kind = account["type"]
     if kind == "email":
         return await _email(tx, user, now)
-    provider, provider_account_id = account["provider"], str(account["providerAccountId"])
+    provider, provider_account_id = account["provider"], _key(account)
     events: list[tuple[str, dict[str, Any]]] = []
 
     known = await tx.get_user_by_account(provider, provider_account_id)

@@ -7,9 +7,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from authgate._core import session_reader
 from authgate._core.cookies import expires_in, write_session
-from authgate.errors import TokenError
-from authgate.jwt import read_chunked_cookie
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -58,22 +57,18 @@ def session_user(token: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def read(ctx: RequestContext) -> tuple[str | None, JWT | None]:
-    """The raw session token of the request and its claims (``None`` if it does not decode)."""
-    return read_token(ctx.options, ctx.cookies.session_token.name, ctx.request.cookies, ctx.now)
+    """The raw session token of the request and its claims (``None`` if it does not decode).
 
-
-def read_token(
-    options: InternalOptions, name: str, cookies: Mapping[str, str], now: float | None
-) -> tuple[str | None, JWT | None]:
-    """The raw token in the session cookie ``name`` (chunks joined) and its claims."""
-    raw = read_chunked_cookie(options.profile.session_cookies(cookies), name)
-    if not raw:
+    Sign-out and account linking use it; ``/session`` and ``get_session`` go through
+    :func:`authgate._core.session_reader.read`.
+    """
+    name = ctx.cookies.session_token.name
+    found = session_reader.find_token(
+        ctx.request.cookies, {}, session_reader.source_of(ctx.options, name)
+    )
+    if found is None:
         return None, None
-    try:
-        return raw, options.session_codec(name).decode(raw, now=now)
-    except TokenError as exc:
-        logger.info("JWT_SESSION_ERROR: session token rejected (%s)", exc)
-        return raw, None
+    return found[1], session_reader.decode(ctx.options.session_codec(name), found[1], ctx.now)
 
 
 def issue(ctx: RequestContext, token: Mapping[str, Any], *, max_age: int) -> list[Cookie]:

@@ -175,6 +175,8 @@ AUTHJS_V5_ERRORS: Final = ErrorRouting(
             "AccountNotLinked",
             # authgate: a throttled sign-in (security decision 13), a code v5 does not have.
             "TooManyRequests",
+            # authgate: a sign-out the database could not carry out (v5 swallows the error).
+            "SignOut",
         }
     ),
     sign_in_kind=frozenset(

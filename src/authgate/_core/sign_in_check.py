@@ -1,7 +1,8 @@
-"""The ``sign_in`` callback and the mapping of user-code exceptions to error redirects.
+"""The steps of a sign-in that call user code: the ``sign_in`` and ``jwt`` callbacks.
 
-Shared by the JWT path (``sign_in_flow``), the adapter path (``adapter_flow``) and the e-mail
-request; kept apart so neither flow imports the other for it.
+Used by the pipeline (:mod:`authgate._core.sign_in_flow`), the e-mail request (the ``sign_in``
+callback before a link is sent) and the credentials route (:func:`refusal`: user-code
+exceptions mapped to error redirects without leaking their message).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ async def sign_in_cookies(
     user: Mapping[str, Any],
     account: Mapping[str, Any],
     profile: Mapping[str, Any] | None,
-    is_new_user: bool = False,
+    is_new_user: bool | None,
     denied_status: int = 302,
     amr: list[str] | None = None,
 ) -> list[Cookie] | AuthResponse:

@@ -112,7 +112,8 @@ def default_profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]
 class ProviderStyle:
     """The sign-in button of a provider.
 
-    ``logo`` is a URL, or a ``/name.svg`` path under ``https://authjs.dev/img/providers``;
+    ``logo`` is a URL, or ``/name.svg``: one of the logos shipped with authgate (inlined in the
+    page, filled with ``text``; see ``authgate/_core/pages/logos``), none if there is no such logo;
     ``bg`` and ``text`` are CSS colours; the ``_dark`` variants apply in dark mode.
     """
 

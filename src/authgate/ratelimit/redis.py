@@ -11,11 +11,16 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 if TYPE_CHECKING:
     from authgate.ratelimit import Policy
 
-__all__ = ["RedisBackend"]
+__all__ = ["RedisBackend", "client_from_url"]
+
+HEALTH_CHECK_SECONDS = 30
 
 # KEYS[1]: the counter; ARGV: now, free, base_delay, max_delay, max_attempts, window, ttl_ms.
 # Returns "0" when the attempt was counted, else the seconds to wait (a string: Lua numbers
@@ -49,6 +54,24 @@ return 0
 """
 
 
+def client_from_url(url: str, *, timeout: float = 2.0) -> aioredis.Redis:
+    """A redis-py asyncio client that recovers from a Redis restart by itself.
+
+    A pooled connection that sat idle across a restart fails on its next use; the command is
+    retried once, at once, on a fresh connection (no backoff: a refusal must not wait, and a
+    Redis that is really down fails fast and closed). Connections idle for longer than
+    ``HEALTH_CHECK_SECONDS`` are PINGed before use.
+    """
+    return aioredis.Redis.from_url(
+        url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError],
+        health_check_interval=HEALTH_CHECK_SECONDS,
+    )
+
+
 class RedisBackend:
     """Attempt counters in Redis (redis-py's asyncio client).
 
@@ -69,9 +92,7 @@ class RedisBackend:
         if client is None:
             if url is None:
                 raise ValueError("RedisBackend needs a client or a url")
-            client = aioredis.Redis.from_url(
-                url, socket_timeout=timeout, socket_connect_timeout=timeout
-            )
+            client = client_from_url(url, timeout=timeout)
         self.client = client
         self.prefix = prefix
         self._hit: Any = client.register_script(_HIT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from authgate._core import throttle
 from authgate._core.email import flow as email_flow
@@ -12,7 +12,7 @@ from authgate._core.oauth import flow as oauth_flow
 from authgate._core.password.sign_in import authenticate as password_sign_in
 from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.sign_in_check import refusal
-from authgate._core.sign_in_flow import complete_sign_in
+from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
 from authgate.http import AuthResponse
 from authgate.providers.password import Password
 
@@ -72,11 +72,10 @@ async def _credentials(ctx: RequestContext, provider_id: str) -> AuthResponse:
         return to_error(ctx.url, "Configuration", status=500)
     await throttle.settle(ctx, attempt)
     user = dict(user)
-    account = {
-        "providerAccountId": str(user.get("id")) if user.get("id") is not None else None,
-        "type": "credentials",
-        "provider": provider_id,
-    }
+    # v4: providerAccountId is user.id, left out when undefined; the pipeline checks it.
+    account: dict[str, Any] = {"type": "credentials", "provider": provider_id}
+    if user.get("id") is not None:
+        account["providerAccountId"] = user["id"]
     return await complete_sign_in(
-        ctx, user=user, account=account, credentials=credentials, denied_status=403
+        ctx, FirstFactor(user=user, account=account, credentials=credentials, denied_status=403)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from authgate._core import db_session, jwt_session
+from authgate._core import db_session, jwt_session, session_reader
 from authgate._core.cookies import clear_session
 from authgate._core.events import fire
 from authgate.http import AuthResponse
@@ -39,11 +39,14 @@ async def _respond(
     ctx: RequestContext, empty: Callable[[], AuthResponse], *, update: bool
 ) -> AuthResponse:
     # ``empty`` is built only when needed: a valid session (the hot path) never encodes it.
+    found = await session_reader.read(
+        ctx.options, ctx.request.cookies, ctx.cookies.session_token.name, ctx.now
+    )
     if ctx.options.session_strategy == "database":
-        return await db_session.respond(ctx, empty, update=update)
-    raw, claims = jwt_session.read(ctx)
-    if raw is None:
+        return await db_session.respond(ctx, found, empty, update=update)
+    if found.token is None:
         return empty()
+    claims = found.claims
     if claims is None:
         return _ended(ctx, empty())
     try:

@@ -42,6 +42,7 @@ async def get(ctx: RequestContext) -> AuthResponse:
         error=error,
         email=query.get("email"),
         messages=pages.signin_messages(ctx.options.profile.sign_in_message_renames),
+        lang=ctx.language,
     )
 
 

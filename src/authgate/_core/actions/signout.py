@@ -1,4 +1,10 @@
-"""GET /signout (confirmation page) and POST /signout (end the session)."""
+"""GET /signout (confirmation page) and POST /signout (end the session).
+
+A sign-out that could not be carried out (the adapter failed to delete the row) is never
+answered as a success: ``/error?error=SignOut`` (``503`` in JSON mode), the cookie kept so the
+user can try again (compatibility row 90). v4 logs ``SIGNOUT_ERROR``, clears the cookie and
+leaves the session alive for whoever kept a copy of the cookie.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,22 @@ from typing import TYPE_CHECKING
 from authgate._core import db_session, jwt_session, pages
 from authgate._core.cookies import clear_session, session_chunk_names
 from authgate._core.events import fire
-from authgate._core.redirects import csrf_refused
+from authgate._core.redirects import csrf_refused, to_error
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
+
+SIGN_OUT_FAILED = "SignOut"
 
 
 async def get(ctx: RequestContext) -> AuthResponse:
     custom = ctx.options.pages.sign_out
     if custom:
         return AuthResponse.to(custom)
-    return pages.render_signout(theme=ctx.options.theme, url=ctx.url, csrf_token=ctx.csrf.token)
+    return pages.render_signout(
+        theme=ctx.options.theme, url=ctx.url, csrf_token=ctx.csrf.token, lang=ctx.language
+    )
 
 
 async def post(ctx: RequestContext) -> AuthResponse:
@@ -29,7 +39,8 @@ async def post(ctx: RequestContext) -> AuthResponse:
     if not session_chunk_names(ctx.request.cookies, spec.name):
         return response
     if ctx.options.session_strategy == "database":
-        await db_session.sign_out(ctx)
+        if not await db_session.sign_out(ctx):
+            return to_error(ctx.url, SIGN_OUT_FAILED, status=503)
     else:
         _, claims = jwt_session.read(ctx)
         if claims is not None:

@@ -16,7 +16,7 @@ from authgate._core.email.normalize import InvalidEmailError, normalize_email
 from authgate._core.password import forms, links, policy
 from authgate._core.password.store import hash_new
 from authgate._core.redirects import to_error
-from authgate._core.sign_in_flow import complete_sign_in
+from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -75,9 +75,10 @@ async def post(ctx: RequestContext) -> AuthResponse:
         await links.confirm_address(ctx, provider, email)
         if provider.sign_in_after_sign_up:
             user = dict(created)
-            return await complete_sign_in(
-                ctx, user=user, account=links.account_of(provider, user), denied_status=403
+            first = FirstFactor(
+                user=user, account=links.account_of(provider, user), denied_status=403
             )
+            return await complete_sign_in(ctx, first)
     return AuthResponse.to(f"{ctx.url}/signup?sent=1&provider={provider.id}")
 
 

@@ -8,6 +8,7 @@ and every page carries :func:`page_security_headers`.
 
 from __future__ import annotations
 
+import base64
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -20,6 +21,7 @@ import jinja2
 from markupsafe import Markup
 
 from authgate.http import AuthResponse
+from authgate.i18n import ENGLISH, N_, Language
 
 if TYPE_CHECKING:
     from authgate.config import Theme
@@ -41,17 +43,39 @@ _CSS: Final = (_HERE / "styles.css").read_text(encoding="utf-8")
 if "</" in _CSS:  # pragma: no cover - guards our own file against closing its <style>
     raise RuntimeError("styles.css must not contain '</'")
 
-_ENV: Final = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(_HERE / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    auto_reload=False,
-)
 
-_DEFAULT_SIGNIN_MESSAGE: Final = "Unable to sign in."
-_DIFFERENT_ACCOUNT: Final = "Try signing in with a different account."
+@jinja2.pass_context
+def _gettext(context: jinja2.runtime.Context, message: str) -> str:
+    language: Language = context["lang"]
+    return language.gettext(message)
+
+
+@jinja2.pass_context
+def _ngettext(context: jinja2.runtime.Context, singular: str, plural: str, n: int) -> str:
+    language: Language = context["lang"]
+    return language.translations.ngettext(singular, plural, n)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # The catalog is the render's `lang` (no global state): the i18n extension looks its
+    # functions up when called, and the "newstyle" wrappers escape every %(name)s value.
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+_ENV: Final = _environment()
+
+_DEFAULT_SIGNIN_MESSAGE: Final = N_("Unable to sign in.")
+_DIFFERENT_ACCOUNT: Final = N_("Try signing in with a different account.")
 
 SIGNIN_ERROR_MESSAGES: Final[Mapping[str, str]] = {
     "Signin": _DIFFERENT_ACCOUNT,
@@ -60,24 +84,26 @@ SIGNIN_ERROR_MESSAGES: Final[Mapping[str, str]] = {
     "OAuthCreateAccount": _DIFFERENT_ACCOUNT,
     "EmailCreateAccount": _DIFFERENT_ACCOUNT,
     "Callback": _DIFFERENT_ACCOUNT,
-    "OAuthAccountNotLinked": (
+    "OAuthAccountNotLinked": N_(
         "To confirm your identity, sign in with the same account you used originally."
     ),
-    "EmailSignin": "The e-mail could not be sent.",
-    "CredentialsSignin": "Sign in failed. Check the details you provided are correct.",
-    "SessionRequired": "Please sign in to access this page.",
+    "EmailSignin": N_("The e-mail could not be sent."),
+    "CredentialsSignin": N_("Sign in failed. Check the details you provided are correct."),
+    "SessionRequired": N_("Please sign in to access this page."),
     # authgate: a throttled sign-in (security decision 13).
-    "TooManyRequests": "Too many sign-in attempts. Try again later.",
+    "TooManyRequests": N_("Too many sign-in attempts. Try again later."),
     # authgate: password accounts (authgate.providers.Password) before the address is confirmed.
-    "EmailNotVerified": "Confirm your e-mail address first: we have sent you a new link.",
+    "EmailNotVerified": N_("Confirm your e-mail address first: we have sent you a new link."),
 }
 """Sign-in page messages keyed by the case-sensitive ``?error=`` code (spec §7.4)."""
 
 ERROR_PAGES: Final[Mapping[str, tuple[int, str]]] = {
-    "default": (200, "Error"),
-    "configuration": (500, "Server error"),
-    "accessdenied": (403, "Access Denied"),
-    "verification": (403, "Unable to sign in"),
+    "default": (200, N_("Error")),
+    "configuration": (500, N_("Server error")),
+    "accessdenied": (403, N_("Access Denied")),
+    "verification": (403, N_("Unable to sign in")),
+    # authgate: a sign-out the database could not carry out (compatibility row 90).
+    "signout": (503, N_("Sign out failed")),
 }
 """Built-in error page variants: lower-cased code -> (HTTP status, heading) (spec §7.3)."""
 
@@ -86,6 +112,7 @@ ERROR_PAGE_KEYS: Final[Mapping[str, str]] = {
     "configuration": "Configuration",
     "accessdenied": "AccessDenied",
     "verification": "Verification",
+    "signout": "SignOut",
 }
 """The keys as Auth.js v5 spells them (its lookup is case-sensitive)."""
 
@@ -99,7 +126,9 @@ def signin_messages(renames: tuple[tuple[str, str], ...] = ()) -> Mapping[str, s
     return table
 
 
-_PROVIDER_LOGO_BASE: Final = "https://authjs.dev/img/providers"
+# The presets' "/name.svg" logos ship in logos/ and are inlined: no request to a third party.
+_LOGOS: Final = _HERE / "logos"
+_SHIPPED_LOGO: Final = re.compile(r"/([a-z0-9-]{1,64})\.svg")
 
 # Defence in depth: theme colours are validated when the config is built, provider styles may
 # come from anywhere. A value outside this alphabet cannot end a declaration or a rule.
@@ -169,11 +198,24 @@ def _hex_to_rgba(value: str | None, alpha: float = 0.8) -> str | None:
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
-def _logo_url(value: object) -> str | None:
+@functools.cache
+def _shipped_logo(name: str, fill: str | None) -> str | None:
+    """A logo of logos/ as a ``data:`` URI, single-colour marks filled with ``fill``."""
+    path = _LOGOS / f"{name}.svg"
+    if not path.is_file():
+        return None
+    svg = path.read_text(encoding="utf-8")
+    if fill is not None and "fill=" not in svg:
+        svg = svg.replace("<svg ", f'<svg fill="{fill}" ', 1)  # fill: checked by _css_value
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def _logo_url(value: object, fill: str | None = None) -> str | None:
     if not isinstance(value, str) or not value:
         return None
     if value.startswith("/"):
-        value = _PROVIDER_LOGO_BASE + value
+        shipped = _SHIPPED_LOGO.fullmatch(value)
+        return _shipped_logo(shipped.group(1), fill) if shipped else None
     if urlsplit(value).scheme not in ("http", "https") and not value.startswith("data:image/"):
         return None
     return value
@@ -201,8 +243,12 @@ def _oauth_style(style: object) -> tuple[str | None, str | None, str | None]:
         "--provider-dark-bg-hover": _hex_to_rgba(bg_dark),
     }
     css = " ".join(f"{name}: {value};" for name, value in declarations.items() if value)
-    logo = _logo_url(get("logo", "logo"))
-    logo_dark = _logo_url(get("logo_dark", "logoDark")) or logo
+    text = declarations["--provider-color"]
+    text_dark = declarations["--provider-dark-color"] or text
+    logo = _logo_url(get("logo", "logo"), text)
+    logo_dark = _logo_url(get("logo_dark", "logoDark"), text_dark) or _logo_url(
+        get("logo", "logo"), text_dark
+    )
     return css or None, logo, logo_dark
 
 
@@ -285,11 +331,12 @@ def _provider_views(providers: Sequence[object], url: str) -> list[_ProviderView
     return views
 
 
-def _shell(theme: Theme, *, title: str, button_text: bool) -> dict[str, Any]:
+def _shell(theme: Theme, lang: Language, *, title: str, button_text: bool) -> dict[str, Any]:
     scheme = theme.color_scheme if theme.color_scheme in ("auto", "dark", "light") else "auto"
     return {
         "css": Markup(_CSS),  # noqa: S704 - our own stylesheet, checked at import
-        "title": title,
+        "lang": lang,
+        "title": lang.gettext(title),
         "scheme": scheme,
         "brand_color": _css_value(theme.brand_color),
         "button_text": _css_value(theme.button_text) if button_text else None,
@@ -301,6 +348,8 @@ def _page(template: str, context: dict[str, Any], *, status: int = 200) -> AuthR
     markup = _ENV.get_template(template).render(context)
     response = AuthResponse.html(markup, status=status)
     response.headers.extend(page_security_headers())
+    if context["lang"].negotiated:
+        response.headers.append(("vary", "Accept-Language"))
     return response
 
 
@@ -318,30 +367,41 @@ def render_signin(
     error: str | None,
     email: str | None,
     messages: Mapping[str, str] = SIGNIN_ERROR_MESSAGES,
+    lang: Language = ENGLISH,
 ) -> AuthResponse:
     """The sign-in page (spec §8.3) with the §7.4 message for ``error``, if any."""
     url = url.rstrip("/")
-    context = _shell(theme, title="Sign In", button_text=True)
+    context = _shell(theme, lang, title=N_("Sign In"), button_text=True)
     context.update(
         url=url,
         providers=_provider_views(providers, url),
         csrf_token=csrf_token,
         callback_url=callback_url,
         email=email,
-        error_message=(messages.get(error, _DEFAULT_SIGNIN_MESSAGE) if error else None),
+        error_message=(
+            lang.gettext(messages.get(error, _DEFAULT_SIGNIN_MESSAGE)) if error else None
+        ),
     )
     return _page("signin.html", context)
 
 
-def render_signout(*, theme: Theme, url: str, csrf_token: str) -> AuthResponse:
+def render_signout(
+    *, theme: Theme, url: str, csrf_token: str, lang: Language = ENGLISH
+) -> AuthResponse:
     """The sign-out confirmation page (spec §8.4)."""
-    context = _shell(theme, title="Sign Out", button_text=True)
+    context = _shell(theme, lang, title=N_("Sign Out"), button_text=True)
     context.update(url=url.rstrip("/"), csrf_token=csrf_token)
     return _page("signout.html", context)
 
 
 def render_error(
-    *, theme: Theme, url: str, origin: str, error: str | None, case_sensitive: bool = False
+    *,
+    theme: Theme,
+    url: str,
+    origin: str,
+    error: str | None,
+    case_sensitive: bool = False,
+    lang: Language = ENGLISH,
 ) -> AuthResponse:
     """The built-in error page (spec §7.3); the code only selects one of four fixed variants.
 
@@ -352,33 +412,42 @@ def render_error(
     if key not in ERROR_PAGES or (case_sensitive and ERROR_PAGE_KEYS[key] != error):
         key = "default"
     status, heading = ERROR_PAGES[key]
-    context = _shell(theme, title="Error", button_text=False)
+    context = _shell(theme, lang, title=N_("Error"), button_text=False)
     context.update(
         url=url.rstrip("/"),
         origin=origin,
         host=urlsplit(origin).netloc,
         variant=key,
-        heading=heading,
+        heading=lang.gettext(heading),
     )
     return _page("error.html", context, status=status)
 
 
-def render_verify_request(*, theme: Theme, url: str, origin: str) -> AuthResponse:
+def render_verify_request(
+    *, theme: Theme, url: str, origin: str, lang: Language = ENGLISH
+) -> AuthResponse:
     """The "check your email" page shown after a magic link was sent (spec §8.5)."""
-    context = _shell(theme, title="Verify Request", button_text=False)
+    context = _shell(theme, lang, title=N_("Verify Request"), button_text=False)
     context.update(url=url.rstrip("/"), origin=origin, host=urlsplit(origin).netloc)
     return _page("verify-request.html", context)
 
 
 def render_email_confirm(
-    *, theme: Theme, url: str, provider_id: str, csrf_token: str, token: str, email: str
+    *,
+    theme: Theme,
+    url: str,
+    provider_id: str,
+    csrf_token: str,
+    token: str,
+    email: str,
+    lang: Language = ENGLISH,
 ) -> AuthResponse:
     """The interstitial of ``Email(confirm=True)``: a button that POSTs the link's token.
 
     Link scanners fetch the link but do not submit forms, so they cannot use the token up.
     The address is only a hidden field, never shown.
     """
-    context = _shell(theme, title="Sign In", button_text=True)
+    context = _shell(theme, lang, title=N_("Sign In"), button_text=True)
     context.update(
         url=url.rstrip("/"),
         provider_id=quote(provider_id, safe=""),

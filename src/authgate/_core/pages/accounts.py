@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from authgate.config import Theme
     from authgate.http import AuthResponse
+    from authgate.i18n import Language
 
 __all__ = ["ACCOUNT_MESSAGES", "Content", "Field", "Form", "render_account_page"]
 
@@ -101,10 +102,10 @@ class Content:
 
 
 def render_account_page(
-    *, theme: Theme, csrf_token: str, content: Content, status: int = 200
+    *, theme: Theme, lang: Language, csrf_token: str, content: Content, status: int = 200
 ) -> AuthResponse:
     """Render ``content``; ``content.error`` is a code of :data:`ACCOUNT_MESSAGES`."""
-    context = _shell(theme, title=content.title, button_text=True)
+    context = _shell(theme, lang, title=content.title, button_text=True)
     toggles = any(form.show_toggle for form in content.forms)
     context.update(
         heading=content.heading,

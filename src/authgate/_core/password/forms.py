@@ -25,7 +25,11 @@ NEW_PASSWORD = "new-password"
 def show(ctx: RequestContext, content: Content, *, status: int = 200) -> AuthResponse:
     """Render ``content`` with the request's theme and CSRF token."""
     return render_account_page(
-        theme=ctx.options.theme, csrf_token=ctx.csrf.token, content=content, status=status
+        theme=ctx.options.theme,
+        lang=ctx.language,
+        csrf_token=ctx.csrf.token,
+        content=content,
+        status=status,
     )
 
 

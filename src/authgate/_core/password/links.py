@@ -2,7 +2,8 @@
 
 They live in the e-mail token store (``verification_token``) under an identifier that names
 their purpose (``reset-password:ada@example.com``), so a token of one kind never works for
-another, nor for an e-mail sign-in. What is stored is ``sha256(token + secret)``.
+another, nor for an e-mail sign-in. What is stored is the token's HMAC under a key derived from the
+secret for this purpose.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
-from authgate._crypto.tokens import sha256_hex
+from authgate._crypto.keys import PASSWORD_TOKEN, purpose_digest
 from authgate.providers.password import PasswordMail, site_of
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ MAX_TOKEN_LENGTH = 128
 
 
 def _digest(ctx: RequestContext, token: str) -> str:
-    return sha256_hex(token + ctx.options.secrets[0])
+    return purpose_digest(ctx.options.secrets[0], PASSWORD_TOKEN, token)
 
 
 async def issue(

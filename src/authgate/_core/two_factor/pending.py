@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from authgate._crypto.keys import TWO_FACTOR_PENDING, purpose_digest
 from authgate._crypto.sealed import Sealer
-from authgate._crypto.tokens import sha256_hex
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
     from authgate._core.cookies import CookieSpec
+    from authgate._core.sign_in_flow import Verified
     from authgate.http import Cookie
 
 PURPOSE = "two-factor pending sign-in"
@@ -31,12 +32,44 @@ class Pending:
     """A first factor passed: who, how, and where to go."""
 
     subject: str
-    user: dict[str, Any]
-    account: dict[str, Any]
+    sign_in: dict[str, Any]  # what the pipeline needs to issue the session (see _carried)
     method: str
     callback_url: str
     jti: str
     expires: float
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: datetimes (a stored user's ``emailVerified``) as ISO strings."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _carried(verified: Verified, lean: int) -> dict[str, Any]:
+    """The sign-in to resume; ``lean`` > 0 leaves out what a big OAuth sign-in cannot carry.
+
+    Never the submitted credentials (a password): the ``sign_in`` callback that reads them ran.
+    """
+    first = verified.first
+    account = dict(first.account)
+    if lean >= 2:  # tokens the jwt callback would have seen; the account itself is linked
+        account = {k: account[k] for k in ("provider", "type", "providerAccountId") if k in account}
+    carried: dict[str, Any] = _plain(
+        {
+            "user": first.user,
+            "account": account,
+            "profile": None if lean else first.profile,
+            "event_profile": None if lean else first.event_profile,
+            "denied_status": first.denied_status,
+            "verified_user": verified.user,
+            "stored": verified.stored,
+            "is_new_user": verified.is_new_user,
+        }
+    )
+    return carried
 
 
 def spec(ctx: RequestContext) -> CookieSpec:
@@ -53,38 +86,37 @@ def _identifier(subject: str) -> str:
 
 
 def _digest(ctx: RequestContext, jti: str) -> str:
-    return sha256_hex(jti + ctx.options.secrets[0])
+    return purpose_digest(ctx.options.secrets[0], TWO_FACTOR_PENDING, jti)
 
 
 async def start(
-    ctx: RequestContext,
-    *,
-    subject: str,
-    user: dict[str, Any],
-    account: dict[str, Any],
-    method: str,
+    ctx: RequestContext, verified: Verified, subject: str, method: str
 ) -> Cookie | None:
     """Store the single-use id and make the cookie; ``None`` when it cannot be carried."""
     config = ctx.options.two_factor
-    adapter = ctx.options.adapter
+    adapter = verified.store or ctx.options.adapter
     assert config is not None  # noqa: S101
     assert adapter is not None  # noqa: S101
     jti = secrets.token_urlsafe(24)
     expires = ctx.now + config.pending_max_age
-    data = {
-        "sub": subject,
-        "user": {k: v.isoformat() if isinstance(v, datetime) else v for k, v in user.items()},
-        "account": account,
-        "m": method,
-        "cb": ctx.callback_url,
-        "jti": jti,
-        "exp": expires,
-    }
-    try:
-        sealed = Sealer(ctx.options.secrets, PURPOSE).seal(data)
-    except (TypeError, ValueError):  # a user mapping that is not JSON
-        return None
-    if len(sealed) > MAX_COOKIE:
+    sealer = Sealer(ctx.options.secrets, PURPOSE)
+    sealed = None
+    for lean in range(3):
+        data = {
+            "sub": subject,
+            "in": _carried(verified, lean),
+            "m": method,
+            "cb": ctx.callback_url,
+            "jti": jti,
+            "exp": expires,
+        }
+        try:
+            sealed = sealer.seal(data)
+        except (TypeError, ValueError):  # something in the user mapping is not JSON
+            return None
+        if len(sealed) <= MAX_COOKIE:
+            break
+    if sealed is None or len(sealed) > MAX_COOKIE:
         return None
     await adapter.create_verification_token(
         {
@@ -107,8 +139,7 @@ def read(ctx: RequestContext) -> Pending | None:
     try:
         pending = Pending(
             subject=str(data["sub"]),
-            user=dict(data["user"]),
-            account=dict(data["account"]),
+            sign_in=dict(data["in"]),
             method=str(data["m"]),
             callback_url=str(data["cb"]),
             jti=str(data["jti"]),

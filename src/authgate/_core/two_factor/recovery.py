@@ -1,14 +1,15 @@
 """Recovery codes: single use, shown once, stored as keyed hashes (never the codes).
 
 A code is 10 characters of an unambiguous alphabet (50 bits) shown as ``xxxxx-xxxxx``; what
-is stored is ``sha256(code + secret)``, so a stolen table alone cannot be tried offline.
+is stored is the code's HMAC under a key derived from the secret, so a stolen table alone
+cannot be tried offline.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from authgate._crypto.tokens import sha256_hex
+from authgate._crypto.keys import RECOVERY_CODE, purpose_digest
 
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 LENGTH = 10
@@ -33,7 +34,7 @@ def canonical(code: str) -> str | None:
 
 def digest(secret: str, code: str) -> str:
     """The stored form of a (canonical) code."""
-    return sha256_hex(f"recovery-code:{code}:{secret}")
+    return purpose_digest(secret, RECOVERY_CODE, code)
 
 
 def digests(secret: str, codes: list[str]) -> list[str]:

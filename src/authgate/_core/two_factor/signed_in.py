@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from authgate._core import db_session, jwt_session
+from authgate._core import jwt_session, session_reader
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -58,22 +58,20 @@ async def read(
     options: InternalOptions, name: str, cookies: Mapping[str, str], now: float
 ) -> SignedIn | None:
     """The live session in cookie ``name``, or ``None`` (fails closed)."""
-    if options.session_strategy == "database":
-        token = db_session.read_token(options, name, cookies)
-        if token is None:
-            return None
-        try:
-            found = await db_session.lookup(options, token, now)
-            tracked = found is not None and options.two_factor is not None
-            methods = await store(options).get_session_methods(token) if tracked else None
-        except Exception as exc:  # noqa: BLE001 - DatabaseDownError or the methods query
-            logger.error("TWO_FACTOR_SESSION_ERROR: the adapter failed (%s)", type(exc).__name__)
-            return None
-        if found is None:
-            return None
-        user = found[1]
+    found = await session_reader.read(options, cookies, name, now)
+    if found.stored is not None:
+        token = found.token
+        user = found.stored[1]
+        methods: list[str] | None = None
+        if options.two_factor is not None and token is not None:
+            try:
+                methods = await store(options).get_session_methods(token)
+            except Exception as exc:  # noqa: BLE001 - no methods: the factor is asked again
+                logger.error(
+                    "TWO_FACTOR_SESSION_ERROR: the adapter failed (%s)", type(exc).__name__
+                )
         return SignedIn(str(user["id"]), user["email"], tuple(methods or ()), token, None)
-    _, claims = jwt_session.read_token(options, name, cookies, now)
+    claims = found.claims
     subject = None if claims is None else claims.get("sub")
     if claims is None or not isinstance(subject, str) or not subject:
         return None

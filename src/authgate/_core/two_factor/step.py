@@ -1,8 +1,9 @@
 """The two-factor step of a sign-in, and checking an answer against a user's factors.
 
-:func:`challenge` runs once the first factor and the ``sign_in`` callback have passed and before
-any session exists: for a user with an enrolled factor it answers with the two-factor page and
-the pending cookie instead. :func:`check_answer` is the one place an answer is tried against a
+:func:`step` is a policy step of the sign-in pipeline (``InternalOptions.sign_in_steps``): it
+runs once the first factor and the ``sign_in`` callback have passed and before any session
+exists; for a user with an enrolled factor it answers with the two-factor page and the pending
+cookie instead. :func:`check_answer` is the one place an answer is tried against a
 user's factors (a TOTP code, once per time step; or a recovery code, once ever).
 """
 
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from authgate._core.events import fire
 from authgate._core.redirects import to_error
 from authgate._core.two_factor import pending, recovery, totp
+from authgate._core.two_factor.methods import first_method
 from authgate._core.two_factor.signed_in import store
 from authgate.http import AuthResponse
 
@@ -23,24 +25,10 @@ if TYPE_CHECKING:
 
     from authgate._core.context import RequestContext
     from authgate._core.options import InternalOptions
+    from authgate._core.sign_in_flow import Verified
+    from authgate.adapters import TwoFactorStore
 
 logger = logging.getLogger("authgate")
-
-FIRST_FACTOR_METHODS = {"credentials": "pwd", "email": "email", "oauth": "fed", "oidc": "fed"}
-
-
-def first_method(account: Mapping[str, Any]) -> str:
-    """The ``amr`` value of the first factor (RFC 8176 ``pwd`` for passwords)."""
-    return FIRST_FACTOR_METHODS.get(str(account.get("type")), "pwd")
-
-
-def session_methods(
-    options: InternalOptions, account: Mapping[str, Any], methods: list[str] | None
-) -> list[str] | None:
-    """The ``amr`` a new session carries (with two-factor configured), else ``None``."""
-    if options.two_factor is None:
-        return None
-    return methods if methods is not None else [first_method(account)]
 
 
 def applies(options: InternalOptions, account: Mapping[str, Any]) -> bool:
@@ -52,47 +40,34 @@ def applies(options: InternalOptions, account: Mapping[str, Any]) -> bool:
     return ("oauth" if kind == "oidc" else kind) in config.after
 
 
-async def _subject(
-    ctx: RequestContext, user: Mapping[str, Any], account: Mapping[str, Any], stored: bool
-) -> str | None:
-    """The id factors are kept under: the stored user's, or ``authorize``'s for JWT credentials."""
-    if not stored:
-        return None if user.get("id") is None else str(user["id"])
-    adapter = ctx.options.adapter
-    assert adapter is not None  # noqa: S101
-    if account.get("type") == "email":
-        email = user.get("email")
-        found = await adapter.get_user_by_email(email) if isinstance(email, str) else None
-    else:
-        found = await adapter.get_user_by_account(
-            str(account.get("provider")), str(account.get("providerAccountId"))
-        )
-    return None if found is None else str(found["id"])
+async def step(ctx: RequestContext, verified: Verified) -> AuthResponse | None:
+    """The pipeline's two-factor step: ``None`` to issue the session, or "not yet".
 
-
-async def challenge(
-    ctx: RequestContext, *, user: Mapping[str, Any], account: Mapping[str, Any], stored: bool
-) -> AuthResponse | None:
-    """``None`` to go on to the session, or the answer that asks for the second factor.
-
-    ``stored``: the user is (or will be) a user of the adapter, found by its account.
+    The user is the stored one (its id) or, for Credentials with JWT sessions, the one
+    ``authorize`` returned (its ``id``). Fails closed: a storage error is an error, never a
+    session without the check.
     """
-    if not applies(ctx.options, account):
+    first = verified.first
+    if (
+        verified.methods is not None
+        or first.link_to is not None
+        or not applies(ctx.options, first.account)
+    ):
         return None
+    subject = verified.user.get("id")
+    if subject is None:
+        return None
+    factors = verified.store or ctx.options.adapter
     try:
-        subject = await _subject(ctx, user, account, stored)
-        record = await store(ctx.options).get_two_factor(subject) if subject else None
-        if subject is None or record is None:
+        record = await cast("TwoFactorStore", factors).get_two_factor(str(subject))
+        if record is None:
             return None
-        kept = {k: account[k] for k in ("provider", "type", "providerAccountId") if k in account}
-        cookie = await pending.start(
-            ctx, subject=subject, user=dict(user), account=kept, method=first_method(account)
-        )
+        cookie = await pending.start(ctx, verified, str(subject), first_method(first.account))
     except Exception as exc:  # noqa: BLE001 - fail closed: no session without the check
         logger.error("TWO_FACTOR_ERROR: the adapter failed (%s)", type(exc).__name__)
         return to_error(ctx.url, "Callback", status=500)
     if cookie is None:
-        logger.error("TWO_FACTOR_ERROR: the user does not fit in the pending cookie")
+        logger.error("TWO_FACTOR_ERROR: the sign-in does not fit in the pending cookie")
         return to_error(ctx.url, "Configuration", status=500)
     url = f"{ctx.url}/two-factor"
     response = (

@@ -78,11 +78,11 @@ def database_url(target: str | Path) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def _engine(url: str, echo: bool) -> AsyncEngine:
+def _engine(url: str, echo: bool, options: Mapping[str, Any] | None = None) -> AsyncEngine:
     parsed = make_url(url)
     # Bound parameters are session tokens, token hashes and addresses: SQLAlchemy would render
     # them into its error messages (logged with exc_info) and echo logs (security decision 14).
-    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+    kwargs: dict[str, Any] = {"echo": echo, **(options or {}), "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:"):
             # One connection for everyone, or each would see its own empty database.
@@ -97,7 +97,9 @@ def _engine(url: str, echo: bool) -> AsyncEngine:
             cursor.close()
 
         return engine
-    kwargs["pool_pre_ping"] = True  # a restarted database server is not an error per request
+    # A restarted database server is not an error per request: a pooled connection is tested
+    # (one round trip) before it is handed out and replaced when it died.
+    kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
 
 
@@ -131,6 +133,10 @@ class SQLAlchemyAdapter:
         table_prefix: Put the tables at ``{prefix}users`` etc. (when ``users`` is taken).
         schema: A database schema (PostgreSQL) for the tables.
         echo: Log every SQL statement (SQLAlchemy's ``echo``).
+        engine_options: More ``create_async_engine`` arguments when ``target`` is not an
+            engine, e.g. ``{"pool_size": 10, "max_overflow": 5, "pool_timeout": 5}`` (per
+            process: size the pool so that workers * (pool_size + max_overflow) stays under the
+            server's ``max_connections``). ``pool_pre_ping`` is on unless set to ``False``.
     """
 
     def __init__(
@@ -141,6 +147,7 @@ class SQLAlchemyAdapter:
         table_prefix: str = "",
         schema: str | None = None,
         echo: bool = False,
+        engine_options: Mapping[str, Any] | None = None,
     ) -> None:
         if isinstance(target, AsyncEngine):
             self.engine = target
@@ -148,7 +155,7 @@ class SQLAlchemyAdapter:
             text = str(target)
             if "://" not in text and text != ":memory:":
                 Path(text).parent.mkdir(parents=True, exist_ok=True)  # SQLite makes only the file
-            self.engine = _engine(database_url(target), echo)
+            self.engine = _engine(database_url(target), echo, engine_options)
         self.tables = (
             tables
             if not table_prefix and schema is None
