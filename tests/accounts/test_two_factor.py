@@ -93,7 +93,7 @@ async def test_recovery_code_works_once(setup: Setup) -> None:
     await sign_in(again)
     assert (await answer(again, recoveryCode=codes[0])).status == 400
     settings = await owner.get("/two-factor-setup")
-    assert b"9 recovery codes left." in settings.body
+    assert b"Recovery codes left: 9." in settings.body
 
 
 async def test_pending_sign_in_is_single_use_and_expires(setup: Setup) -> None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from authgate.errors import ConfigurationError
+from authgate.i18n import DEFAULT_LOCALE, N_, language
 from authgate.providers.email import DEFAULT_FROM, SMTPServer, compose, deliver
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class PasswordMail:
         expires: When the link stops working (``None`` when it has no token).
         site: The host the mail speaks for.
         theme: The configured theme.
+        locale: The language of the page the mail was asked from (a catalog code).
     """
 
     kind: MailKind
@@ -64,6 +66,7 @@ class PasswordMail:
     expires: datetime | None
     site: str
     theme: Theme | None = None
+    locale: str = DEFAULT_LOCALE
 
 
 SendPasswordMail = Callable[[PasswordMail], Awaitable[None]]
@@ -72,36 +75,44 @@ SendPasswordMail = Callable[[PasswordMail], Awaitable[None]]
 _TEXTS: Mapping[str, tuple[str, str, str]] = {
     # kind: (subject, what the mail says, the button)
     "verify-email": (
-        "Confirm your e-mail address for {site}",
-        "Confirm this address to finish creating your account.",
-        "Confirm address",
+        N_("Confirm your e-mail address for %(site)s"),
+        N_("Confirm this address to finish creating your account."),
+        N_("Confirm address"),
     ),
     "reset-password": (
-        "Reset your password for {site}",
-        "Someone (hopefully you) asked to reset the password of your account. "
-        "The link works once, for one hour.",
-        "Choose a new password",
+        N_("Reset your password for %(site)s"),
+        N_(
+            "Someone (hopefully you) asked to reset the password of your account. "
+            "The link works once, for one hour."
+        ),
+        N_("Choose a new password"),
     ),
     "account-exists": (
-        "Your account at {site}",
-        "Someone tried to create an account with this address, which already has one. "
-        "If it was you, sign in or reset your password.",
-        "Sign in",
+        N_("Your account at %(site)s"),
+        N_(
+            "Someone tried to create an account with this address, which already has one. "
+            "If it was you, sign in or reset your password."
+        ),
+        N_("Sign in"),
     ),
     "no-account": (
-        "Password reset for {site}",
-        "Someone asked to reset a password for this address, but it has no account here. "
-        "If it was not you, ignore this mail.",
-        "Create an account",
+        N_("Password reset for %(site)s"),
+        N_(
+            "Someone asked to reset a password for this address, but it has no account here. "
+            "If it was not you, ignore this mail."
+        ),
+        N_("Create an account"),
     ),
 }
 
 
 def password_email(mail: PasswordMail) -> tuple[str, str, str]:
-    """The default mail: ``(subject, text, html)``."""
-    subject, body, button = _TEXTS[mail.kind]
-    subject = subject.format(site=mail.site)
-    text = f"{body}\n\n{button}: {mail.url}\n\nIf you did not ask for this, ignore this mail.\n"
+    """The default mail: ``(subject, text, html)``, in the mail's language."""
+    _ = language(mail.locale).gettext
+    subject, body, button = (_(text) for text in _TEXTS[mail.kind])
+    subject = subject % {"site": mail.site}
+    ignore = _("If you did not ask for this, ignore this mail.")
+    text = f"{body}\n\n{button}: {mail.url}\n\n{ignore}\n"
     html = (
         '<body style="background: #f9f9f9; font-family: Helvetica, Arial, sans-serif;">'
         '<table width="100%" cellpadding="20" style="background: #fff; max-width: 600px; '
@@ -110,8 +121,8 @@ def password_email(mail: PasswordMail) -> tuple[str, str, str]:
         f'<tr><td align="center"><a href="{escape(mail.url, quote=True)}" '
         'style="background: #346df1; color: #fff; padding: 10px 20px; border-radius: 5px; '
         f'text-decoration: none; font-weight: bold;">{escape(button)}</a></td></tr>'
-        '<tr><td style="color: #444; font-size: 14px;">'
-        "If you did not ask for this, ignore this mail.</td></tr></table></body>"
+        f'<tr><td style="color: #444; font-size: 14px;">{escape(ignore)}</td></tr>'
+        "</table></body>"
     )
     return subject, text, html
 

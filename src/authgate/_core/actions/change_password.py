@@ -21,6 +21,7 @@ from authgate._core.password.store import (
 )
 from authgate._core.redirects import to_error
 from authgate.http import AuthResponse
+from authgate.i18n import N_
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
@@ -37,8 +38,8 @@ async def get(ctx: RequestContext) -> AuthResponse:
     if await current_user_id(ctx) is None:
         return forms.signed_out_to_sign_in(ctx, HERE)
     if ctx.request.query.get("done"):
-        what = "Your password is changed. Your other sessions have ended."
-        return forms.show(ctx, forms.done(ctx, "Password changed", what))
+        what = N_("Your password is changed. Your other sessions have ended.")
+        return forms.show(ctx, forms.done(ctx, N_("Password changed"), what))
     return forms.show(ctx, forms.change(ctx, provider))
 
 

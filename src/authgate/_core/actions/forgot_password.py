@@ -16,6 +16,7 @@ from authgate._core.email.normalize import InvalidEmailError, normalize_email
 from authgate._core.password import forms, links
 from authgate._core.redirects import to_error
 from authgate.http import AuthResponse
+from authgate.i18n import N_
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
@@ -28,7 +29,7 @@ async def get(ctx: RequestContext) -> AuthResponse:
     if isinstance(provider, AuthResponse):
         return provider
     if ctx.request.query.get("sent"):
-        what = "If the address has an account, a link to choose a new password is on its way."
+        what = N_("If the address has an account, a link to choose a new password is on its way.")
         return forms.show(ctx, forms.check_email(ctx, what))
     return forms.show(ctx, forms.forgot(ctx, provider))
 

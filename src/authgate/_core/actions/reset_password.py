@@ -18,6 +18,7 @@ from authgate._core.password import forms, links, policy
 from authgate._core.password.store import end_other_sessions, hash_new
 from authgate._core.redirects import to_error
 from authgate.http import AuthResponse
+from authgate.i18n import N_
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
@@ -33,8 +34,8 @@ async def get(ctx: RequestContext) -> AuthResponse:
         return provider
     query = ctx.request.query
     if query.get("done"):
-        what = "Your password is changed and your other sessions have ended."
-        return forms.show(ctx, forms.done(ctx, "Password changed", what))
+        what = N_("Your password is changed and your other sessions have ended.")
+        return forms.show(ctx, forms.done(ctx, N_("Password changed"), what))
     email, token = query.get("email"), query.get("token")
     if not email or not token or len(token) > links.MAX_TOKEN_LENGTH:
         return to_error(ctx.url, "Verification")

@@ -18,6 +18,7 @@ from authgate._core.password.store import hash_new
 from authgate._core.redirects import to_error
 from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
 from authgate.http import AuthResponse
+from authgate.i18n import N_
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
@@ -37,7 +38,7 @@ async def get(ctx: RequestContext) -> AuthResponse:
         return forms.show(
             ctx,
             forms.check_email(
-                ctx, "We sent a link to confirm your address. Open it to finish signing up."
+                ctx, N_("We sent a link to confirm your address. Open it to finish signing up.")
             ),
         )
     return forms.show(ctx, forms.signup(ctx, provider))

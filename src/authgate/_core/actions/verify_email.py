@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from authgate._core.password import forms, links
 from authgate._core.redirects import to_error
 from authgate.http import AuthResponse
+from authgate.i18n import N_
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
@@ -37,5 +38,6 @@ async def get(ctx: RequestContext) -> AuthResponse:
         logger.error("VERIFY_EMAIL_ERROR: the adapter failed (%s)", type(exc).__name__)
         return to_error(ctx.url, "Callback")
     return forms.show(
-        ctx, forms.done(ctx, "Address confirmed", "Your e-mail address is confirmed. Sign in.")
+        ctx,
+        forms.done(ctx, N_("Address confirmed"), N_("Your e-mail address is confirmed. Sign in.")),
     )

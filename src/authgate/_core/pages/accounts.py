@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 from markupsafe import Markup
 
 from authgate._core.pages import _page, _shell
+from authgate.i18n import N_
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -36,15 +37,13 @@ _SHOW_PASSWORD: Final = (
 _SCRIPT_HASH: Final = base64.b64encode(hashlib.sha256(_SHOW_PASSWORD.encode()).digest()).decode()
 
 ACCOUNT_MESSAGES: Final[Mapping[str, str]] = {
-    "PasswordTooShort": "Use a longer password.",
-    "PasswordTooLong": "That password is too long.",
-    "PasswordTooCommon": "That password is too common. Choose one that is harder to guess.",
-    "PasswordMismatch": "The current password is not right.",
-    "InvalidEmail": "Enter one e-mail address.",
-    "MissingFields": "Fill in every field.",
-    "TooManyRequests": "Too many attempts. Try again later.",
-    "InvalidCode": "That code is not right. Try again.",
-    "Verification": "The link is no longer valid. It may have been used already, or it expired.",
+    "PasswordTooShort": N_("Use a longer password."),
+    "PasswordTooLong": N_("That password is too long."),
+    "PasswordTooCommon": N_("That password is too common. Choose one that is harder to guess."),
+    "PasswordMismatch": N_("The current password is not right."),
+    "InvalidEmail": N_("Enter one e-mail address."),
+    "MissingFields": N_("Fill in every field."),
+    "InvalidCode": N_("That code is not right. Try again."),
 }
 """Messages of the form errors, keyed by the error code the JSON mode answers with."""
 
@@ -111,7 +110,9 @@ def render_account_page(
         heading=content.heading,
         intro=content.intro,
         error_message=(
-            ACCOUNT_MESSAGES.get(content.error, "Something went wrong.") if content.error else None
+            lang.gettext(ACCOUNT_MESSAGES.get(content.error, N_("Something went wrong.")))
+            if content.error
+            else None
         ),
         notice=content.notice,
         forms=content.forms,

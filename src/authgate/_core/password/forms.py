@@ -55,32 +55,37 @@ def _hidden(provider: Password) -> list[tuple[str, str]]:
 
 
 def sign_in_link(ctx: RequestContext) -> tuple[str, str]:
-    return f"{ctx.url}/signin", "Sign in"
+    return f"{ctx.url}/signin", ctx.language.gettext("Sign in")
 
 
 def signup(ctx: RequestContext, provider: Password, *, email: str = "", name: str = "") -> Content:
-    rules = f"At least {provider.min_length} characters. Any characters, spaces too."
+    _ = ctx.language.gettext
+    rules = _("At least %(n)s characters. Any characters, spaces too.") % {"n": provider.min_length}
     return Content(
-        title="Create account",
-        heading="Create an account",
+        title=_("Create account"),
+        heading=_("Create an account"),
         intro=rules,
         forms=[
             Form(
                 action=f"{ctx.url}/signup",
-                button="Create account",
+                button=_("Create account"),
                 hidden=_hidden(provider),
                 fields=[
                     Field(
-                        name="name", label="Name", autocomplete="name", value=name, required=False
+                        name="name",
+                        label=_("Name"),
+                        autocomplete="name",
+                        value=name,
+                        required=False,
                     ),
                     Field(
                         name="email",
-                        label="Email",
+                        label=_("Email"),
                         type="email",
                         autocomplete="username",
                         value=email,
                     ),
-                    _password("password", "Password", NEW_PASSWORD),
+                    _password("password", _("Password"), NEW_PASSWORD),
                 ],
             )
         ],
@@ -89,25 +94,29 @@ def signup(ctx: RequestContext, provider: Password, *, email: str = "", name: st
 
 
 def check_email(ctx: RequestContext, what: str) -> Content:
+    _ = ctx.language.gettext
     return Content(
-        title="Check your email",
-        heading="Check your email",
-        intro=what,
+        title=_("Check your email"),
+        heading=_("Check your email"),
+        intro=_(what),
         links=[sign_in_link(ctx)],
     )
 
 
 def forgot(ctx: RequestContext, provider: Password) -> Content:
+    _ = ctx.language.gettext
     return Content(
-        title="Forgot password",
-        heading="Forgot your password?",
-        intro="We will mail you a link to choose a new one.",
+        title=_("Forgot password"),
+        heading=_("Forgot your password?"),
+        intro=_("We will mail you a link to choose a new one."),
         forms=[
             Form(
                 action=f"{ctx.url}/forgot-password",
-                button="Send reset link",
+                button=_("Send reset link"),
                 hidden=_hidden(provider),
-                fields=[Field(name="email", label="Email", type="email", autocomplete="username")],
+                fields=[
+                    Field(name="email", label=_("Email"), type="email", autocomplete="username")
+                ],
             )
         ],
         links=[sign_in_link(ctx)],
@@ -115,34 +124,37 @@ def forgot(ctx: RequestContext, provider: Password) -> Content:
 
 
 def reset(ctx: RequestContext, provider: Password, *, email: str, token: str) -> Content:
+    _ = ctx.language.gettext
     return Content(
-        title="Choose a new password",
-        heading="Choose a new password",
-        intro=f"At least {provider.min_length} characters.",
+        title=_("Choose a new password"),
+        heading=_("Choose a new password"),
+        intro=_("At least %(n)s characters.") % {"n": provider.min_length},
         forms=[
             Form(
                 action=f"{ctx.url}/reset-password",
-                button="Set password",
+                button=_("Set password"),
                 hidden=[*_hidden(provider), ("email", email), ("token", token)],
-                fields=[_password("password", "New password", NEW_PASSWORD)],
+                fields=[_password("password", _("New password"), NEW_PASSWORD)],
             )
         ],
     )
 
 
 def change(ctx: RequestContext, provider: Password) -> Content:
+    _ = ctx.language.gettext
     return Content(
-        title="Change password",
-        heading="Change your password",
-        intro=f"At least {provider.min_length} characters. Your other sessions will end.",
+        title=_("Change password"),
+        heading=_("Change your password"),
+        intro=_("At least %(n)s characters. Your other sessions will end.")
+        % {"n": provider.min_length},
         forms=[
             Form(
                 action=f"{ctx.url}/change-password",
-                button="Change password",
+                button=_("Change password"),
                 hidden=_hidden(provider),
                 fields=[
-                    _password("currentPassword", "Current password", "current-password"),
-                    _password("newPassword", "New password", NEW_PASSWORD),
+                    _password("currentPassword", _("Current password"), "current-password"),
+                    _password("newPassword", _("New password"), NEW_PASSWORD),
                 ],
             )
         ],
@@ -150,7 +162,8 @@ def change(ctx: RequestContext, provider: Password) -> Content:
 
 
 def done(ctx: RequestContext, heading: str, what: str) -> Content:
-    return Content(title=heading, heading=heading, intro=what, links=[sign_in_link(ctx)])
+    _ = ctx.language.gettext
+    return Content(title=heading, heading=_(heading), intro=_(what), links=[sign_in_link(ctx)])
 
 
 def signed_out_to_sign_in(ctx: RequestContext, here: str) -> AuthResponse:

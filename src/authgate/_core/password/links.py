@@ -80,6 +80,7 @@ async def send(
         expires=expires,
         site=site_of(ctx.url),
         theme=ctx.options.theme,
+        locale=ctx.language.code,
     )
     try:
         await provider.sender(mail)

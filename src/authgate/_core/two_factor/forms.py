@@ -20,7 +20,7 @@ def _code_field(
     digits = ctx.options.two_factor.digits if ctx.options.two_factor else 6
     return Field(
         name="code",
-        label=f"{digits}-digit code from your app",
+        label=ctx.language.gettext("%(n)s-digit code from your app") % {"n": digits},
         autocomplete="one-time-code",
         inputmode="numeric",
         autofocus=autofocus,
@@ -28,40 +28,43 @@ def _code_field(
     )
 
 
-def _recovery_field() -> Field:
-    return Field(name="recoveryCode", label="Recovery code", autocomplete="off")
+def _recovery_field(ctx: RequestContext) -> Field:
+    label = ctx.language.gettext("Recovery code")
+    return Field(name="recoveryCode", label=label, autocomplete="off")
 
 
 def challenge(ctx: RequestContext) -> Content:
+    _ = ctx.language.gettext
     action = f"{ctx.url}/two-factor"
     return Content(
-        title="Two-factor sign in",
-        heading="Enter your code",
-        intro="Open your authenticator app and enter the code it shows for this site.",
+        title=_("Two-factor sign in"),
+        heading=_("Enter your code"),
+        intro=_("Open your authenticator app and enter the code it shows for this site."),
         forms=[
-            Form(action=action, button="Verify", fields=[_code_field(ctx)]),
+            Form(action=action, button=_("Verify"), fields=[_code_field(ctx)]),
             Form(
                 action=action,
-                button="Use recovery code",
-                fields=[_recovery_field()],
+                button=_("Use recovery code"),
+                fields=[_recovery_field(ctx)],
                 button_id="recoveryButton",
             ),
         ],
-        links=[(f"{ctx.url}/signin", "Start over")],
+        links=[(f"{ctx.url}/signin", _("Start over"))],
     )
 
 
 def enrol(ctx: RequestContext, *, svg: str, secret: str) -> Content:
+    _ = ctx.language.gettext
     return Content(
-        title="Set up two-factor sign in",
-        heading="Set up two-factor sign in",
-        intro="Scan this code with an authenticator app, then enter the code it shows.",
+        title=_("Set up two-factor sign in"),
+        heading=_("Set up two-factor sign in"),
+        intro=_("Scan this code with an authenticator app, then enter the code it shows."),
         svg=svg,
         secret_text=secret,
         forms=[
             Form(
                 action=f"{ctx.url}/{SETUP}",
-                button="Turn on",
+                button=_("Turn on"),
                 hidden=[("op", "enable")],
                 fields=[_code_field(ctx)],
             )
@@ -70,36 +73,40 @@ def enrol(ctx: RequestContext, *, svg: str, secret: str) -> Content:
 
 
 def codes(ctx: RequestContext, recovery_codes: Sequence[str]) -> Content:
+    _ = ctx.language.gettext
     return Content(
-        title="Recovery codes",
-        heading="Save your recovery codes",
-        intro=(
+        title=_("Recovery codes"),
+        heading=_("Save your recovery codes"),
+        intro=_(
             "Each code signs you in once if you lose your authenticator. "
             "They are shown only now: store them somewhere safe."
         ),
         codes=recovery_codes,
-        links=[(ctx.callback_url, "Done")],
+        links=[(ctx.callback_url, _("Done"))],
     )
 
 
 def settings(ctx: RequestContext, remaining: int, low: bool) -> Content:
+    _ = ctx.language.gettext
     action = f"{ctx.url}/{SETUP}"
-    notice = f"{remaining} recovery codes left." + (" Make new ones soon." if low else "")
+    notice = _("Recovery codes left: %(n)s.") % {"n": remaining}
+    if low:
+        notice += " " + _("Make new ones soon.")
     return Content(
-        title="Two-factor sign in",
-        heading="Two-factor sign in is on",
+        title=_("Two-factor sign in"),
+        heading=_("Two-factor sign in is on"),
         notice=notice,
         forms=[
             Form(
                 action=action,
-                button="Make new recovery codes",
+                button=_("Make new recovery codes"),
                 hidden=[("op", "regenerate")],
                 fields=[_code_field(ctx, autofocus=False, input_id="input-code-regenerate")],
                 button_id="regenerateButton",
             ),
             Form(
                 action=action,
-                button="Turn off two-factor sign in",
+                button=_("Turn off two-factor sign in"),
                 hidden=[("op", "disable")],
                 fields=[_code_field(ctx, autofocus=False, input_id="input-code-disable")],
                 button_id="disableButton",
