@@ -226,7 +226,7 @@ async def test_credentials_users_with_jwt_sessions() -> None:
     owner = Client(gate)
     await owner.sign_in()
     secret, _ = await enrol(owner)
-    assert await adapter.get_two_factor("1") is not None, "keyed by authorize's id"
+    assert await adapter.get_two_factor("credentials:1") is not None, "namespaced authorize id"
     client = Client(gate, now=NOW + STEP)
     response = await client.sign_in()
     assert response.redirect == "http://localhost:3000/api/auth/two-factor"

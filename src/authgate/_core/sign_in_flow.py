@@ -29,7 +29,7 @@ from authgate._core.accounts import account_key
 from authgate._core.events import fire
 from authgate._core.redirects import append_query, to_error
 from authgate._core.sign_in_check import check_sign_in, sign_in_cookies
-from authgate._core.two_factor.methods import record_methods, sign_in_methods
+from authgate._core.two_factor.methods import record_methods, session_claims, sign_in_methods
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -232,7 +232,7 @@ async def issue(
             profile=first.profile,
             is_new_user=verified.is_new_user,
             denied_status=first.denied_status,
-            amr=sign_in_methods(options, first.account, verified.methods),
+            claims=session_claims(options, verified),
         )
         if isinstance(issued, AuthResponse):
             return issued

@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, cast
 
+from authgate.providers.password import Password
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from authgate._core.context import RequestContext
     from authgate._core.options import InternalOptions
+    from authgate._core.sign_in_flow import Verified
     from authgate.adapters import TwoFactorStore
     from authgate.http import Cookie
 
@@ -34,6 +37,33 @@ def sign_in_methods(
     if options.two_factor is None:
         return None
     return methods if methods is not None else [first_method(account)]
+
+
+def factor_subject(options: InternalOptions, verified: Verified) -> str | None:
+    """Whose factors apply: the stored user's id, else ``<provider>:<authorize's id>``.
+
+    Credentials users with JWT sessions are not in the adapter; their ids (whatever
+    ``authorize`` returns) are namespaced by the provider so they never meet a stored user's.
+    Password users are stored users whatever the session strategy.
+    """
+    user_id = verified.user.get("id")
+    if user_id is None:
+        return None
+    provider = verified.first.account.get("provider")
+    stored = verified.stored or isinstance(options.providers.get(str(provider)), Password)
+    return str(user_id) if stored else f"{provider}:{user_id}"
+
+
+def session_claims(options: InternalOptions, verified: Verified) -> dict[str, Any] | None:
+    """The claims a JWT session gets with two-factor configured: ``amr`` and ``tfs``."""
+    amr = sign_in_methods(options, verified.first.account, verified.methods)
+    if amr is None:
+        return None
+    claims: dict[str, Any] = {"amr": amr}
+    subject = factor_subject(options, verified)
+    if subject is not None:
+        claims["tfs"] = subject
+    return claims
 
 
 async def record_methods(ctx: RequestContext, cookies: list[Cookie], amr: list[str] | None) -> None:

@@ -72,7 +72,8 @@ async def read(
                 )
         return SignedIn(str(user["id"]), user["email"], tuple(methods or ()), token, None)
     claims = found.claims
-    subject = None if claims is None else claims.get("sub")
+    # tfs: whose factors (a Credentials user's id is namespaced, see methods.factor_subject).
+    subject = None if claims is None else claims.get("tfs", claims.get("sub"))
     if claims is None or not isinstance(subject, str) or not subject:
         return None
     email = claims.get("email")

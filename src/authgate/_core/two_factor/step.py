@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from authgate._core.events import fire
 from authgate._core.redirects import to_error
 from authgate._core.two_factor import pending, recovery, totp
-from authgate._core.two_factor.methods import first_method
+from authgate._core.two_factor.methods import factor_subject, first_method
 from authgate._core.two_factor.signed_in import store
 from authgate.http import AuthResponse
 
@@ -54,7 +54,7 @@ async def step(ctx: RequestContext, verified: Verified) -> AuthResponse | None:
         or not applies(ctx.options, first.account)
     ):
         return None
-    subject = verified.user.get("id")
+    subject = factor_subject(ctx.options, verified)
     if subject is None:
         return None
     factors = verified.store or ctx.options.adapter
