@@ -234,6 +234,11 @@ class Password:
             raise ConfigurationError("Password(send_mail) must be an async function")
 
     @property
+    def account_pages(self) -> bool:
+        """The sign-in page links to sign-up and forgot-password for this provider."""
+        return True
+
+    @property
     def database_session(self) -> bool:
         """Password users are stored users: database sessions work without an opt-in."""
         return True

@@ -180,6 +180,7 @@ class _ProviderView:
     logo: str | None = None
     logo_dark: str | None = None
     fields: tuple[_Field, ...] = ()
+    account_links: bool = False  # Password: "Create an account", "Forgot your password?"
 
 
 def _css_value(value: object) -> str | None:
@@ -325,7 +326,8 @@ def _provider_views(providers: Sequence[object], url: str) -> list[_ProviderView
             fields = _credential_fields(
                 pid, credentials if isinstance(credentials, Mapping) else {}
             )
-            views.append(_ProviderView(**common, fields=fields))
+            links = bool(getattr(provider, "account_pages", False))
+            views.append(_ProviderView(**common, fields=fields, account_links=links))
         else:
             views.append(_ProviderView(**common))
     return views
