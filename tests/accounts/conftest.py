@@ -1,7 +1,8 @@
-"""Password accounts and two-factor, black-box through the gate, on every shipped adapter.
+"""Password accounts and two-factor, black-box through the gate, on SQL adapters.
 
-``setup`` is parametrised over the adapters (memory, SQLite, a real PostgreSQL) and both
-session strategies; each test gets its own tables (a fresh prefix on PostgreSQL).
+``setup`` is parametrised over SQLite and a real PostgreSQL and both session strategies; each
+test gets its own tables (a fresh prefix on PostgreSQL). The MemoryAdapter runs the same
+routes under hypothesis (``test_fuzz_accounts``) and in the Credentials test.
 """
 
 from __future__ import annotations
@@ -92,8 +93,6 @@ def build(adapter: Any, strategy: str, mailbox: Mailbox, **kw: Any) -> AuthGate:
 
 @pytest.fixture(
     params=[
-        ("memory", "jwt"),
-        ("memory", "database"),
         ("sqlite", "jwt"),
         ("sqlite", "database"),
         ("postgres", "jwt"),
@@ -110,13 +109,6 @@ async def setup(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     finally:
         if kind != "memory":
             await adapter.close()
-
-
-@pytest.fixture
-def memory_setup() -> Setup:
-    """One quick configuration (memory, JWT) for tests that do not depend on storage."""
-    adapter, mailbox = MemoryAdapter(), Mailbox()
-    return Setup(build(adapter, "jwt", mailbox), adapter, mailbox, "jwt")
 
 
 async def sign_up(client: Client, email: str = EMAIL, password: str = STRONG, **extra: str) -> Any:
