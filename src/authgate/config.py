@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from authgate import i18n
+from authgate.adapters import AuthenticatorAdapter
 from authgate.errors import ConfigurationError
 from authgate.ratelimit import RateLimit
 
@@ -42,7 +43,13 @@ DEFAULT_UPDATE_AGE = 24 * 60 * 60
 ColorScheme = Literal["auto", "dark", "light"]
 Profile = Literal["nextauth-v4", "authjs-v5"]
 CookieKey = Literal[
-    "session_token", "callback_url", "csrf_token", "pkce_code_verifier", "state", "nonce"
+    "session_token",
+    "callback_url",
+    "csrf_token",
+    "pkce_code_verifier",
+    "state",
+    "nonce",
+    "webauthn_challenge",
 ]
 COOKIE_KEYS: tuple[str, ...] = (
     "session_token",
@@ -51,6 +58,7 @@ COOKIE_KEYS: tuple[str, ...] = (
     "pkce_code_verifier",
     "state",
     "nonce",
+    "webauthn_challenge",
 )
 
 # A CSS colour we can put into a <style> element without escaping: #hex, a colour function
@@ -173,15 +181,21 @@ class JWTConfig:
         max_age: Lifetime of a token issued at sign-in (next-auth v4 uses ``jwt.maxAge`` there,
             and ``session.max_age`` when ``/session`` re-issues it). ``None``: the profile's
             default, 30 days in next-auth v4, ``session.max_age`` in Auth.js v5.
+        reissue_after: Opt-in (default ``None``: re-issue on every call, as next-auth does).
+            ``GET /session`` does not re-seal a token younger than this many seconds when the
+            ``jwt`` callback leaves it unchanged: no new ``Set-Cookie`` for the session. The
+            expiry then slides at most once per ``reissue_after``, so a session may end up to
+            ``reissue_after`` seconds earlier than ``session.max_age`` after the last visit.
     """
 
     max_age: int | None = None
+    reissue_after: int | None = None
 
     def __post_init__(self) -> None:
-        if self.max_age is None:
-            return
-        if not isinstance(self.max_age, int) or self.max_age <= 0:
-            raise ConfigurationError("JWTConfig(max_age) must be a positive number of seconds")
+        for name in ("max_age", "reissue_after"):
+            value = getattr(self, name)
+            if value is not None and (type(value) is not int or value <= 0):
+                raise ConfigurationError(f"JWTConfig({name}) must be a positive number of seconds")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -285,7 +299,7 @@ class AuthConfig:
         use_secure_cookies: Force (or forbid) ``Secure`` cookies with ``__Secure-``/``__Host-``
             prefixes; by default they are used when the URL is https.
         cookies: Per-cookie overrides, keyed by ``session_token``, ``callback_url``,
-            ``csrf_token``, ``pkce_code_verifier``, ``state``, ``nonce``.
+            ``csrf_token``, ``pkce_code_verifier``, ``state``, ``nonce``, ``webauthn_challenge``.
         debug: Log debug details (never secrets, tokens or passwords).
         profile: The wire dialect: ``"nextauth-v4"`` (default) or ``"authjs-v5"`` (``authjs.*``
             cookies, v5 tokens, the ``X-Auth-Return-Redirect`` header, ``null`` empty session).
@@ -402,9 +416,17 @@ class AuthConfig:
             raise ConfigurationError(
                 "SessionConfig(strategy='database') needs AuthConfig(adapter=...)"
             )
+        if sum(getattr(p, "type", None) == "webauthn" for p in self.providers) > 1:
+            raise ConfigurationError("AuthConfig(providers): at most one Passkey provider")
         for provider in self.providers:
             kind = getattr(provider, "type", None)
             self._check_password_store(provider)
+            if kind == "webauthn" and not isinstance(self.adapter, AuthenticatorAdapter):
+                raise ConfigurationError(
+                    f"Passkey(id={provider.id!r}) stores credentials through the adapter: set "
+                    "AuthConfig(adapter=...) to one with the AuthenticatorAdapter methods "
+                    "(SQLAlchemyAdapter and MemoryAdapter have them)"
+                )
             if kind == "email" and self.adapter is None:
                 raise ConfigurationError(
                     f"the {provider.id!r} e-mail provider stores its tokens in a database: "

@@ -214,11 +214,15 @@ async def _session_cookie(client: Client) -> str:
     ],
 )
 async def test_an_invalid_host_header_is_a_400_without_cookies(
-    headers: list[tuple[str, str]],
+    headers: list[tuple[str, str]], transport: str
 ) -> None:
     response = await Client(make_gate(trust_host=True), headers=headers).get("/session")
     assert response.status == 400
     assert response.cookies == []
+    if transport == "litestar" and response.body.startswith(b"{"):
+        # Litestar refuses a malformed Host before routing, with its own JSON error.
+        assert body_json(response) == {"status_code": 400, "detail": "Invalid host header"}
+        return
     assert response.body == b"Bad Request: invalid Host header"
 
 

@@ -175,7 +175,7 @@ def seeded_adapter(now: float) -> MemoryAdapter:
     moment = datetime.fromtimestamp(now, UTC)
 
     async def seed() -> None:
-        user = await adapter.create_user({"email": ADA, "emailVerified": None, "name": "Ada"})
+        user = await adapter.create_user({"email": ADA, "emailVerified": moment, "name": "Ada"})
         uid = user["id"]
         await adapter.link_account(
             {

@@ -148,7 +148,8 @@ async def test_database_sessions_store_a_session_row() -> None:
         assert list(cookies) == ["next-auth.session-token"]
         client.cookies.update(cookies)
         me = await client.get("/me")
-        assert me.json()["user"] == {"name": "Grace", "email": "grace@example.com", "image": None}
+        assert me.json()["user"]["email"] == "grace@example.com"
+        assert me.json()["user"]["name"] == "Grace"
         # Signing out through the app deletes the row: the cookie no longer works.
         csrf = (await client.get("/api/auth/csrf")).json()["csrfToken"]
         await client.post("/api/auth/signout", data={"csrfToken": csrf})

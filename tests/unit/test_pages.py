@@ -482,7 +482,7 @@ def test_signin_credentials_definition_can_override_defaults_like_v4() -> None:
 
 
 def test_signin_hides_credentials_without_fields_and_unknown_types() -> None:
-    doc = parse(signin(providers=[credentials(fields={}), FakeProvider("x", "X", "webauthn")]))
+    doc = parse(signin(providers=[credentials(fields={}), FakeProvider("x", "X", "saml")]))
     assert not provider_divs(doc)
     assert not doc.find_all("form")
 

@@ -123,12 +123,15 @@ async def _transaction(ctx: RequestContext, first: FirstFactor, steps: Steps) ->
                 user=first.user,
                 account=first.account,
                 profile=first.profile,
+                email_verified=_vouched(provider, first),
                 allow_email_linking=bool(
                     getattr(provider, "allow_dangerous_email_account_linking", False)
                 ),
                 link_to=first.link_to,
                 now=ctx.now,
             )
+            if first.store_with is not None:
+                await first.store_with(tx, resolved.user)
         except AccountNotLinkedError:
             raise
         except Exception as exc:
@@ -138,6 +141,24 @@ async def _transaction(ctx: RequestContext, first: FirstFactor, steps: Steps) ->
         if answer is None and ctx.options.session_strategy == "database" and not first.link_to:
             _, cookies = await db_session.create(ctx, tx, resolved.user["id"])
         return Stored(resolved, answer, cookies)
+
+
+def _vouched(provider: object, first: FirstFactor) -> bool:
+    """Whether the address of ``first.user`` is verified by whoever vouched for the user.
+
+    OAuth: the provider's ``is_email_verified(raw_profile)``, or ``email_verified`` in what
+    ``profile()`` returned. Credentials: the app's ``authorize`` says so (``email_verified``
+    true, or an ``emailVerified`` date). The e-mail link proves it itself (accounts._email).
+    """
+    mapped = first.user.get("email_verified")
+    if mapped is True or (isinstance(mapped, str) and mapped.lower() == "true"):
+        return True
+    if first.kind == "credentials":
+        return first.user.get("emailVerified") not in (None, False, "")
+    check = getattr(provider, "is_email_verified", None)
+    return bool(
+        first.kind == "oauth" and check and first.profile is not None and check(first.profile)
+    )
 
 
 async def open_session(

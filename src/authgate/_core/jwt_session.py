@@ -85,6 +85,13 @@ def issue(ctx: RequestContext, token: Mapping[str, Any], *, max_age: int) -> lis
     )
 
 
+def young(options: InternalOptions, claims: JWT, now: float) -> bool:
+    """Whether ``JWTConfig(reissue_after)`` lets ``/session`` keep this token as it is."""
+    after = options.reissue_after
+    issued = claims.get("iat")
+    return after is not None and type(issued) is int and 0 <= now - issued < after
+
+
 def default_session(options: InternalOptions, claims: JWT, now: float) -> dict[str, Any]:
     """The session before any callback: v4 takes ``user`` from the decoded token."""
     return {"user": session_user(claims), "expires": iso(now + options.session_max_age)}

@@ -94,6 +94,7 @@ class InternalOptions:
     adapter: Adapter | None = None  # users, accounts, database sessions, e-mail tokens
     session_strategy: Literal["jwt", "database"] = "jwt"
     session_update_age: int = DEFAULT_UPDATE_AGE
+    reissue_after: int | None = None  # JWTConfig(reissue_after): skip re-sealing young tokens
     # OAuth: the HTTP client and the discovery/JWKS caches of this gate.
     oauth: OAuthRuntime = field(
         default_factory=lambda: OAuthRuntime(None, allow_loopback_http=False)
@@ -221,7 +222,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
     check_codecs = {
         spec.name: JWTCodec(secrets, salt=spec.name, profile=profile.name)
         for c in cookie_sets
-        for spec in (c.state, c.pkce_code_verifier, c.nonce)
+        for spec in (c.state, c.pkce_code_verifier, c.nonce, c.webauthn_challenge)
     }
     jwt_max_age = config.jwt.max_age or (
         config.session.max_age if profile.jwt_max_age_follows_session else DEFAULT_MAX_AGE
@@ -254,6 +255,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         adapter=config.adapter,
         session_strategy=config.session_strategy,
         session_update_age=config.session.update_age,
+        reissue_after=config.jwt.reissue_after,
         oauth=OAuthRuntime(config.http_client, allow_loopback_http=not production),
         check_codecs=check_codecs,
         two_factor=config.two_factor,

@@ -24,6 +24,9 @@ class Action(StrEnum):
     # authgate: two-factor sign-in (AuthConfig(two_factor=...))
     TWO_FACTOR = "two-factor"
     TWO_FACTOR_SETUP = "two-factor-setup"
+    WEBAUTHN_OPTIONS = "webauthn-options"
+    PASSKEYS = "passkeys"  # authgate: the signed-in user's passkeys page
+    WEBAUTHN_SCRIPT = "webauthn.js"  # authgate: the built-in pages' only script
 
 
 _ACTIONS = {a.value: a for a in Action}

@@ -16,6 +16,7 @@ Nothing here writes a cookie: the ``/session`` route re-issues, the server helpe
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -198,10 +199,17 @@ class SessionRead:
 
 def source_of(options: InternalOptions, cookie_name: str) -> TokenSource:
     """How ``options``' strategy and profile read the session cookie ``cookie_name``."""
-    database = options.session_strategy == "database"
+    return _source(
+        options.session_strategy == "database", options.profile.skip_empty_cookies, cookie_name
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _source(database: bool, skip_empty: bool, cookie_name: str) -> TokenSource:
+    # A pure memo: the same few sources are built on every request.
     return TokenSource(
         (cookie_name,),
-        skip_empty=options.profile.skip_empty_cookies,
+        skip_empty=skip_empty,
         chunked=not database,
         max_length=MAX_DATABASE_TOKEN if database else None,
     )
@@ -233,7 +241,9 @@ async def read(
             return result
     else:
         result.claims = decode(options.session_codec(cookie_name), raw, now)
-    if result.valid and not await admit(options, result, now):
+    if (result.claims is not None or result.stored is not None) and not await admit(
+        options, result, now
+    ):
         result.claims = result.stored = None
     return result
 

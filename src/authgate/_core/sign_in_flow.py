@@ -1,6 +1,6 @@
 """The sign-in pipeline: one path from "a provider vouched for a user" to "signed in".
 
-Every provider type ends here (credentials, OAuth/OIDC, the e-mail link; later passkeys)::
+Every provider type ends here (credentials, OAuth/OIDC, the e-mail link, passkeys)::
 
     FirstFactor (the provider's user and account)
       → the sign_in callback                       sign_in_check.check_sign_in
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from authgate._core.accounts import Resolved
     from authgate._core.context import RequestContext
-    from authgate.adapters import Adapter
+    from authgate.adapters import Adapter, AdapterUser
     from authgate.http import Cookie
 
 __all__ = ["FirstFactor", "SignInStep", "Verified", "complete_sign_in", "issue"]
@@ -59,6 +59,8 @@ class FirstFactor:
         denied_status: The status of a refusal (403 for credentials, as v4's JSON mode says).
         link_to: Link the account to this stored user instead of signing in anew (the
             explicit "link account" action, :mod:`authgate._core.link`; adapter only).
+        store_with: More rows for the resolved user, written in the sign-in's transaction
+            (a new passkey's ``Authenticator``); adapter only.
     """
 
     user: dict[str, Any]
@@ -68,6 +70,7 @@ class FirstFactor:
     event_profile: Mapping[str, Any] | None = None
     denied_status: int = 302
     link_to: str | None = None
+    store_with: Callable[[Adapter, AdapterUser], Awaitable[None]] | None = None
 
     @property
     def kind(self) -> str:

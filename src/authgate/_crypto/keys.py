@@ -33,6 +33,7 @@ RATE_LIMIT = "rate-limit"
 PASSWORD_TOKEN = "password-token"  # the mailed links of password accounts
 TWO_FACTOR_PENDING = "two-factor-pending"  # the single-use id of a pending two-factor sign-in
 RECOVERY_CODE = "recovery-code"  # stored recovery codes
+WEBAUTHN_CHALLENGE = "webauthn-challenge"
 
 
 def purpose_key(secret: str, purpose: str) -> bytes:

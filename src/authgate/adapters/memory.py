@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from authgate.adapters import (
         Adapter,
         AdapterAccount,
+        AdapterAuthenticator,
         AdapterSession,
         AdapterUser,
         NewUser,
@@ -40,6 +41,7 @@ class _Tables:
         self.two_factor: dict[str, TwoFactorRecord] = {}
         self.recovery_codes: dict[str, set[str]] = {}
         self.session_methods: dict[str, list[str]] = {}
+        self.authenticators: dict[str, AdapterAuthenticator] = {}  # by credentialID
 
 
 class MemoryAdapter:
@@ -110,10 +112,13 @@ class MemoryAdapter:
         password = tables.passwords.pop(user["id"], None)
         factor = tables.two_factor.pop(user["id"], None)
         codes = tables.recovery_codes.pop(user["id"], None)
+        keys = {k: a for k, a in tables.authenticators.items() if a["userId"] == user["id"]}
         for key in accounts:
             del tables.accounts[key]
         for token in sessions:
             del tables.sessions[token]
+        for credential_id in keys:
+            del tables.authenticators[credential_id]
 
         def undo() -> None:
             tables.users[user["id"]] = user
@@ -125,6 +130,7 @@ class MemoryAdapter:
                 tables.two_factor[user["id"]] = factor
             if codes is not None:
                 tables.recovery_codes[user["id"]] = codes
+            tables.authenticators.update(keys)
 
         self._log(undo)
 
@@ -294,6 +300,64 @@ class MemoryAdapter:
         else:
             self._log(lambda: table.pop(key, None))
 
+    # ---- authenticators (the Passkey capability) ---------------------------------------
+
+    async def create_authenticator(
+        self, authenticator: AdapterAuthenticator
+    ) -> AdapterAuthenticator:
+        key = authenticator["credentialID"]
+        if key in self._t.authenticators:
+            raise ValueError("this credential is stored already")
+        if authenticator["userId"] not in self._t.users:
+            raise LookupError("no such user")
+        stored: AdapterAuthenticator = {"name": None, **copy.deepcopy(authenticator)}
+        self._t.authenticators[key] = stored
+        self._log(lambda: self._t.authenticators.pop(key, None))
+        return copy.deepcopy(stored)
+
+    async def get_authenticator(self, credential_id: str) -> AdapterAuthenticator | None:
+        found = self._t.authenticators.get(credential_id)
+        return copy.deepcopy(found) if found else None
+
+    async def list_authenticators_by_user_id(self, user_id: str) -> list[AdapterAuthenticator]:
+        mine = [a for a in self._t.authenticators.values() if a["userId"] == str(user_id)]
+        return copy.deepcopy(mine)
+
+    async def update_authenticator_counter(
+        self, credential_id: str, counter: int
+    ) -> AdapterAuthenticator:
+        changed = await self._change(credential_id, "counter", counter, missing=LookupError)
+        assert changed is not None  # noqa: S101 - _change raised otherwise
+        return changed
+
+    async def rename_authenticator(
+        self, credential_id: str, name: str | None
+    ) -> AdapterAuthenticator | None:
+        return await self._change(credential_id, "name", name, missing=None)
+
+    async def _change(
+        self, credential_id: str, key: str, value: object, *, missing: type[Exception] | None
+    ) -> AdapterAuthenticator | None:
+        found = self._t.authenticators.get(credential_id)
+        if found is None:
+            if missing is not None:
+                raise missing("no such authenticator")
+            return None
+        before = found.get(key)
+        found[key] = value  # type: ignore[literal-required]
+
+        def undo() -> None:
+            found[key] = before  # type: ignore[literal-required]
+
+        self._log(undo)
+        return copy.deepcopy(found)
+
+    async def delete_authenticator(self, credential_id: str) -> AdapterAuthenticator | None:
+        found = self._t.authenticators.pop(credential_id, None)
+        if found is not None:
+            self._log(lambda: self._t.authenticators.__setitem__(credential_id, found))
+        return copy.deepcopy(found) if found else None
+
     # ---- transactions ------------------------------------------------------------------
 
     @asynccontextmanager
@@ -327,5 +391,6 @@ class MemoryAdapter:
                 "passwords": dict(self._t.passwords),
                 "two_factor": list(self._t.two_factor.values()),
                 "recovery_codes": {k: sorted(v) for k, v in self._t.recovery_codes.items()},
+                "authenticators": list(self._t.authenticators.values()),
             }
         )

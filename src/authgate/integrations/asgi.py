@@ -107,9 +107,27 @@ def request_from_scope(scope: Scope, body: bytes = b"") -> AuthRequest:
         method=scope.get("method", "GET"),
         path=full_path(scope),
         query_string=scope.get("query_string", b""),
-        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])],
+        headers=((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ())),
         body=body,
         client_host=client[0] if client else None,
+        scheme=scope.get("scheme", "http"),
+    )
+
+
+# What reading a session looks at: the cookies and, without a configured URL, the host.
+_SESSION_HEADERS = frozenset({b"cookie", b"host", b"x-forwarded-host", b"x-forwarded-proto"})
+
+
+def _session_request(scope: Scope) -> AuthRequest:
+    # request_from_scope without the headers, query and body a session read never looks at.
+    return AuthRequest.build(
+        method=scope.get("method", "GET"),
+        path=full_path(scope),
+        headers=(
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in scope.get("headers", ())
+            if k in _SESSION_HEADERS
+        ),
         scheme=scope.get("scheme", "http"),
     )
 
@@ -128,7 +146,7 @@ async def session_of_scope(scope: Scope, gate: AuthGate) -> Session | None:
         cache = scope[SESSIONS] = {}
     elif gate in cache:
         return cache[gate]
-    session = await gate.get_session(request_from_scope(scope))
+    session = await gate.get_session(_session_request(scope))
     cache[gate] = session
     return session
 
@@ -170,10 +188,11 @@ class AuthApp:
         """Answer one ASGI HTTP request."""
         if scope["type"] != "http":
             return
-        length = dict(scope.get("headers", [])).get(b"content-length", b"0")
-        body = (
-            None if length.isdigit() and int(length) > MAX_BODY_BYTES else await read_body(receive)
-        )
+        body: bytes | None = b""
+        if scope.get("method") not in ("GET", "HEAD"):  # the engine reads no other body
+            length = next((v for k, v in scope.get("headers", ()) if k == b"content-length"), b"0")
+            too_long = length.isdigit() and int(length) > MAX_BODY_BYTES
+            body = None if too_long else await read_body(receive)
         if body is None:
             await send_response(
                 send,

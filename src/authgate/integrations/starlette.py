@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from authgate.integrations._protect import sign_in_url
 from authgate.integrations.asgi import (
     AuthApp,
     PathPrefixes,
@@ -57,12 +58,6 @@ def get_csrf_token(request: Request, response: Response, gate: AuthGate) -> str:
     for cookie in csrf.cookies:
         response.raw_headers.append((b"set-cookie", cookie.serialize().encode("latin-1")))
     return csrf.token
-
-
-def sign_in_url(gate: AuthGate, callback_url: str) -> str:
-    """Where to send a visitor who must sign in (the custom sign-in page if configured)."""
-    page = gate.config.pages.sign_in or f"{gate.base_path}/signin"
-    return f"{page}{'&' if '?' in page else '?'}callbackUrl={quote(callback_url, safe='')}"
 
 
 class ProtectMiddleware:

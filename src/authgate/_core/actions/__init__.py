@@ -12,6 +12,7 @@ from authgate._core.actions import (
     error,
     forgot_password,
     log,
+    passkeys,
     providers,
     reset_password,
     session,
@@ -22,6 +23,7 @@ from authgate._core.actions import (
     two_factor_setup,
     verify_email,
     verify_request,
+    webauthn_options,
 )
 from authgate._core.routing import Action
 
@@ -62,7 +64,11 @@ DISPATCH: Final[Mapping[tuple[str, Action], Handler]] = {
     ("POST", Action.TWO_FACTOR): two_factor.post,
     ("GET", Action.TWO_FACTOR_SETUP): two_factor_setup.get,
     ("POST", Action.TWO_FACTOR_SETUP): two_factor_setup.post,
+    ("GET", Action.WEBAUTHN_OPTIONS): webauthn_options.get,
+    ("GET", Action.PASSKEYS): passkeys.get,
+    ("POST", Action.PASSKEYS): passkeys.post,
+    ("GET", Action.WEBAUTHN_SCRIPT): passkeys.script,
 }
 
 # next-auth v4 attaches the csrf/callback-url cookies to every response but these.
-WITHOUT_INIT_COOKIES: Final = frozenset({Action.PROVIDERS, Action.LOG})
+WITHOUT_INIT_COOKIES: Final = frozenset({Action.PROVIDERS, Action.LOG, Action.WEBAUTHN_SCRIPT})

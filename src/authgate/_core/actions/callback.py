@@ -13,6 +13,7 @@ from authgate._core.password.sign_in import authenticate as password_sign_in
 from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.sign_in_check import refusal
 from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
+from authgate._core.webauthn import flow as webauthn_flow
 from authgate.http import AuthResponse
 from authgate.providers.password import Password
 
@@ -45,6 +46,8 @@ async def post(ctx: RequestContext) -> AuthResponse:
         return await oauth_flow.finish(ctx, provider)
     if not ctx.csrf.verified:
         return csrf_refused(ctx.url)
+    if provider.type == "webauthn":
+        return await webauthn_flow.callback(ctx, provider)
     return await _credentials(ctx, provider.id)
 
 

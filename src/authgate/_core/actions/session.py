@@ -49,6 +49,8 @@ async def _respond(
     claims = found.claims
     if claims is None:
         return _ended(ctx, empty())
+    young = not update and jwt_session.young(ctx.options, claims, ctx.now)
+    before = dict(claims) if young else None  # the jwt callback may change it in place
     try:
         derived = await jwt_session.derive(
             ctx.options, claims, now=ctx.now, update=update, data=ctx.body.get("data")
@@ -57,7 +59,8 @@ async def _respond(
             return _ended(ctx, empty())
         session, token = derived
         response = AuthResponse.json(session, no_store=not update)
-        response.cookies = jwt_session.issue(ctx, token, max_age=ctx.options.session_max_age)
+        if before is None or token != before:
+            response.cookies = jwt_session.issue(ctx, token, max_age=ctx.options.session_max_age)
     except Exception:
         logger.exception("JWT_SESSION_ERROR: a jwt/session callback failed")
         return _ended(ctx, empty())

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
 def listed(provider: object) -> bool:
     kind = getattr(provider, "type", None)
-    return kind in ("oauth", "email") or (kind == "credentials" and bool(provider.credentials))  # type: ignore[attr-defined]
+    if kind == "credentials":
+        return bool(getattr(provider, "credentials", None))
+    return kind in ("oauth", "email", "webauthn")
 
 
 async def get(ctx: RequestContext) -> AuthResponse:

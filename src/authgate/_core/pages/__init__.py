@@ -32,6 +32,8 @@ __all__ = [
     "page_security_headers",
     "render_email_confirm",
     "render_error",
+    "render_passkeys",
+    "render_script",
     "render_signin",
     "render_signout",
     "render_verify_request",
@@ -42,6 +44,10 @@ _HERE = Path(__file__).resolve().parent
 _CSS: Final = (_HERE / "styles.css").read_text(encoding="utf-8")
 if "</" in _CSS:  # pragma: no cover - guards our own file against closing its <style>
     raise RuntimeError("styles.css must not contain '</'")
+
+_SCRIPT: Final = (_HERE / "webauthn.js").read_bytes()
+SCRIPT_PATH: Final = "webauthn.js"
+"""The script's path under the base path (``GET {base}/webauthn.js``)."""
 
 
 @jinja2.pass_context
@@ -135,20 +141,23 @@ _SHIPPED_LOGO: Final = re.compile(r"/([a-z0-9-]{1,64})\.svg")
 _CSS_VALUE: Final = re.compile(r"[#0-9a-zA-Z.,%/ ()+-]{1,100}")
 _HEX_COLOR: Final = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _ATTRIBUTE_NAME: Final = re.compile(r"[a-zA-Z_:][-a-zA-Z0-9_:.]{0,63}")
-_FORM_TYPES: Final = frozenset({"email", "credentials"})
+_FORM_TYPES: Final = frozenset({"email", "credentials", "webauthn"})
 
 
-def page_security_headers() -> list[tuple[str, str]]:
+def page_security_headers(*, script: bool = False) -> list[tuple[str, str]]:
     """Headers every built-in page is sent with (security decision 5).
 
     No ``form-action`` directive: Chrome applies it to the redirect that follows an OAuth
-    sign-in POST, which would block the hop to the provider.
+    sign-in POST, which would block the hop to the provider. ``script``: the page loads the
+    passkey script, a file from this origin (``script-src 'self'``, no inline script), which
+    fetches the ceremony options (``connect-src 'self'``).
     """
+    scripts = "script-src 'self'; connect-src 'self'; " if script else ""
     return [
         (
             "content-security-policy",
-            "default-src 'none'; style-src 'unsafe-inline'; img-src https: data: 'self'; "
-            "base-uri 'none'; frame-ancestors 'none'",
+            f"default-src 'none'; {scripts}style-src 'unsafe-inline'; "
+            "img-src https: data: 'self'; base-uri 'none'; frame-ancestors 'none'",
         ),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "no-referrer"),
@@ -180,6 +189,9 @@ class _ProviderView:
     logo: str | None = None
     logo_dark: str | None = None
     fields: tuple[_Field, ...] = ()
+    options_url: str | None = None  # webauthn: GET {url}/webauthn-options/{id}
+    conditional: bool = False  # webauthn: offer passkeys in autofill
+    sign_up: bool = False  # webauthn: the "Sign up with a passkey" button
     account_links: bool = False  # Password: "Create an account", "Forgot your password?"
 
 
@@ -298,7 +310,7 @@ def _shown(provider: object) -> bool:
     kind = getattr(provider, "type", None)
     if kind == "credentials":
         return bool(getattr(provider, "credentials", None))
-    return kind in ("oauth", "email")
+    return kind in ("oauth", "email", "webauthn")
 
 
 def _provider_views(providers: Sequence[object], url: str) -> list[_ProviderView]:
@@ -309,7 +321,7 @@ def _provider_views(providers: Sequence[object], url: str) -> list[_ProviderView
         kind = str(getattr(provider, "type", ""))
         is_form = kind in _FORM_TYPES
         previous = str(getattr(shown[i - 1], "type", "")) if i > 0 else None
-        route = "callback" if kind == "credentials" else "signin"
+        route = "callback" if kind in ("credentials", "webauthn") else "signin"
         common: dict[str, Any] = {
             "id": pid,
             "name": str(getattr(provider, "name", pid)),
@@ -328,6 +340,15 @@ def _provider_views(providers: Sequence[object], url: str) -> list[_ProviderView
             )
             links = bool(getattr(provider, "account_pages", False))
             views.append(_ProviderView(**common, fields=fields, account_links=links))
+        elif kind == "webauthn":
+            views.append(
+                _ProviderView(
+                    **common,
+                    options_url=f"{url}/webauthn-options/{quote(pid, safe='')}",
+                    conditional=bool(getattr(provider, "conditional_ui", False)),
+                    sign_up=bool(getattr(provider, "allow_sign_up", False)),
+                )
+            )
         else:
             views.append(_ProviderView(**common))
     return views
@@ -347,9 +368,10 @@ def _shell(theme: Theme, lang: Language, *, title: str, button_text: bool) -> di
 
 
 def _page(template: str, context: dict[str, Any], *, status: int = 200) -> AuthResponse:
+    context.setdefault("script", None)
     markup = _ENV.get_template(template).render(context)
     response = AuthResponse.html(markup, status=status)
-    response.headers.extend(page_security_headers())
+    response.headers.extend(page_security_headers(script=context["script"] is not None))
     if context["lang"].negotiated:
         response.headers.append(("vary", "Accept-Language"))
     return response
@@ -374,9 +396,11 @@ def render_signin(
     """The sign-in page (spec §8.3) with the §7.4 message for ``error``, if any."""
     url = url.rstrip("/")
     context = _shell(theme, lang, title=N_("Sign In"), button_text=True)
+    views = _provider_views(providers, url)
     context.update(
         url=url,
-        providers=_provider_views(providers, url),
+        providers=views,
+        script=(f"{url}/{SCRIPT_PATH}" if any(v.type == "webauthn" for v in views) else None),
         csrf_token=csrf_token,
         callback_url=callback_url,
         email=email,
@@ -458,3 +482,56 @@ def render_email_confirm(
         email=email,
     )
     return _page("confirm-email.html", context)
+
+
+def render_script() -> AuthResponse:
+    """``GET {base}/webauthn.js``: the passkey script of the built-in pages."""
+    return AuthResponse(
+        status=200,
+        headers=[
+            ("content-type", "text/javascript; charset=utf-8"),
+            ("cache-control", "public, max-age=3600"),
+            ("x-content-type-options", "nosniff"),
+        ],
+        body=_SCRIPT,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PasskeyView:
+    """One row of the passkeys page."""
+
+    credential_id: str
+    name: str
+    synced: bool
+    transports: str
+
+
+def render_passkeys(
+    *,
+    theme: Theme,
+    url: str,
+    provider_id: str,
+    csrf_token: str,
+    passkeys: Sequence[PasskeyView],
+    notice: str | None = None,
+    status: int = 200,
+    lang: Language = ENGLISH,
+) -> AuthResponse:
+    """The signed-in user's passkeys: name or remove each, add one (with the script).
+
+    ``notice`` is a message id (marked with ``N_``), translated here.
+    """
+    url = url.rstrip("/")
+    pid = quote(provider_id, safe="")
+    context = _shell(theme, lang, title=N_("Passkeys"), button_text=True)
+    context.update(
+        url=url,
+        script=f"{url}/{SCRIPT_PATH}",
+        csrf_token=csrf_token,
+        passkeys=passkeys,
+        notice=lang.gettext(notice) if notice else None,
+        register_action=f"{url}/callback/{pid}",
+        options_url=f"{url}/webauthn-options/{pid}",
+    )
+    return _page("passkeys.html", context, status=status)

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -63,13 +64,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 @dataclass(frozen=True, slots=True)
 class AuthTables:
-    """The tables of one schema: Auth.js's four, then authgate's own."""
+    """The tables of one schema: Auth.js's, then authgate's own."""
 
     metadata: MetaData
     users: Table
     accounts: Table
     sessions: Table
     verification_token: Table
+    authenticator: Table
     passwords: Table
     two_factor: Table
     recovery_codes: Table
@@ -142,6 +144,28 @@ def build_tables(*, prefix: str = "", schema: str | None = None) -> AuthTables:
         Column("token", Text, nullable=False),
         PrimaryKeyConstraint("identifier", "token"),
     )
+    # Auth.js's Authenticator (the Drizzle adapter's "authenticator" table); "name" is authgate's
+    # nullable label. The counter is a uint32 on the wire: BIGINT holds all of it.
+    authenticator = Table(
+        f"{prefix}authenticator",
+        meta,
+        Column("credentialID", Text, nullable=False, unique=True),
+        Column(
+            "userId",
+            Integer,
+            ForeignKey(f"{qualified_users}.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("providerAccountId", Text, nullable=False),
+        Column("credentialPublicKey", Text, nullable=False),
+        Column("counter", BigInteger, nullable=False),
+        Column("credentialDeviceType", Text, nullable=False),
+        Column("credentialBackedUp", Boolean, nullable=False),
+        Column("transports", Text),
+        Column("name", Text),
+        PrimaryKeyConstraint("userId", "credentialID"),
+    )
     passwords = Table(
         f"{prefix}authgate_passwords",
         meta,
@@ -178,6 +202,7 @@ def build_tables(*, prefix: str = "", schema: str | None = None) -> AuthTables:
         accounts,
         sessions,
         verification_token,
+        authenticator,
         passwords,
         two_factor,
         recovery_codes,
