@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from authgate import SessionConfig, TwoFactor
@@ -79,6 +81,18 @@ async def test_a_code_is_never_accepted_twice(setup: Setup) -> None:
     assert replay.status == 400, "the same step is refused"
     later = await answer(second, code=code_at(secret, moment + STEP), now=moment + STEP)
     assert later.status == 302
+
+
+async def test_two_requests_with_one_code_sign_in_once(setup: Setup) -> None:
+    owner = await signed_up(setup)
+    secret, _ = await enrol(owner)
+    moment = NOW + STEP
+    clients = [setup.client(now=moment), setup.client(now=moment)]
+    for client in clients:
+        await sign_in(client)
+    answers = await asyncio.gather(*(answer(c, code=code_at(secret, moment)) for c in clients))
+    assert sorted(a.status for a in answers) == [302, 400], "one code, one session"
+    assert sum(SESSION in c.jar for c in clients) == 1
 
 
 async def test_recovery_code_works_once(setup: Setup) -> None:

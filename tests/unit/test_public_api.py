@@ -52,6 +52,7 @@ def test_public_modules_are_the_agreed_ones() -> None:
         "authgate.ratelimit.redis",
         "authgate.resource",
         "authgate.testing",
+        "authgate.testing.account_contract",
         "authgate.testing.adapter_contract",
         "authgate.testing.idp",
         "authgate.testing.pytest_plugin",
