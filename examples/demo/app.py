@@ -334,7 +334,9 @@ def create_app(
     @app.get("/dashboard", response_class=HTMLResponse)
     async def dashboard(request: Request) -> str:
         session: Session = request.state.session  # set by ProtectMiddleware
-        return render("dashboard.html", session=session, sign_out=f"{auth.base_path}/signout")
+        return render(
+            "dashboard.html", session=session, sign_out=f"{auth.base_path}/signout", admin=False
+        )
 
     @app.get("/admin", response_class=HTMLResponse)
     async def admin(request: Request) -> str:
@@ -366,7 +368,7 @@ def create_app(
             message = SIGN_IN_MESSAGES.get(error, "Unable to sign in.")
         return render(
             "signin.html",
-            providers=[p for p in providers.values() if p["type"] == "credentials"],
+            providers=[p for p in providers.values() if p["id"] == "credentials"],
             csrf_token=csrf_token,
             callback_url=callbackUrl,
             message=message,
