@@ -122,7 +122,7 @@ def render_account_page(
         svg=Markup(content.svg) if content.svg else None,  # noqa: S704
         secret_text=content.secret_text,
         codes=content.codes,
-        script=Markup(_SHOW_PASSWORD) if toggles else None,  # noqa: S704 - our constant
+        inline_script=Markup(_SHOW_PASSWORD) if toggles else None,  # noqa: S704 - our constant
     )
     response = _page("account-form.html", context, status=status)
     if toggles:
