@@ -9,7 +9,6 @@ import anyio.to_thread
 
 from authgate._core.password.policy import normalize
 from authgate.adapters import PasswordStore, UserSessions
-from authgate.passwords import hash_password, needs_rehash, verify_password
 from authgate.providers.password import Password
 
 if TYPE_CHECKING:
@@ -42,11 +41,16 @@ def store_of(ctx: RequestContext) -> PasswordStore:
 
 async def hash_new(password: str) -> str:
     """argon2id of the normalised password, in a worker thread (it takes tens of ms)."""
+    # authgate.passwords needs argon2-cffi (the passwords extra): imported only when used.
+    from authgate.passwords import hash_password
+
     return await anyio.to_thread.run_sync(hash_password, normalize(password))
 
 
 async def verify(stored: str | None, password: object) -> tuple[bool, bool]:
     """``(matches, needs_rehash)``; one full argon2id run even without a stored hash."""
+    from authgate.passwords import needs_rehash, verify_password
+
     candidate = normalize(password) if isinstance(password, str) else password
     ok = await anyio.to_thread.run_sync(verify_password, stored, candidate)
     return ok, bool(ok and stored and needs_rehash(stored))

@@ -1,16 +1,19 @@
-"""TOTP (RFC 6238) with pyotp; the secret sealed at rest; the enrolment QR code with segno."""
+"""TOTP (RFC 6238) with pyotp; the secret sealed at rest; the enrolment QR code with segno.
+
+pyotp and segno (the ``two-factor`` extra) are imported where they are used: authgate imports
+without them, and a gate with ``two_factor`` configured checks they are there when it is built.
+"""
 
 from __future__ import annotations
 
 import hmac
 from typing import TYPE_CHECKING
 
-import pyotp
-import segno
-
 from authgate._crypto.sealed import Sealer
 
 if TYPE_CHECKING:
+    import pyotp
+
     from authgate.two_factor import TwoFactor
 
 SECRET_PURPOSE = "two-factor secret"
@@ -18,6 +21,8 @@ SECRET_PURPOSE = "two-factor secret"
 
 def new_secret() -> str:
     """160 random bits, base32 (RFC 4226 §4 recommends 160)."""
+    import pyotp
+
     return pyotp.random_base32(32)
 
 
@@ -34,6 +39,8 @@ def open_secret(secrets: tuple[str, ...], sealed: str) -> str | None:
 
 
 def _totp(config: TwoFactor, secret: str) -> pyotp.TOTP:
+    import pyotp
+
     return pyotp.TOTP(secret, digits=config.digits, interval=config.period)
 
 
@@ -61,6 +68,8 @@ def provisioning_uri(config: TwoFactor, secret: str, account: str, issuer: str) 
 
 def qr_svg(uri: str) -> str:
     """The QR code of ``uri`` as an inline SVG element (black on white, no XML declaration)."""
+    import segno
+
     return str(segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff"))
 
 
