@@ -72,6 +72,9 @@ async def test_references_to_unknown_users_are_refused() -> None:
         "sessions": [],
         "authenticators": [],
         "verification_tokens": [],
+        "passwords": {},
+        "two_factor": [],
+        "recovery_codes": {},
     }
 
 

@@ -98,8 +98,12 @@ async def sign_in_cookies(
     profile: Mapping[str, Any] | None,
     is_new_user: bool | None,
     denied_status: int = 302,
+    claims: Mapping[str, Any] | None = None,
 ) -> list[Cookie] | AuthResponse:
     """JWT sessions at sign-in: the ``jwt`` callback (``signUp`` for a new user), then the cookie.
+
+    ``claims``: authgate's own claims, set after the callback (two-factor: ``amr``, how the
+    user signed in, and ``tfs``, whose factors they are).
 
     An :class:`AuthResponse` means the callback refused (``AccessDenied``) or failed.
     """
@@ -118,6 +122,8 @@ async def sign_in_cookies(
             )
         if not token:
             return to_error(ctx.url, ErrorCode.AccessDenied, status=denied_status)
+        if claims:
+            token = {**token, **claims}
         return jwt_session.issue(ctx, token, max_age=options.jwt_max_age)
     except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
         kind = str(account.get("type", "")).upper()

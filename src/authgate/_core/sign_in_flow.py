@@ -29,6 +29,7 @@ from authgate._core.accounts import account_key
 from authgate._core.events import fire
 from authgate._core.redirects import append_query, to_error
 from authgate._core.sign_in_check import check_sign_in, sign_in_cookies
+from authgate._core.two_factor.methods import record_methods, session_claims, sign_in_methods
 from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 
@@ -90,6 +91,8 @@ class Verified:
             adapter (v4 leaves ``isNewUser`` undefined there).
         store: During the policy steps, the adapter bound to the sign-in's transaction (read
             and write through it); ``None`` without an adapter and once the steps are done.
+        methods: The sign-in methods proved (``["pwd", "otp"]``) once a second factor passed;
+            ``None`` until then.
     """
 
     first: FirstFactor
@@ -97,6 +100,7 @@ class Verified:
     stored: bool
     is_new_user: bool | None
     store: Adapter | None = None
+    methods: list[str] | None = None
 
 
 SignInStep = Callable[["RequestContext", Verified], Awaitable[AuthResponse | None]]
@@ -233,10 +237,15 @@ async def issue(
             profile=first.profile,
             is_new_user=verified.is_new_user,
             denied_status=first.denied_status,
+            claims=session_claims(options, verified),
         )
         if isinstance(issued, AuthResponse):
             return issued
         cookies = issued
+    if verified.stored and options.session_strategy == "database":
+        await record_methods(
+            ctx, cookies, sign_in_methods(options, first.account, verified.methods)
+        )
 
     await fire(
         options,
