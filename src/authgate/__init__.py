@@ -19,7 +19,7 @@ from authgate.errors import (
     CredentialsSigninError,
     SignInError,
 )
-from authgate.gate import AuthGate, CsrfToken
+from authgate.gate import AuthGate, CsrfToken, SessionUpdate
 from authgate.http import AuthRequest, AuthResponse, Cookie
 from authgate.two_factor import TwoFactor
 from authgate.types import JWT, Account, Session, User
@@ -46,6 +46,7 @@ __all__ = [
     "PagesConfig",
     "Session",
     "SessionConfig",
+    "SessionUpdate",
     "SignInError",
     "Theme",
     "TwoFactor",

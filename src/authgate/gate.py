@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from authgate import _core
-from authgate._core import csrf_token, session_reader
+from authgate._core import csrf_token, server_session, session_reader
 from authgate._core import options as internal_options
 from authgate._core.actions.providers import provider_map
 from authgate._core.origin import Location, locate
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from authgate.http import AuthRequest, AuthResponse, Cookie
     from authgate.types import JWT, Session
 
-__all__ = ["AuthGate", "CsrfToken"]
+__all__ = ["AuthGate", "CsrfToken", "SessionUpdate"]
 
 logger = logging.getLogger("authgate")
 
@@ -33,6 +33,14 @@ class CsrfToken:
     """A CSRF token for a custom form, and the cookie to set when the browser has none yet."""
 
     token: str
+    cookies: list[Cookie] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionUpdate:
+    """The result of :meth:`AuthGate.update_session`: the new session and the cookies to set."""
+
+    session: Session | None
     cookies: list[Cookie] = field(default_factory=list)
 
 
@@ -169,3 +177,28 @@ class AuthGate:
             return CsrfToken(token)
         token, value = csrf_token.mint(self._options.csrf_key)
         return CsrfToken(token, [cookies.csrf_token.make(value)])
+
+    async def sign_out(self, request: AuthRequest, *, now: float | None = None) -> list[Cookie]:
+        """End the session of ``request`` on the server, as ``POST /signout`` does.
+
+        With database sessions the row is deleted; ``events.sign_out`` fires. Returns the
+        cookies that clear the session: set them on the response you send. No CSRF token is
+        needed (your code asks, not the browser), so call it only from a request you have
+        already authorised, e.g. a CSRF-protected form of your own.
+
+        Raises:
+            AuthGateError: The adapter failed to delete the session (it may still be alive).
+        """
+        return await server_session.sign_out(request, self._options, now)
+
+    async def update_session(
+        self, request: AuthRequest, data: object, *, now: float | None = None
+    ) -> SessionUpdate:
+        """Update the session of ``request`` with ``data``, as ``POST /session`` does.
+
+        The ``jwt`` and ``session`` callbacks run with ``trigger="update"`` and ``session=data``
+        (next-auth's ``update(data)``). The result holds the new session (``None`` when there
+        is none) and the cookies to set on the response you send.
+        """
+        session, cookies = await server_session.update(request, self._options, data, now)
+        return SessionUpdate(session, cookies)

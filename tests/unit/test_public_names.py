@@ -15,8 +15,12 @@ PINNED = {
         "JWT", "AccessDeniedError", "Account", "AuthConfig", "AuthGate", "AuthGateError",
         "AuthRequest", "AuthResponse", "Callbacks", "ConfigurationError", "Cookie",
         "CookieOption", "CredentialsSigninError", "CsrfToken", "Events", "JWTConfig",
-        "PagesConfig", "Session", "SessionConfig", "SignInError", "Theme", "TwoFactor", "User",
-        "__version__",
+        "PagesConfig", "Session", "SessionConfig", "SessionUpdate", "SignInError", "Theme",
+        "TwoFactor", "User", "__version__",
+    ],
+    "authgate.integrations.starlette": [
+        "AuthApp", "ProtectMiddleware", "TokenMiddleware", "csrf_token", "get_csrf_token",
+        "get_session", "set_cookies", "sign_in_url", "sign_out", "update_session",
     ],
     "authgate.testing": ["DEFAULT_USER", "FakeIdentityProvider", "session_cookies"],
     "authgate.i18n": [

@@ -8,12 +8,16 @@ token" (a new one is minted), never an exception.
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 from dataclasses import dataclass
 
 from authgate._crypto.tokens import equal, keyed_hex, random_hex
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+
+logger = logging.getLogger("authgate")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +49,21 @@ def resolve(
     """Trust the cookie's token if we signed it; a POST is verified when the body echoes it."""
     token = trusted_token(cookie_value, key)
     if token is None:
+        if is_post and not cookie_value and isinstance(body_token, str):
+            _report_missing_cookie()
         token, value = mint(key)
         return CsrfState(token, value, verified=False)
     verified = is_post and isinstance(body_token, str) and equal(body_token, token)
     return CsrfState(token, None, verified)
+
+
+@functools.cache  # once per process: a hint for the developer, not a request log
+def _report_missing_cookie() -> None:
+    # The form carried a token but the browser sent no cookie: the page that rendered the
+    # form most likely dropped the cookie (issue 15's footgun); the post is refused silently.
+    logger.debug(
+        "CSRF_COOKIE_MISSING: a POST carried a csrfToken but no CSRF cookie, so it was refused "
+        "(the redirect to ?csrf=true). The page that rendered the form must send the cookie of "
+        "its CSRF token: set CsrfToken.cookies on the response you actually return (Starlette/"
+        "FastAPI: authgate.integrations.starlette.set_cookies). Logged once per process"
+    )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from authgate.integrations._protect import sign_in_url
 from authgate.integrations.asgi import (
+    SESSIONS,
     AuthApp,
     PathPrefixes,
     full_path,
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.types import ASGIApp, Receive, Scope, Send
 
-    from authgate.gate import AuthGate
+    from authgate.gate import AuthGate, CsrfToken, SessionUpdate
+    from authgate.http import Cookie
     from authgate.resource import NextAuthSession
     from authgate.types import Session
 
@@ -31,10 +33,16 @@ __all__ = [
     "AuthApp",
     "ProtectMiddleware",
     "TokenMiddleware",
+    "csrf_token",
     "get_csrf_token",
     "get_session",
+    "set_cookies",
     "sign_in_url",
+    "sign_out",
+    "update_session",
 ]
+
+R = TypeVar("R", bound=Response)
 
 
 async def get_session(request: Request, gate: AuthGate) -> Session | None:
@@ -52,12 +60,42 @@ def get_csrf_token(request: Request, response: Response, gate: AuthGate) -> str:
     ``response`` must be the response that is actually sent. In FastAPI, a ``response: Response``
     parameter is merged into the answer only when the endpoint returns a plain value (e.g. a
     ``str`` with ``response_class=HTMLResponse``); if the endpoint builds its own ``Response``,
-    pass that one instead.
+    pass that one instead, or use :func:`csrf_token` and :func:`set_cookies`.
     """
-    csrf = gate.get_csrf_token(request_from_scope(request.scope))
-    for cookie in csrf.cookies:
-        response.raw_headers.append((b"set-cookie", cookie.serialize().encode("latin-1")))
+    csrf = csrf_token(request, gate)
+    set_cookies(response, csrf.cookies)
     return csrf.token
+
+
+def csrf_token(request: Request, gate: AuthGate) -> CsrfToken:
+    """The CSRF token for a custom form and its cookies, for the response you return.
+
+    The safe form of :func:`get_csrf_token`: put ``csrf.token`` in the form and send
+    ``set_cookies(HTMLResponse(...), csrf.cookies)``. A form posted without the cookie is
+    refused (``?csrf=true``).
+    """
+    return gate.get_csrf_token(request_from_scope(request.scope))
+
+
+def set_cookies(response: R, cookies: Iterable[Cookie]) -> R:
+    """Add ``cookies`` (from :func:`csrf_token`, :func:`sign_out`, ...) to ``response``."""
+    for cookie in cookies:
+        response.raw_headers.append((b"set-cookie", cookie.serialize().encode("latin-1")))
+    return response
+
+
+async def sign_out(request: Request, gate: AuthGate) -> list[Cookie]:
+    """End the session on the server (:meth:`AuthGate.sign_out`); set the cookies it returns."""
+    cookies = await gate.sign_out(request_from_scope(request.scope))
+    request.scope.setdefault(SESSIONS, {})[gate] = None  # get_session now answers None
+    return cookies
+
+
+async def update_session(request: Request, gate: AuthGate, data: Any) -> SessionUpdate:
+    """Update the session with ``data`` (:meth:`AuthGate.update_session`); set its cookies."""
+    updated = await gate.update_session(request_from_scope(request.scope), data)
+    request.scope.setdefault(SESSIONS, {})[gate] = updated.session
+    return updated
 
 
 class ProtectMiddleware:
