@@ -22,6 +22,14 @@ PINNED = {
         "AuthApp", "ProtectMiddleware", "TokenMiddleware", "csrf_token", "get_csrf_token",
         "get_session", "set_cookies", "sign_in_url", "sign_out", "update_session",
     ],
+    "authgate.integrations.wsgi": [
+        "AuthWSGIApp", "get_csrf_token", "get_session", "handle_environ", "read_body",
+        "request_from_environ", "response_headers", "sign_out", "status_line", "update_session",
+    ],
+    "authgate.integrations.flask": [
+        "AuthGateFlask", "current_session", "get_csrf_token", "get_providers", "get_session",
+        "session_required", "sign_out", "update_session",
+    ],
     "authgate.testing": ["DEFAULT_USER", "FakeIdentityProvider", "session_cookies"],
     "authgate.i18n": [
         "DEFAULT_LOCALE", "LOCALES", "N_", "Language", "direction", "language", "negotiate",

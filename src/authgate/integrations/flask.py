@@ -12,7 +12,7 @@ Jinja). The async core runs on the process-wide sync bridge: no event loop per r
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from flask import Blueprint, Flask, current_app, g, jsonify, redirect, request
 from flask import Response as FlaskResponse
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from werkzeug.wrappers import Response as WerkzeugResponse
 
     from authgate.gate import AuthGate
-    from authgate.http import AuthResponse
+    from authgate.http import AuthResponse, Cookie
     from authgate.types import Session
 
 __all__ = [
@@ -41,6 +41,8 @@ __all__ = [
     "get_providers",
     "get_session",
     "session_required",
+    "sign_out",
+    "update_session",
 ]
 
 P = ParamSpec("P")
@@ -144,6 +146,20 @@ class AuthGateFlask:
             token = g._authgate_csrf = csrf.token
         return cast("str", token)
 
+    def sign_out(self) -> None:
+        """End the session of the current request; its cookies are cleared on the response."""
+        self._queue(run_sync(self.gate.sign_out(request_from_environ(request.environ))), None)
+
+    def update_session(self, data: Any) -> Session | None:
+        """Update the session with ``data`` (trigger ``"update"``); the cookie is re-issued."""
+        updated = run_sync(self.gate.update_session(request_from_environ(request.environ), data))
+        self._queue(updated.cookies, updated.session)
+        return updated.session
+
+    def _queue(self, cookies: list[Cookie], session: Session | None) -> None:
+        g.setdefault("_authgate_cookies", []).extend(c.serialize() for c in cookies)
+        g._authgate_session = session  # get_session now answers what the response will carry
+
     def get_providers(self) -> dict[str, dict[str, str]]:
         """The ``/providers`` map for the current request (for a custom sign-in page)."""
         return self.gate.get_providers(request_from_environ(request.environ))
@@ -178,6 +194,16 @@ def get_session() -> Session | None:
 def get_csrf_token() -> str:
     """A CSRF token for a custom form (``{{ authgate_csrf_token() }}`` in templates)."""
     return _extension().get_csrf_token()
+
+
+def sign_out() -> None:
+    """End the session of the current request (the cookies are cleared on its response)."""
+    _extension().sign_out()
+
+
+def update_session(data: Any) -> Session | None:
+    """Update the session of the current request with ``data``; the new session."""
+    return _extension().update_session(data)
 
 
 def get_providers() -> dict[str, dict[str, str]]:

@@ -21,6 +21,7 @@ from litestar.response import Redirect
 
 from authgate.integrations._protect import SESSION_REQUIRED, sign_in_url
 from authgate.integrations.asgi import (
+    SESSIONS,
     AuthApp,
     PathPrefixes,
     request_from_scope,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
     from authgate.gate import AuthGate
+    from authgate.http import Cookie
 
 __all__ = ["AuthGatePlugin", "AuthSession", "SessionRequired"]
 
@@ -116,6 +118,22 @@ class AuthGatePlugin(InitPluginProtocol):
         state = request.scope.setdefault("state", {})
         state.setdefault(_COOKIES, []).extend(c.serialize() for c in csrf.cookies)
         return csrf.token
+
+    async def sign_out(self, request: Request[Any, Any, Any]) -> None:
+        """End the session of the request; its cookies are cleared on this request's response."""
+        cookies = await self.gate.sign_out(request_from_scope(request.scope))  # type: ignore[arg-type]
+        self._queue(request, cookies, None)
+
+    async def update_session(self, request: Request[Any, Any, Any], data: Any) -> Session | None:
+        """Update the session with ``data`` (trigger ``"update"``); the cookie is re-issued."""
+        updated = await self.gate.update_session(request_from_scope(request.scope), data)  # type: ignore[arg-type]
+        self._queue(request, updated.cookies, updated.session)
+        return updated.session
+
+    def _queue(self, request: Request[Any, Any, Any], cookies: list[Cookie], session: Any) -> None:
+        state = request.scope.setdefault("state", {})
+        state.setdefault(_COOKIES, []).extend(c.serialize() for c in cookies)
+        request.scope.setdefault(SESSIONS, {})[self.gate] = session  # type: ignore[misc]
 
     def get_providers(self, request: Request[Any, Any, Any]) -> dict[str, dict[str, str]]:
         """The ``/providers`` map for the request (for a custom sign-in page)."""

@@ -23,7 +23,8 @@ from authgate.integrations.asgi import MAX_BODY_BYTES
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from authgate.gate import AuthGate, CsrfToken
+    from authgate.gate import AuthGate, CsrfToken, SessionUpdate
+    from authgate.http import Cookie
     from authgate.types import Session
 
 __all__ = [
@@ -34,7 +35,9 @@ __all__ = [
     "read_body",
     "request_from_environ",
     "response_headers",
+    "sign_out",
     "status_line",
+    "update_session",
 ]
 
 StartResponse = Callable[..., Any]
@@ -158,6 +161,16 @@ def get_session(environ: Mapping[str, Any], gate: AuthGate) -> Session | None:
 def get_csrf_token(environ: Mapping[str, Any], gate: AuthGate) -> CsrfToken:
     """A CSRF token for a custom form; set its ``cookies`` on the page's response."""
     return gate.get_csrf_token(request_from_environ(environ))
+
+
+def sign_out(environ: Mapping[str, Any], gate: AuthGate) -> list[Cookie]:
+    """End the session on the server (:meth:`AuthGate.sign_out`); set the cookies it returns."""
+    return run_sync(gate.sign_out(request_from_environ(environ)))
+
+
+def update_session(environ: Mapping[str, Any], gate: AuthGate, data: Any) -> SessionUpdate:
+    """Update the session with ``data`` (:meth:`AuthGate.update_session`); set its cookies."""
+    return run_sync(gate.update_session(request_from_environ(environ), data))
 
 
 class AuthWSGIApp:
