@@ -50,6 +50,8 @@ def test_public_modules_are_the_agreed_ones() -> None:
         "authgate.ratelimit.memory",
         "authgate.ratelimit.redis",
         "authgate.resource",
+        "authgate.revocation",
+        "authgate.revocation.redis",
         "authgate.testing",
         "authgate.testing.adapter_contract",
         "authgate.types",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from authgate._core.cookies import expires_in, write_session
 from authgate.errors import TokenError
 from authgate.jwt import read_chunked_cookie
+from authgate.revocation import SESSION_ID_CLAIM, new_session_id, session_ref
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -95,13 +96,45 @@ def default_session(options: InternalOptions, claims: JWT, now: float) -> dict[s
     return {"user": session_user(claims), "expires": iso(now + options.session_max_age)}
 
 
+def with_session_id(options: InternalOptions, token: Any, now: float) -> Any:
+    """The token of a new sign-in with its ``sid`` when sessions are revocable."""
+    if options.revocation is None or not isinstance(token, dict):
+        return token
+    return {**token, SESSION_ID_CLAIM: new_session_id(now)}
+
+
+def revocation_ttl(options: InternalOptions) -> float:
+    """How long an entry must live: the longest a token issued before it can stay valid.
+
+    A session started before the entry cannot be re-issued after it (the read that would
+    re-issue it is refused), so its last token expires ``jwt_max_age`` later; a minute more
+    covers the clock tolerance of token checks.
+    """
+    return float(options.jwt_max_age) + 60.0
+
+
+async def ended(options: InternalOptions, claims: JWT) -> bool:
+    """Whether the session of ``claims`` was ended through the revocation store.
+
+    Raises :class:`~authgate.revocation.RevocationUnavailableError` when the store cannot say.
+    """
+    store = options.revocation
+    if store is None:
+        return False
+    ref = session_ref(claims)
+    return ref is not None and await store.is_ended(ref.user_id, ref.session_id, ref.started)
+
+
 async def derive(
     options: InternalOptions, claims: JWT, *, now: float, update: bool = False, data: Any = None
 ) -> tuple[dict[str, Any], JWT] | None:
-    """Run the ``jwt`` then ``session`` callbacks; ``None`` when ``jwt`` ends the session.
+    """Check revocation, run the ``jwt`` then ``session`` callbacks; ``None``: the session ended.
 
-    Exceptions from the callbacks propagate: callers treat them as "no session".
+    Exceptions from the callbacks and the revocation store propagate: callers treat them as
+    "no session".
     """
+    if options.revocation is not None and await ended(options, claims):
+        return None
     session = default_session(options, claims, now)
     token: Any = claims
     if options.jwt is not None:
@@ -111,6 +144,9 @@ async def derive(
             token = await options.jwt(token=claims, session=None)
         if not token:
             return None
+        sid = claims.get(SESSION_ID_CLAIM)
+        if options.revocation is not None and sid is not None and isinstance(token, dict):
+            token = {**token, SESSION_ID_CLAIM: sid}  # the session keeps its id over re-issues
     if options.session is not None:
         params: dict[str, Any] = {"session": session, "token": token}
         if update:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from authgate.adapters import Adapter
     from authgate.config import AuthConfig, PagesConfig, Theme
     from authgate.providers import Provider
+    from authgate.revocation import RevocationStore
 
 logger = logging.getLogger("authgate")
 
@@ -91,6 +92,7 @@ class InternalOptions:
         default_factory=lambda: OAuthRuntime(None, allow_loopback_http=False)
     )
     check_codecs: Mapping[str, JWTCodec] = field(default_factory=dict)  # by check cookie name
+    revocation: RevocationStore | None = None  # ended JWT sessions, checked on every read
 
     @property
     def csrf_secret(self) -> str:
@@ -222,6 +224,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         session_update_age=config.session.update_age,
         oauth=OAuthRuntime(config.http_client, allow_loopback_http=not production),
         check_codecs=check_codecs,
+        revocation=config.revocation,
     )
 
 

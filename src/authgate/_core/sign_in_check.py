@@ -116,6 +116,7 @@ async def sign_in_cookies(
             )
         if not token:
             return to_error(ctx.url, "AccessDenied", status=denied_status)
+        token = jwt_session.with_session_id(options, token, ctx.now)
         return jwt_session.issue(ctx, token, max_age=options.jwt_max_age)
     except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
         kind = str(account.get("type", "")).upper()

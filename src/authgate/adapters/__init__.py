@@ -31,6 +31,7 @@ __all__ = [
     "AdapterSession",
     "AdapterUser",
     "NewUser",
+    "SessionListing",
     "UserUpdate",
     "VerificationToken",
 ]
@@ -177,4 +178,17 @@ class Adapter(Protocol):
         authgate runs multi-step writes (create a user, link its account, open its session)
         inside one, so a failure midway leaves nothing half-written.
         """
+        ...
+
+
+@runtime_checkable
+class SessionListing(Protocol):
+    """An adapter that can list a user's database sessions (for "end a session" pages and APIs).
+
+    Optional: ``gate.list_sessions`` / ``gate.end_session`` / ``gate.end_sessions`` need it with
+    database sessions; everything else works without it.
+    """
+
+    async def get_sessions_by_user(self, user_id: str) -> list[AdapterSession]:
+        """Every stored session of ``user_id`` (expired ones too: authgate filters)."""
         ...

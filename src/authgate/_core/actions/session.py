@@ -9,6 +9,7 @@ from authgate._core import db_session, jwt_session
 from authgate._core.cookies import clear_session
 from authgate._core.events import fire
 from authgate.http import AuthResponse
+from authgate.revocation import RevocationUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -55,6 +56,9 @@ async def _respond(
         session, token = derived
         response = AuthResponse.json(session, no_store=not update)
         response.cookies = jwt_session.issue(ctx, token, max_age=ctx.options.session_max_age)
+    except RevocationUnavailableError:
+        logger.error("SESSION_ERROR: the revocation store is unavailable; no session")
+        return empty()  # the cookie stays: the session may be fine once the store is back
     except Exception:
         logger.exception("JWT_SESSION_ERROR: a jwt/session callback failed")
         return _ended(ctx, empty())
