@@ -16,7 +16,9 @@ test: install
 	scripts/check
 	scripts/test
 
-demo: install
+# The demo needs only the runtime: no dev group, no npm test fixtures, no database servers.
+demo:
+	scripts/install --runtime
 	$(PY) -m examples.demo
 
 bench: install

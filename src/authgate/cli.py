@@ -1,5 +1,6 @@
 """The ``authgate`` command: ``authgate doctor module:attr`` checks a configuration before use.
 
+``authgate secret`` prints a new random secret for ``AUTH_SECRET`` (like ``npx auth secret``).
 ``authgate db init <database>`` creates the SQL adapter's tables (a SQLite path or a URL such
 as ``postgresql://app@db/app``); ``authgate db sql`` prints them as SQL for a migration tool;
 ``authgate db prune <database>`` deletes expired sessions and e-mail tokens (run it daily).
@@ -12,9 +13,11 @@ errors (the exit status is then 1) and warnings; nothing secret is printed.
 from __future__ import annotations
 
 import argparse
+import base64
 import importlib
 import math
 import os
+import secrets
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
 
     from authgate._core.options import FixedURL
 
-__all__ = ["Finding", "diagnose", "main"]
+__all__ = ["Finding", "diagnose", "main", "new_secret", "parser"]
 
 MIN_SECRET_CHARS = 32
 MIN_SECRET_BITS = 128.0
@@ -60,7 +63,8 @@ def _secret_findings(config: AuthConfig, env: Mapping[str, str]) -> list[Finding
             Finding(
                 "error",
                 "no secret: set AUTH_SECRET (python -c 'import secrets; "
-                "print(secrets.token_hex(32))'); a derived development secret is in use",
+                "print(secrets.token_hex(32))'); a random secret for this process is in use: "
+                "sessions end on every restart and other workers cannot read them",
             )
         ]
     found = []
@@ -77,23 +81,30 @@ def _secret_findings(config: AuthConfig, env: Mapping[str, str]) -> list[Finding
     return found
 
 
-def _url_findings(config: AuthConfig, fixed: FixedURL | None, *, production: bool) -> list[Finding]:
+def _url_findings(
+    config: AuthConfig, fixed: FixedURL | None, *, trust_host: bool, production: bool
+) -> list[Finding]:
     found: list[Finding] = []
     if fixed is None:
         level: Literal["error", "warning"] = "error" if production else "warning"
+        source = "trust_host=True" if config.trust_host else "AUTH_TRUST_HOST"
         found.append(
             Finding(
                 level,
-                "no url: every URL is built from the Host / X-Forwarded-* headers (trust_host). "
-                "Set AuthConfig(url=...) or AUTH_URL, or make sure a proxy you control "
-                "overwrites those headers",
+                f"no url: every URL, including the links mailed to users, is built from the "
+                f"Host / X-Forwarded-* headers ({source}). Set AuthConfig(url=...) or AUTH_URL, "
+                "or make sure a proxy you control overwrites those headers",
             )
         )
     else:
-        if config.trust_host:
-            found.append(
-                Finding("info", "trust_host is set but the configured url wins (as it should)")
+        found.append(
+            Finding(
+                "info",
+                f"url {fixed.origin}{config.base_path or fixed.path}: Host / X-Forwarded-* "
+                "headers are ignored"
+                + (" (trust_host is set, but the configured url wins)" if trust_host else ""),
             )
+        )
         if not fixed.secure and production:
             found.append(Finding("error", f"the url {fixed.origin} is not https in production"))
         if fixed.secure and config.use_secure_cookies is False:
@@ -156,7 +167,7 @@ def diagnose(gate: AuthGate, env: Mapping[str, str] | None = None) -> list[Findi
     found = _secret_findings(config, env)
 
     fixed = options.fixed_url
-    found += _url_findings(config, fixed, production=production)
+    found += _url_findings(config, fixed, trust_host=options.trust_host, production=production)
     found += _rate_limit_findings(config, env, fixed_url=fixed is not None, production=production)
 
     if config.debug:
@@ -295,13 +306,57 @@ def _prune(database: str, args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``authgate`` console script."""
-    parser = argparse.ArgumentParser(prog="authgate", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+SECRET_BYTES = 32
+
+
+def new_secret(n_bytes: int = SECRET_BYTES) -> str:
+    """A random secret: ``n_bytes`` from the OS's CSPRNG, base64url without padding."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(n_bytes)).rstrip(b"=").decode()
+
+
+def _secret(args: argparse.Namespace) -> int:
+    if args.bytes < SECRET_BYTES:
+        print(f"authgate secret: --bytes must be at least {SECRET_BYTES}", file=sys.stderr)
+        return 2
+    value = new_secret(args.bytes)
+    print(value if args.raw else f"AUTH_SECRET={value}")
+    return 0
+
+
+_EPILOG = """examples:
+  authgate secret >> .env              a new AUTH_SECRET
+  authgate doctor myapp.auth:gate      check a configuration before deploying it
+  authgate db init ./app.db            create the adapter's tables
+  authgate <command> --help            a command's options
+"""
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``authgate`` argument parser, every command in it."""
+    parser = argparse.ArgumentParser(
+        prog="authgate",
+        description="Authentication for Python web apps, the NextAuth.js way.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, title="commands", metavar="<command>"
+    )
+    secret = commands.add_parser(
+        "secret", help="print a new random secret for AUTH_SECRET (like `npx auth secret`)"
+    )
+    secret.add_argument("--raw", action="store_true", help="print only the value")
+    secret.add_argument(
+        "--bytes",
+        type=int,
+        default=SECRET_BYTES,
+        help=f"random bytes (default and minimum {SECRET_BYTES})",
+    )
     doctor = commands.add_parser("doctor", help="check a configuration before deployment")
     doctor.add_argument("target", help="module:attr of your AuthGate or AuthConfig")
-    db = commands.add_parser("db", help="the SQL adapter's tables (Auth.js schema)")
+    db = commands.add_parser(
+        "db", help="the SQL adapter's tables (Auth.js schema): db init | db sql | db prune"
+    )
     db_commands = db.add_subparsers(dest="db_command", required=True)
     init = db_commands.add_parser("init", help="create the missing tables")
     init.add_argument(
@@ -318,7 +373,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for command in (init, sql, prune):
         command.add_argument("--prefix", default="", help="table name prefix (default none)")
         command.add_argument("--schema", default=None, help="database schema (PostgreSQL)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``authgate`` console script."""
+    args = parser().parse_args(argv)
+    if args.command == "secret":
+        return _secret(args)
     if args.command == "db":
         return _db(args)
     return _doctor(args.target, os.environ)

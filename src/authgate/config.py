@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from authgate import i18n
+from authgate.adapters import AuthenticatorAdapter
 from authgate.errors import ConfigurationError
 from authgate.ratelimit import RateLimit
 from authgate.revocation import RevocationStore
@@ -41,7 +43,13 @@ DEFAULT_UPDATE_AGE = 24 * 60 * 60
 ColorScheme = Literal["auto", "dark", "light"]
 Profile = Literal["nextauth-v4", "authjs-v5"]
 CookieKey = Literal[
-    "session_token", "callback_url", "csrf_token", "pkce_code_verifier", "state", "nonce"
+    "session_token",
+    "callback_url",
+    "csrf_token",
+    "pkce_code_verifier",
+    "state",
+    "nonce",
+    "webauthn_challenge",
 ]
 COOKIE_KEYS: tuple[str, ...] = (
     "session_token",
@@ -50,6 +58,7 @@ COOKIE_KEYS: tuple[str, ...] = (
     "pkce_code_verifier",
     "state",
     "nonce",
+    "webauthn_challenge",
 )
 
 # A CSS colour we can put into a <style> element without escaping: #hex, a colour function
@@ -172,15 +181,21 @@ class JWTConfig:
         max_age: Lifetime of a token issued at sign-in (next-auth v4 uses ``jwt.maxAge`` there,
             and ``session.max_age`` when ``/session`` re-issues it). ``None``: the profile's
             default, 30 days in next-auth v4, ``session.max_age`` in Auth.js v5.
+        reissue_after: Opt-in (default ``None``: re-issue on every call, as next-auth does).
+            ``GET /session`` does not re-seal a token younger than this many seconds when the
+            ``jwt`` callback leaves it unchanged: no new ``Set-Cookie`` for the session. The
+            expiry then slides at most once per ``reissue_after``, so a session may end up to
+            ``reissue_after`` seconds earlier than ``session.max_age`` after the last visit.
     """
 
     max_age: int | None = None
+    reissue_after: int | None = None
 
     def __post_init__(self) -> None:
-        if self.max_age is None:
-            return
-        if not isinstance(self.max_age, int) or self.max_age <= 0:
-            raise ConfigurationError("JWTConfig(max_age) must be a positive number of seconds")
+        for name in ("max_age", "reissue_after"):
+            value = getattr(self, name)
+            if value is not None and (type(value) is not int or value <= 0):
+                raise ConfigurationError(f"JWTConfig({name}) must be a positive number of seconds")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -261,11 +276,14 @@ class AuthConfig:
         providers: How users may sign in.
         secret: Encrypts tokens and signs CSRF tokens. A list enables rotation: the first
             encrypts, every one decrypts. Defaults to ``AUTH_SECRET`` / ``NEXTAUTH_SECRET``;
-            required in production.
+            required in production; elsewhere a missing secret is replaced by a random one for
+            the running process (logged as ``NO_SECRET``), never one derived from the config.
         url: The canonical URL of the auth API (e.g. ``https://example.com/api/auth``);
             defaults to ``AUTH_URL`` / ``NEXTAUTH_URL``.
         trust_host: Build the URL from the ``Host`` / ``X-Forwarded-*`` headers when ``url``
-            is not set. Defaults to ``True`` outside production.
+            is not set; only safe behind a proxy you control that overwrites them. Defaults to
+            ``AUTH_TRUST_HOST`` (``true``/``false``), else ``False``: without ``url`` and without
+            trust the gate refuses to start.
         base_path: Where the API is mounted; defaults to the path of ``url``, else ``/api/auth``.
         session: Session lifetime settings.
         jwt: Token settings.
@@ -276,7 +294,7 @@ class AuthConfig:
         use_secure_cookies: Force (or forbid) ``Secure`` cookies with ``__Secure-``/``__Host-``
             prefixes; by default they are used when the URL is https.
         cookies: Per-cookie overrides, keyed by ``session_token``, ``callback_url``,
-            ``csrf_token``, ``pkce_code_verifier``, ``state``, ``nonce``.
+            ``csrf_token``, ``pkce_code_verifier``, ``state``, ``nonce``, ``webauthn_challenge``.
         debug: Log debug details (never secrets, tokens or passwords).
         profile: The wire dialect: ``"nextauth-v4"`` (default) or ``"authjs-v5"`` (``authjs.*``
             cookies, v5 tokens, the ``X-Auth-Return-Redirect`` header, ``null`` empty session).
@@ -298,6 +316,10 @@ class AuthConfig:
             pass one to set proxies or, in tests, an ``httpx.MockTransport``. Whatever the
             client, authgate never follows redirects, bounds time and size, and calls only
             https URLs (plain http to loopback hosts outside production).
+        locale: The language of the built-in pages and e-mails, fixed: ``"en"``, ``"de"``,
+            ``"es"``, ``"fr"``, ``"ja"``, ``"ko"``, ``"pt_BR"`` or ``"zh_Hans"`` (language tags
+            such as ``"pt-BR"`` or ``"zh-CN"`` are understood). ``None`` (default): the best
+            match of each request's ``Accept-Language``, English when nothing matches.
     """
 
     providers: Sequence[Provider]
@@ -320,6 +342,7 @@ class AuthConfig:
     adapter: Adapter | None = None
     revocation: RevocationStore | None = None
     http_client: httpx.AsyncClient | None = field(default=None, repr=False, compare=False)
+    locale: str | None = None
 
     @property
     def session_strategy(self) -> Literal["jwt", "database"]:
@@ -374,7 +397,19 @@ class AuthConfig:
             raise ConfigurationError(
                 f"AuthConfig(profile={self.profile!r}): use 'nextauth-v4' or 'authjs-v5'"
             )
+        self._check_locale()
         self._check_adapter()
+
+    def _check_locale(self) -> None:
+        if self.locale is None:
+            return
+        code = i18n.normalize(self.locale) if isinstance(self.locale, str) else None
+        if code is None:
+            raise ConfigurationError(
+                f"AuthConfig(locale={self.locale!r}) has no catalog; use one of "
+                f"{list(i18n.LOCALES)} or None (negotiated from Accept-Language)"
+            )
+        object.__setattr__(self, "locale", code)
 
     def _check_adapter(self) -> None:
         # next-auth v4 assert.ts: MissingAdapter, UnsupportedStrategy; here at start-up.
@@ -382,8 +417,16 @@ class AuthConfig:
             raise ConfigurationError(
                 "SessionConfig(strategy='database') needs AuthConfig(adapter=...)"
             )
+        if sum(getattr(p, "type", None) == "webauthn" for p in self.providers) > 1:
+            raise ConfigurationError("AuthConfig(providers): at most one Passkey provider")
         for provider in self.providers:
             kind = getattr(provider, "type", None)
+            if kind == "webauthn" and not isinstance(self.adapter, AuthenticatorAdapter):
+                raise ConfigurationError(
+                    f"Passkey(id={provider.id!r}) stores credentials through the adapter: set "
+                    "AuthConfig(adapter=...) to one with the AuthenticatorAdapter methods "
+                    "(SQLAlchemyAdapter and MemoryAdapter have them)"
+                )
             if kind == "email" and self.adapter is None:
                 raise ConfigurationError(
                     f"the {provider.id!r} e-mail provider stores its tokens in a database: "

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from authgate import _core
-from authgate._core import csrf_token, db_session, jwt_session, session_admin
+from authgate._core import csrf_token, session_admin, session_reader
 from authgate._core import options as internal_options
 from authgate._core.actions.providers import provider_map
 from authgate._core.origin import Location, locate
@@ -77,14 +77,7 @@ class AuthGate:
         return self._cookies(request).session_token.name
 
     def _cookies(self, request: AuthRequest) -> CookieSet:
-        options = self._options
-        secure = options.use_secure_cookies
-        if secure is None and options.fixed_url is not None:
-            secure = options.fixed_url.secure  # what locate() answers, without building it
-        if secure is None:
-            location = self._location(request)
-            secure = location.secure if location is not None else request.scheme == "https"
-        return options.cookies(secure)
+        return self._options.cookies(session_reader.secure_cookies(self._options, request))
 
     def get_token(self, request: AuthRequest, *, now: float | None = None) -> JWT | None:
         """The decoded session token of ``request``, or ``None`` (never raises).
@@ -94,37 +87,27 @@ class AuthGate:
         if self._options.session_strategy == "database":
             return None
         name = self.session_cookie_name(request)
-        return jwt_session.read_token(self._options, name, request.cookies, now)[1]
+        found = session_reader.find_token(
+            request.cookies, {}, session_reader.source_of(self._options, name)
+        )
+        if found is None:
+            return None
+        return session_reader.decode(self._options.session_codec(name), found[1], now)
 
     async def get_session(
         self, request: AuthRequest, *, now: float | None = None
     ) -> Session | None:
         """The session of ``request`` as ``GET /session`` would return it, or ``None``.
 
-        Runs the ``jwt`` and ``session`` callbacks but does not re-issue the cookie. Fails
-        closed: any error means ``None`` (and is logged).
+        The entry point of every integration (ASGI, and any framework that converts its request
+        to an :class:`~authgate.http.AuthRequest`): it reads through
+        :mod:`authgate._core.session_reader`. Runs the ``jwt`` and ``session`` callbacks but
+        does not re-issue the cookie. Fails closed: any error means ``None`` (and is logged).
         """
         moment = time.time() if now is None else now
-        if self._options.session_strategy == "database":
-            token = db_session.read_token(
-                self._options, self.session_cookie_name(request), request.cookies
-            )
-            return await db_session.get_session(self._options, token, moment)  # type: ignore[no-any-return]
-        claims = self.get_token(request, now=moment)
-        if claims is None:
-            return None
-        if (
-            self._options.jwt is None
-            and self._options.session is None
-            and self._options.revocation is None
-        ):
-            return jwt_session.default_session(self._options, claims, moment)  # type: ignore[return-value]
-        try:
-            derived = await jwt_session.derive(self._options, claims, now=moment)
-        except Exception:
-            logger.exception("SESSION_ERROR: a jwt/session callback failed")
-            return None
-        return None if derived is None else derived[0]  # type: ignore[return-value]
+        name = self.session_cookie_name(request)
+        found = await session_reader.read(self._options, request.cookies, name, moment)
+        return await session_reader.session_of(self._options, found, moment)  # type: ignore[no-any-return]
 
     async def end_sessions(self, user_id: str, *, now: float | None = None) -> None:
         """End every session of ``user_id`` now: "sign out everywhere", or after a password change.
@@ -152,10 +135,11 @@ class AuthGate:
         return await session_admin.list_user(self._options, str(user_id), now=_now(now))
 
     async def health(self) -> dict[str, str]:
-        """Whether the adapter and the revocation store answer: ``{"adapter": "ok", ...}``.
+        """Whether the adapter and the shared stores answer: ``{"adapter": "ok", ...}``.
 
-        Each configured component is ``"ok"`` or ``"down"`` (the exception's type is logged,
-        never its message); components that are not configured are left out. Never raises.
+        Each configured component (``adapter``, ``revocation``, a Redis ``rate_limit``) is
+        ``"ok"`` or ``"down"`` (the exception's type is logged, never its message); components
+        that are not configured are left out. Never raises.
         """
         return await session_admin.health(self._options)
 
@@ -181,8 +165,8 @@ class AuthGate:
         cookies = self._cookies(request)
         name = cookies.csrf_token.name
         current = None if name in request.duplicate_cookies else request.cookies.get(name)
-        token = csrf_token.trusted_token(current, self._options.csrf_secret)
+        token = csrf_token.trusted_token(current, self._options.csrf_key)
         if token is not None:
             return CsrfToken(token)
-        token, value = csrf_token.mint(self._options.csrf_secret)
+        token, value = csrf_token.mint(self._options.csrf_key)
         return CsrfToken(token, [cookies.csrf_token.make(value)])

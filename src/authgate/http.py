@@ -6,7 +6,7 @@ Integrations convert their framework's request into an :class:`AuthRequest` and 
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -28,6 +28,13 @@ _RESERVED_CHAR = re.compile(r"[^A-Za-z0-9_.\-~!*'()]")
 _ASCII_ESCAPES = {chr(i): f"%{i:02X}" for i in range(128)}
 # json.dumps with keyword arguments builds a new encoder per call; this one is shared (stateless).
 _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_JSON_HEADERS = (("content-type", "application/json; charset=utf-8"),)
+_NO_STORE_JSON = (
+    *_JSON_HEADERS,
+    ("cache-control", "private, no-cache, no-store"),
+    ("pragma", "no-cache"),
+    ("expires", "0"),
+)
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -87,11 +94,20 @@ def parse_cookie_header(header: str) -> tuple[dict[str, str], frozenset[str]]:
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
-        if "%" in value:
-            with contextlib.suppress(UnicodeDecodeError):
-                value = unquote(value, errors="strict")
-        cookies[name] = value
-    return cookies, frozenset(duplicates)
+        cookies[name] = _cookie_value(value) if "%" in value else value
+    return cookies, frozenset(duplicates) if duplicates else _NO_NAMES
+
+
+_NO_NAMES: frozenset[str] = frozenset()
+
+
+@functools.lru_cache(maxsize=512)
+def _cookie_value(value: str) -> str:
+    # A pure memo: a browser sends the same encoded CSRF and callback-url cookies every time.
+    try:
+        return unquote(value, errors="strict")
+    except UnicodeDecodeError:
+        return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,8 +152,9 @@ class AuthRequest:
         if isinstance(query_string, bytes):
             query_string = query_string.decode("latin-1")
         query: dict[str, str] = {}
-        for key, value in parse_qsl(query_string, keep_blank_values=True):
-            query.setdefault(key, value)
+        if query_string:
+            for key, value in parse_qsl(query_string, keep_blank_values=True):
+                query.setdefault(key, value)
         header_map: dict[str, str] = {}
         cookie_parts: list[str] = []
         for name, value in headers:
@@ -223,15 +240,8 @@ class AuthResponse:
     @classmethod
     def json(cls, data: object, *, status: int = 200, no_store: bool = False) -> AuthResponse:
         """A JSON response; ``no_store`` adds the no-cache headers of ``/csrf`` and ``/session``."""
-        headers = [("content-type", "application/json; charset=utf-8")]
-        if no_store:
-            headers += [
-                ("cache-control", "private, no-cache, no-store"),
-                ("pragma", "no-cache"),
-                ("expires", "0"),
-            ]
-        body = _JSON.encode(data).encode()
-        return cls(status=status, headers=headers, body=body)
+        headers = list(_NO_STORE_JSON if no_store else _JSON_HEADERS)
+        return cls(status=status, headers=headers, body=_JSON.encode(data).encode())
 
     @classmethod
     def html(cls, markup: str, *, status: int = 200) -> AuthResponse:

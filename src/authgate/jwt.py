@@ -165,18 +165,9 @@ def decode(
 
 def read_chunked_cookie(cookies: Mapping[str, str], name: str) -> str | None:
     """Join a cookie that may be split into ``name.0``, ``name.1``, ... (next-auth chunking)."""
-    prefix = name + "."
-    for key in cookies:
-        if key.startswith(prefix):
-            break
-    else:  # the common case: no chunks
-        return cookies.get(name) or None
-    candidates = [(k[len(prefix) :], v) for k, v in cookies.items() if k.startswith(prefix)]
-    if candidates:  # rare: only a token above ~4 KB is chunked
-        chunks = sorted((int(n), v) for n, v in candidates if n.isdigit() and len(n) <= 3)
-        if chunks:
-            return "".join(v for _, v in chunks)
-    return cookies.get(name) or None
+    from authgate._core.session_reader import join_chunks  # late: _core imports us
+
+    return join_chunks(cookies, name)
 
 
 def get_token(
@@ -196,29 +187,19 @@ def get_token(
     no valid token. Never raises for a bad token. With ``profile="authjs-v5"`` the cookie is
     ``authjs.session-token`` and ``salt`` defaults to the cookie name, as in @auth/core.
     """
+    from authgate._core.session_reader import TokenSource, find_token
+
     name = cookie_name or session_cookie_name(profile, secure=secure_cookie)
     v5 = profile == "authjs-v5"
-    if salt is None:
-        salt = name if v5 else ""
-    cookies = request.cookies
-    if v5:  # @auth/core's SessionStore ignores empty cookie values
-        cookies = {k: v for k, v in cookies.items() if v}
-    token = read_chunked_cookie(cookies, name)
-    if not token:
-        authorization = request.headers.get("authorization", "")
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() == "bearer" and value:
-            from urllib.parse import unquote
-
-            try:
-                token = unquote(value.strip(), errors="strict")
-            except UnicodeDecodeError:
-                return None
-    if not token:
+    source = TokenSource((name,), skip_empty=v5, bearer=True)
+    found = find_token(request.cookies, request.headers, source)
+    if found is None:
         return None
     if raw:
-        return token
+        return found[1]
+    if salt is None:
+        salt = name if v5 else ""
     try:
-        return decode(token, secret, salt=salt, now=now, profile=profile)
+        return decode(found[1], secret, salt=salt, now=now, profile=profile)
     except TokenError:
         return None

@@ -24,10 +24,10 @@ import os
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
 
-from authgate.errors import ConfigurationError, MissingSecretError, TokenError
-from authgate.jwt import JWTCodec, read_chunked_cookie, session_cookie_name
+from authgate._core import session_reader
+from authgate.errors import ConfigurationError, MissingSecretError
+from authgate.jwt import JWTCodec, session_cookie_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 __all__ = ["NextAuthSession"]
 
 logger = logging.getLogger("authgate")
-MAX_SESSION_TOKEN = 255  # Auth.js's "sessionToken" column
 
 
 class NextAuthSession:
@@ -60,12 +59,15 @@ class NextAuthSession:
         adapter: The Next.js app's database (an :class:`~authgate.adapters.Adapter` on its
             tables) when it uses database sessions: :meth:`read_database` looks the cookie's
             token up there. No secret is needed then (:meth:`read` needs one).
+        required_claims: Claims a session token must carry (not ``null``); default ``sub``,
+            which next-auth's default token always has. ``()`` accepts any session-shaped
+            token; a payload shaped like an OAuth check cookie (``{value, ...}``) is never one.
 
     Raises:
         MissingSecretError: No secret was given or found in the environment (and no adapter).
     """
 
-    __slots__ = ("_adapter", "_bearer", "_codecs", "_names", "_profile")
+    __slots__ = ("_adapter", "_codecs", "_database", "_names", "_required", "_source")
 
     def __init__(
         self,
@@ -77,6 +79,7 @@ class NextAuthSession:
         bearer: bool = True,
         env: Mapping[str, str] | None = None,
         adapter: Adapter | None = None,
+        required_claims: Sequence[str] = ("sub",),
     ) -> None:
         env = os.environ if env is None else env
         secret = secret or env.get("AUTH_SECRET") or env.get("NEXTAUTH_SECRET")
@@ -110,8 +113,14 @@ class NextAuthSession:
             )
         except ValueError as exc:
             raise ConfigurationError(f"NextAuthSession: {exc}") from exc
-        self._profile = profile
-        self._bearer = bearer
+        v5 = profile == "authjs-v5"  # @auth/core's SessionStore skips empty values
+        self._source = session_reader.TokenSource(self._names, skip_empty=v5, bearer=bearer)
+        self._database = session_reader.TokenSource(
+            self._names, chunked=False, max_length=session_reader.MAX_DATABASE_TOKEN
+        )
+        if isinstance(required_claims, str):
+            raise ConfigurationError("NextAuthSession(required_claims=...) takes a list of names")
+        self._required = tuple(required_claims)
 
     @property
     def cookie_names(self) -> tuple[str, ...]:
@@ -130,56 +139,38 @@ class NextAuthSession:
         if self._adapter is None:
             raise ConfigurationError("NextAuthSession.read_database needs adapter=...")
         moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
-        cookies = request.cookies
-        token = next((cookies[n] for n in self._names if cookies.get(n)), None)
-        if token is None or len(token) > MAX_SESSION_TOKEN:
+        found = session_reader.find_token(request.cookies, request.headers, self._database)
+        if found is None:
             return None
         try:
-            found = await self._adapter.get_session_and_user(token)
+            stored = await self._adapter.get_session_and_user(found[1])
         except Exception as exc:  # noqa: BLE001 - a failing database is no session
             logger.error("SESSION_ERROR: the adapter failed (%s)", type(exc).__name__)
             return None
-        if found is None or found[0]["expires"] <= moment:
+        if stored is None or stored[0]["expires"] <= moment:
             return None
-        return found
+        return stored
 
     def read(self, request: AuthRequest, *, now: float | None = None) -> JWT | None:
-        """The claims of the request's session token, or ``None``. Never raises for a bad token."""
+        """The claims of the request's session token, or ``None``. Never raises for a bad token.
+
+        A token that decrypts but is not shaped like a session (an OAuth check cookie, or one
+        without the ``required_claims``) is ``None`` too.
+        """
         if not self._codecs:
             raise ConfigurationError("NextAuthSession.read needs the secret (JWT sessions)")
         moment = time.time() if now is None else now
-        cookies = request.cookies
-        if self._profile == "authjs-v5":  # @auth/core's SessionStore skips empty values
-            cookies = {k: v for k, v in cookies.items() if v}
-        for name, codec in self._codecs.items():
-            raw = read_chunked_cookie(cookies, name)
-            if raw:
-                return self._decode(codec, raw, moment)
-        if not self._bearer:
+        found = session_reader.find_token(request.cookies, request.headers, self._source)
+        if found is None:
             return None
-        raw = _bearer_token(request.headers.get("authorization", ""))
-        if raw is None:
-            return None
-        for codec in self._codecs.values():
-            claims = self._decode(codec, raw, moment)
+        where, raw = found
+        # A cookie is decoded with its own codec; a bearer token with any (v5 salts by name).
+        codecs = self._codecs.values() if where == session_reader.BEARER else [self._codecs[where]]
+        for codec in codecs:
+            claims = session_reader.decode(codec, raw, moment)
             if claims is not None:
-                return claims
-        return None
-
-    @staticmethod
-    def _decode(codec: JWTCodec, raw: str, now: float) -> JWT | None:
-        try:
-            return codec.decode(raw, now=now)
-        except TokenError:
-            return None
-
-
-def _bearer_token(authorization: str) -> str | None:
-    scheme, _, value = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    try:
-        # next-auth 4.24.15: percent-decoded; malformed encoding means no token.
-        return unquote(value.strip(), errors="strict")
-    except UnicodeDecodeError:
+                if session_reader.claims_shape(claims, self._required):
+                    return claims
+                logger.info("JWT_SESSION_ERROR: the token is not a session token")
+                return None
         return None

@@ -15,12 +15,15 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def serve(make_app: Callable[[str], Any], *, ready_path: str = "/") -> Iterator[str]:
+def serve(
+    make_app: Callable[[str], Any], *, ready_path: str = "/", root_path: str = ""
+) -> Iterator[str]:
     """Serve ``make_app(origin)`` on 127.0.0.1 (a free port) with uvicorn; yield the origin.
 
     The socket is bound here, so the port is known before the app is built and the kernel
     queues the first connection until uvicorn accepts it: no wait-until-ready loop.
     ``ready_path`` must answer 2xx once the server runs (it fails fast if it did not start).
+    ``root_path`` is ``uvicorn --root-path``.
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -34,6 +37,7 @@ def serve(make_app: Callable[[str], Any], *, ready_path: str = "/") -> Iterator[
         http="h11",
         ws="none",
         loop="asyncio",
+        root_path=root_path,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

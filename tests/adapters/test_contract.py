@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from authgate.adapters import Adapter
+from authgate.adapters import Adapter, AuthenticatorAdapter
 from authgate.adapters.memory import MemoryAdapter
 from authgate.adapters.sqlalchemy import SQLAlchemyAdapter, database_url
-from authgate.testing.adapter_contract import CHECKS, run_adapter_contract
+from authgate.testing.adapter_contract import AUTHENTICATOR_CHECKS, CHECKS, run_adapter_contract
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -84,3 +84,24 @@ async def test_sqlite_file_is_created_on_first_use(tmp_path: Path) -> None:
         assert path.exists()
     finally:
         await adapter.close()
+
+
+@pytest.mark.parametrize(
+    "check", AUTHENTICATOR_CHECKS, ids=lambda c: c.__name__.removeprefix("check_")
+)
+async def test_authenticator_contract(check: Any, adapter: Adapter) -> None:
+    await check(adapter)
+
+
+def test_adapters_have_the_authenticator_capability() -> None:
+    assert isinstance(MemoryAdapter(), AuthenticatorAdapter)
+    assert isinstance(SQLAlchemyAdapter(":memory:"), AuthenticatorAdapter)
+
+
+async def test_run_adapter_contract_holds_authenticators_to_their_checks() -> None:
+    class Forgetful(MemoryAdapter):
+        async def rename_authenticator(self, credential_id: str, name: str | None) -> Any:
+            return await self.get_authenticator(credential_id)  # never stores the name
+
+    with pytest.raises(AssertionError, match="check_authenticator_counter_name_and_delete"):
+        await run_adapter_contract(Forgetful)

@@ -55,6 +55,16 @@ async def test_references_to_unknown_users_are_refused() -> None:
         await adapter.create_session(
             {"sessionToken": "t", "userId": "404", "expires": LATER}  # type: ignore[typeddict-item]
         )
+    with pytest.raises(LookupError):
+        await adapter.create_authenticator(
+            {  # type: ignore[typeddict-item]
+                "credentialID": "AA==",
+                "userId": "404",
+                "providerAccountId": "AA==",
+                "credentialPublicKey": "AA==",
+                "counter": 0,
+            }
+        )
     await adapter.delete_user("404")  # no error, nothing to delete
     await adapter.unlink_account("gh", "404")
     assert await adapter.update_session("404", expires=LATER) is None
@@ -62,6 +72,7 @@ async def test_references_to_unknown_users_are_refused() -> None:
         "users": [],
         "accounts": [],
         "sessions": [],
+        "authenticators": [],
         "verification_tokens": [],
     }
 

@@ -1,7 +1,9 @@
 """Fixtures for black-box tests: a gate factory and a client that keeps a cookie jar.
 
-Every test drives ``AuthGate.handle(AuthRequest.build(...))`` and looks only at what goes back
-over the wire: status, headers, ``Set-Cookie`` and body.
+Every test drives the gate and looks only at what goes back over the wire: status, headers,
+``Set-Cookie`` and body. Every test runs once per integration
+(``transport``: ``core`` calls ``AuthGate.handle``; ``asgi``, ``wsgi``, ``flask``, ``django``
+and ``litestar`` go through that framework's real stack, see :mod:`.transports`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ from authgate import AuthConfig, AuthGate, AuthRequest
 from authgate import jwt as authjwt
 from authgate.providers import Credentials
 
+from .transports import SYNC, TRANSPORTS, Raw, make_transport
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from authgate.http import AuthResponse, Cookie
+
+    from .transports import Transport
 
 SECRET = "blackbox-test-secret-0123456789abcdef"
 ORIGIN = "http://localhost:3000"
@@ -32,6 +38,18 @@ PASSWORD = "correct horse battery staple"
 SESSION = "next-auth.session-token"
 CSRF = "next-auth.csrf-token"
 CALLBACK = "next-auth.callback-url"
+
+ON_THE_SERVER_LOOP = {
+    "test_rate_limit_redis",
+    "test_database_outage",
+    "test_revocation",
+    "test_session_admin",
+}
+"""Modules that run only through the integrations on the test's own event loop (core, ASGI,
+Litestar): their fixtures build a Redis client on that loop, and an asyncio client cannot be
+shared between loops. (A sync app creates and uses its clients on the bridge loop only.)"""
+
+_active_transport = "core"
 
 USER = {"id": "1", "name": "Ada", "email": "ada@example.com", "image": "https://i.example/a.png"}
 
@@ -73,6 +91,11 @@ class Client:
     now: float | None = NOW
     headers: list[tuple[str, str]] = field(default_factory=list)
     client_host: str | None = None
+    transport: str = field(default_factory=lambda: _active_transport)
+    driver: Transport = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.driver = make_transport(self.transport, self.gate)
 
     async def request(
         self,
@@ -105,17 +128,8 @@ class Client:
             all_headers.append(("cookie", cookie_header))
         query_string = query if isinstance(query, str) else urlencode(query or {})
         full_path = path if absolute else self.gate.base_path + path
-        response = await self.gate.handle(
-            AuthRequest.build(
-                method=method,
-                path=full_path,
-                query_string=query_string,
-                headers=all_headers,
-                body=body or b"",
-                client_host=self.client_host,
-            ),
-            now=self.now if now is None else now,
-        )
+        raw = Raw(method, full_path, query_string, all_headers, body or b"", self.client_host)
+        response = await self.driver.send(raw, self.now if now is None else now)
         self.store(response.cookies)
         return response
 
@@ -171,6 +185,21 @@ def decode_session(response: AuthResponse, *, now: float = NOW, secret: str = SE
     token = authjwt.read_chunked_cookie(values, SESSION)
     assert token, f"no session cookie in {list(values)}"
     return authjwt.decode(token, secret, now=now)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    module = metafunc.module.__name__.rpartition(".")[2]
+    names = [t for t in TRANSPORTS if module not in ON_THE_SERVER_LOOP or t not in SYNC]
+    metafunc.parametrize("transport", names, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def transport(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The integration every :class:`Client` of the test goes through."""
+    global _active_transport
+    _active_transport = getattr(request, "param", "core")
+    yield _active_transport
+    _active_transport = "core"
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -160,7 +161,8 @@ async def test_failed_send_and_failed_cleanup_still_refuse(
 
 async def test_sign_in_callback_sees_the_stored_user(outbox: Outbox) -> None:
     adapter = MemoryAdapter()
-    await adapter.create_user({"email": "ada@example.com", "emailVerified": None, "name": "Ada"})
+    proven = datetime(2026, 1, 1, tzinfo=UTC)
+    await adapter.create_user({"email": "ada@example.com", "emailVerified": proven, "name": "Ada"})
     seen: list[Any] = []
     client = Client(
         email_gate(
@@ -170,6 +172,23 @@ async def test_sign_in_callback_sees_the_stored_user(outbox: Outbox) -> None:
     await request_link(client)
     assert seen[0]["name"] == "Ada"
     assert seen[0]["id"] == "1"
+
+
+async def test_sign_in_callback_never_sees_a_user_that_only_claims_the_address(
+    outbox: Outbox,
+) -> None:
+    adapter = MemoryAdapter()
+    await adapter.create_user({"email": "ada@example.com", "emailVerified": None, "name": "Eve"})
+    seen: list[Any] = []
+    client = Client(
+        email_gate(
+            adapter, outbox, callbacks=Callbacks(sign_in=lambda user: seen.append(user) or True)
+        )
+    )
+    await request_link(client)
+    await follow(client, outbox)
+    fresh = {"id": "ada@example.com", "email": "ada@example.com", "emailVerified": None}
+    assert seen == [fresh, fresh]
 
 
 # ---- e-mail: using the link --------------------------------------------------------------

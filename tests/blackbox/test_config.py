@@ -20,7 +20,15 @@ from authgate import (
 from authgate.errors import MissingSecretError
 from authgate.providers import Credentials
 
-from .conftest import Client, body_json, check_password, credentials_provider, make_gate
+from .conftest import (
+    NOW,
+    SESSION,
+    Client,
+    body_json,
+    check_password,
+    credentials_provider,
+    make_gate,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -142,10 +150,54 @@ async def test_trust_host_builds_the_url_from_the_headers(
     assert signin_url(response) == expected
 
 
-async def test_trust_host_defaults_to_true_outside_production() -> None:
-    gate = AuthGate(AuthConfig(providers=[credentials_provider()], secret="s"), env={})
+@pytest.mark.parametrize("env", [{}, {"AUTH_TRUST_HOST": "false"}, {"AUTH_TRUST_HOST": "0"}])
+def test_host_headers_are_not_trusted_by_default_even_outside_production(
+    env: dict[str, str],
+) -> None:
+    # Trusting them by default let a forged X-Forwarded-Host choose the host of mailed links.
+    with pytest.raises(ConfigurationError, match="trust_host=True"):
+        AuthGate(AuthConfig(providers=[credentials_provider()], secret="s"), env=env)
+
+
+@pytest.mark.parametrize("value", ["true", "1", " TRUE ", "yes"])
+async def test_auth_trust_host_in_the_environment_trusts_the_headers(value: str) -> None:
+    gate = AuthGate(
+        AuthConfig(providers=[credentials_provider()], secret="s"), env={"AUTH_TRUST_HOST": value}
+    )
     response = await Client(gate, headers=[("host", "dev.local:5000")]).get("/providers")
     assert signin_url(response) == "http://dev.local:5000/api/auth"
+
+
+def test_an_unreadable_auth_trust_host_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="AUTH_TRUST_HOST='maybe'"):
+        AuthGate(
+            AuthConfig(providers=[credentials_provider()], secret="s"),
+            env={"AUTH_TRUST_HOST": "maybe"},
+        )
+
+
+async def test_the_development_secret_is_random_not_derived_from_the_configuration() -> None:
+    import hashlib
+
+    from authgate import jwt as authjwt
+    from authgate.errors import TokenError
+
+    config: dict[str, Any] = {"secret": None, "url": "http://localhost:3000"}
+    value = await _session_cookie(Client(make_gate(**config)))
+    # What the configuration alone would give (the old fallback): public, so never the secret.
+    public = repr([("credentials", "credentials")]) + repr("http://localhost:3000")
+    for guess in (hashlib.sha256(public.encode()).hexdigest(), "", "secret"):
+        with pytest.raises(TokenError):
+            authjwt.decode(value, guess or "x", now=NOW)
+    # Another gate built from the same configuration cannot read it either.
+    other = Client(make_gate(**config))
+    other.jar[SESSION] = value
+    assert body_json(await other.get("/session")) == {}
+
+
+async def _session_cookie(client: Client) -> str:
+    response = await client.sign_in()
+    return next(c.value for c in response.cookies if c.name == SESSION)
 
 
 @pytest.mark.parametrize(
@@ -162,11 +214,15 @@ async def test_trust_host_defaults_to_true_outside_production() -> None:
     ],
 )
 async def test_an_invalid_host_header_is_a_400_without_cookies(
-    headers: list[tuple[str, str]],
+    headers: list[tuple[str, str]], transport: str
 ) -> None:
     response = await Client(make_gate(trust_host=True), headers=headers).get("/session")
     assert response.status == 400
     assert response.cookies == []
+    if transport == "litestar" and response.body.startswith(b"{"):
+        # Litestar refuses a malformed Host before routing, with its own JSON error.
+        assert body_json(response) == {"status_code": 400, "detail": "Invalid host header"}
+        return
     assert response.body == b"Bad Request: invalid Host header"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -10,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from authgate import Events, PagesConfig
+from authgate._crypto.keys import hkdf_sha256
 from authgate.adapters.memory import MemoryAdapter
 from authgate.providers import Email, VerificationRequest
 
@@ -93,7 +95,11 @@ async def test_link_signs_in_once(adapter: MemoryAdapter, outbox: Outbox) -> Non
     assert query["email"] == "ada@example.com"
     assert query["callbackUrl"] == "http://localhost:3000/welcome"
     [stored] = adapter.dump()["verification_tokens"]
-    assert stored["token"] == hashlib.sha256((token + SECRET).encode()).hexdigest()
+    key = hkdf_sha256(
+        SECRET, salt="authgate purpose keys", info="authgate email-token key", length=32
+    )
+    assert stored["token"] == hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+    assert stored["token"] != hashlib.sha256((token + SECRET).encode()).hexdigest()  # v4's
     assert token not in str(adapter.dump())
 
     response = await follow(client, outbox, now=NOW + 30)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 
 from _support.redis_server import free_port
-from _support.smtp_server import running_smtp, silent_server
-from authgate import Theme
+from _support.smtp_server import running_smtp, self_signed_certificate, silent_server
+from authgate import ConfigurationError, Theme
 from authgate.adapters.memory import MemoryAdapter
 from authgate.providers import Email, SMTPServer
 
 from .conftest import SESSION, Client, body_json, make_gate, query_of
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.anyio
 
@@ -65,3 +69,70 @@ async def test_smtp_timeout_is_email_signin_and_no_token() -> None:
         redirect = await request_link(client)
     assert query_of(redirect or "")["error"] == ["EmailSignin"]
     assert adapter.dump()["verification_tokens"] == []
+
+
+# -- TLS (SECURITY.md, decision 10): no link over a connection an attacker can read -------------
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        "smtp://smtp.example.com",
+        "smtp://user:pw@smtp.example.com:587",
+        "smtp://192.0.2.10:25",
+        "smtp://[2001:db8::1]:25",
+    ],
+)
+def test_a_remote_smtp_server_requires_starttls_by_default(server: str) -> None:
+    assert Email(server=server).server == SMTPServer.from_url(server)
+    assert SMTPServer.from_url(server).start_tls is True  # v4/nodemailer: only when offered
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "127.8.0.1", "::1", "mail.localhost"])
+def test_a_loopback_smtp_server_may_stay_plain(host: str) -> None:
+    assert SMTPServer(host=host).start_tls is None
+
+
+def test_refusing_starttls_to_a_remote_server_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="require_tls=False"):
+        SMTPServer(host="smtp.example.com", start_tls=False)
+    assert SMTPServer(host="smtp.example.com", use_tls=True, start_tls=False).use_tls
+    opted_out = SMTPServer(host="relay.internal", start_tls=False, require_tls=False)
+    assert opted_out.start_tls is False
+
+
+async def test_a_server_without_starttls_gets_no_link_when_tls_is_required() -> None:
+    adapter = MemoryAdapter()
+    with running_smtp() as (port, inbox):
+        server = SMTPServer(host="127.0.0.1", port=port, require_tls=True, timeout=5)
+        client = Client(make_gate(providers=[Email(server=server)], adapter=adapter))
+        redirect = await request_link(client)
+    assert query_of(redirect or "")["error"] == ["EmailSignin"]
+    assert inbox.messages == []
+    assert adapter.dump()["verification_tokens"] == []
+
+
+async def test_the_link_arrives_over_starttls_with_a_verified_certificate(tmp_path: Path) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    adapter = MemoryAdapter()
+    with running_smtp(starttls=(cert, key)) as (port, inbox):
+        server = SMTPServer(
+            host="127.0.0.1", port=port, require_tls=True, cert_bundle=str(cert), timeout=5
+        )
+        client = Client(make_gate(providers=[Email(server=server)], adapter=adapter))
+        redirect = await request_link(client)
+        assert redirect is not None
+        assert "verify-request" in redirect
+    assert len(inbox.messages) == 1
+    assert inbox.link().startswith("http://localhost:3000/api/auth/callback/email?")
+
+
+async def test_a_certificate_that_does_not_verify_gets_no_link(tmp_path: Path) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    adapter = MemoryAdapter()
+    with running_smtp(starttls=(cert, key)) as (port, inbox):
+        server = SMTPServer(host="127.0.0.1", port=port, require_tls=True, timeout=5)
+        client = Client(make_gate(providers=[Email(server=server)], adapter=adapter))
+        redirect = await request_link(client)
+    assert query_of(redirect or "")["error"] == ["EmailSignin"]
+    assert inbox.messages == []

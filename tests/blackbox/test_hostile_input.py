@@ -50,7 +50,38 @@ async def post_raw(body: bytes, content_type: str | None, path: str = "/callback
             400,
             b"Bad Request: a form field is repeated",
         ),
-        (b"&".join(b"f%d=1" % i for i in range(100)), None, 400, b"Bad Request: too many fields"),
+        (
+            b"&".join(b"f%d=1" % i for i in range(100)),
+            "application/x-www-form-urlencoded",
+            400,
+            b"Bad Request: too many fields",
+        ),
+        (
+            b'{"csrfToken": "junk", "csrfToken": "junk2"}',
+            "application/json",
+            400,
+            b"Bad Request: a JSON field is repeated",
+        ),
+        (
+            b'{"data": {"a": 1, "a": 2}}',
+            "application/json",
+            400,
+            b"Bad Request: a JSON field is repeated",
+        ),
+        (
+            b'{"username": "\\ud800", "password": "x"}',
+            "application/json",
+            400,
+            b"Bad Request: JSON body contains a lone UTF-16 surrogate",
+        ),
+        (
+            b'{"data": ["ok", {"\\udfff": 1}]}',
+            "application/json",
+            400,
+            b"Bad Request: JSON body contains a lone UTF-16 surrogate",
+        ),
+        (b"username=ada", None, 415, b"Bad Request: a request body needs a Content-Type"),
+        (b'{"username": "ada"}', "", 415, b"Bad Request: a request body needs a Content-Type"),
         (
             b"username=\xff\xfe",
             "application/x-www-form-urlencoded",
@@ -116,13 +147,38 @@ async def test_a_form_body_is_accepted_where_json_is_usual() -> None:
     assert body_json(response)["user"]["name"] == "Ada"
 
 
-async def test_a_form_without_content_type_is_read_as_a_form() -> None:
+async def test_a_body_without_content_type_never_signs_in() -> None:
+    # docs/compatibility.md row 8: only urlencoded and JSON bodies are read.
     client = Client(make_gate())
     csrf = await client.csrf()
     body = f"csrfToken={csrf}&username=ada&password={PASSWORD.replace(' ', '+')}".encode()
     response = await client.post("/callback/credentials", body=body)
-    assert response.status == 302
-    assert SESSION in set_cookies(response)
+    assert response.status == 415
+    assert SESSION not in set_cookies(response)
+
+
+async def test_a_duplicated_json_csrf_token_is_refused_like_a_repeated_form_field() -> None:
+    client = Client(make_gate())
+    csrf = await client.csrf()
+    fields = f'"username": "ada", "password": "{PASSWORD}"'
+    body = f'{{"csrfToken": "junk", "csrfToken": "{csrf}", {fields}}}'.encode()
+    response = await client.post(
+        "/callback/credentials", body=body, content_type="application/json"
+    )
+    assert response.status == 400
+    assert SESSION not in set_cookies(response)
+
+
+@pytest.mark.parametrize("field", ["username", "password", "csrfToken", "callbackUrl", "email"])
+async def test_a_lone_surrogate_in_any_json_field_is_a_400_never_a_500(field: str) -> None:
+    client = Client(make_gate())
+    fields = {"csrfToken": await client.csrf(), "username": "ada", "password": PASSWORD}
+    body = json.dumps({**fields, field: "x\ud800y"}).encode()
+    response = await client.post(
+        "/callback/credentials", body=body, content_type="application/json"
+    )
+    assert response.status == 400
+    assert SESSION not in set_cookies(response)
 
 
 @pytest.mark.parametrize(
@@ -224,13 +280,21 @@ async def test_credentials_fields_of_unexpected_types_are_refused_by_authorize()
 @pytest.mark.parametrize(
     ("body", "content_type", "message"),
     [
-        (b"username=" + b"a" * (16 * 1024 + 1), None, b"a field is longer than 16384 characters"),
+        (
+            b"username=" + b"a" * (16 * 1024 + 1),
+            "application/x-www-form-urlencoded",
+            b"a field is longer than 16384 characters",
+        ),
         (
             json.dumps({"username": "a" * (16 * 1024 + 1)}).encode(),
             "application/json",
             b"a field is longer than 16384 characters",
         ),
-        (b"k" * 257 + b"=1", None, b"a field name is longer than 256 characters"),
+        (
+            b"k" * 257 + b"=1",
+            "application/x-www-form-urlencoded",
+            b"a field name is longer than 256 characters",
+        ),
         (
             json.dumps({"k" * 257: 1}).encode(),
             "application/json",

@@ -157,6 +157,40 @@ async def test_identifiers_are_normalised(spelling: str) -> None:
     assert (await attempt(Client(gate, client_host="198.51.100.2"), spelling)).redirect == THROTTLED
 
 
+async def json_attempt(client: Client, username: Any) -> Any:
+    token = await client.csrf()
+    body = {"csrfToken": token, "username": username, "password": "wrong"}
+    return await client.post("/callback/credentials", json_body=body)
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        (4711, 4711),
+        (4711, "4711"),
+        ("4711", 4711.0),
+        (True, "true"),
+        (["ada"], ["ada"]),
+        ({"b": 1, "a": "Ada"}, {"a": "ada", "b": 1}),
+    ],
+)
+async def test_identifier_values_of_any_json_type_are_counted(first: Any, then: Any) -> None:
+    # authorize receives the JSON body whole, so {"username": 4711} is an account too.
+    gate = gate_with()
+    for i in range(5):
+        assert (await json_attempt(Client(gate, client_host=f"198.51.100.{i}"), first)).redirect
+    throttled = await json_attempt(Client(gate, client_host="192.0.2.99"), then)
+    assert throttled.redirect == THROTTLED
+
+
+@pytest.mark.parametrize("blank", [None, "", "  "])
+async def test_blank_identifier_values_share_no_account_budget(blank: Any) -> None:
+    gate = gate_with()
+    for i in range(6):
+        response = await json_attempt(Client(gate, client_host=f"198.51.100.{i}"), blank)
+        assert response.redirect == FAILED
+
+
 async def test_the_email_field_is_the_identifier_when_there_is_no_username() -> None:
     gate = gate_with()
     for _ in range(5):

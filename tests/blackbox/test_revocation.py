@@ -2,7 +2,7 @@
 
 Each behaviour runs on the in-memory store and on a real Redis (``redis-server`` on loopback,
 started here), with two gates that have their own Redis clients standing for two workers. The
-two-process case (real uvicorn workers) is ``tests/blackbox/test_revocation_workers.py``.
+two-process case (real uvicorn workers) is ``tests/deploy/test_revocation_workers.py``.
 """
 
 from __future__ import annotations

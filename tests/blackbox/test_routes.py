@@ -115,17 +115,23 @@ async def test_csrf_cookie_signed_with_another_secret_is_replaced() -> None:
     ],
 )
 async def test_unsupported_actions_and_methods_are_a_plain_400_without_cookies(
-    method: str, path: str
+    method: str, path: str, transport: str
 ) -> None:
     response = await Client(make_gate()).request(method, path)
     assert response.status == 400
-    assert response.body == not_supported(method)
+    # werkzeug sends no body for HEAD (as HTTP wants; servers drop it too).
+    headless = method == "HEAD" and transport == "flask"
+    assert response.body == (b"" if headless else not_supported(method))
     assert response.cookies == []
     assert response.redirect is None
 
 
-async def test_a_strange_method_is_not_echoed() -> None:
+async def test_a_strange_method_is_not_echoed(transport: str) -> None:
     response = await Client(make_gate()).request("GET\r\nX-Evil: 1", "/session")
+    if transport == "flask":  # werkzeug's router refuses a method no rule lists
+        assert response.status == 405
+        assert b"X-Evil" not in response.body
+        return
     assert response.status == 400
     assert response.body == not_supported("?")
 

@@ -10,10 +10,21 @@ import pytest
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 
+from authgate import AuthConfig, AuthGate, Callbacks
 from authgate.integrations.asgi import MAX_BODY_BYTES, AuthApp
 from authgate.integrations.fastapi import optional_session_dependency, session_dependency
 from authgate.integrations.starlette import ProtectMiddleware, get_csrf_token
-from integrations.support import USER, client, hidden_csrf, make_gate, set_cookie_names, sign_in
+from authgate.providers import Credentials
+from integrations.support import (
+    SECRET,
+    USER,
+    authorize,
+    client,
+    hidden_csrf,
+    make_gate,
+    set_cookie_names,
+    sign_in,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -170,3 +181,46 @@ async def test_custom_page_flow_with_get_csrf_token(app: FastAPI) -> None:
         assert SESSION_COOKIE in set_cookie_names(posted)
         assert (await http.get("/dashboard?x=1")).status_code == 200
         assert (await http.get("/api/me")).json()["user"]["name"] == "Ada"
+
+
+async def test_session_is_read_once_per_request() -> None:
+    """Two dependencies, the middleware and a sub-dependency share one read (issue 10)."""
+    calls: list[str] = []
+
+    async def session_callback(session: dict[str, Any], token: dict[str, Any]) -> dict[str, Any]:
+        calls.append(token["sub"])
+        return session
+
+    gate = AuthGate(
+        AuthConfig(
+            providers=[Credentials(authorize=authorize)],
+            secret=SECRET,
+            trust_host=True,
+            callbacks=Callbacks(session=session_callback),
+        )
+    )
+    required, optional = session_dependency(gate), optional_session_dependency(gate)
+
+    async def user_id(session: dict[str, Any] = Depends(required)) -> str:  # noqa: B008
+        return str(session["user"]["email"])
+
+    app = FastAPI()
+    app.mount("/api/auth", AuthApp(gate))
+    app.add_middleware(ProtectMiddleware, gate=gate, protect=["/api/both"])
+
+    @app.get("/api/both")
+    async def both(
+        a: dict[str, Any] = Depends(required),  # noqa: B008
+        b: dict[str, Any] | None = Depends(optional),  # noqa: B008
+        email: str = Depends(user_id),
+    ) -> dict[str, Any]:
+        return {"same": a == b, "email": email}
+
+    async with client(app) as http:
+        await sign_in(http)
+        calls.clear()
+        first = await http.get("/api/both")
+        second = await http.get("/api/both")
+    assert first.json() == {"same": True, "email": USER["email"]}
+    assert second.status_code == 200
+    assert calls == [USER["id"], USER["id"]]  # one read per request, not four

@@ -511,6 +511,22 @@ async def test_profile_mapping_failures(idp: FakeIdP) -> None:
     assert SESSION not in client.jar
 
 
+@pytest.mark.parametrize("user_id", [True, "", "  ", 1.5, {"id": 1}])
+async def test_a_profile_id_that_names_no_account_is_no_id(idp: FakeIdP, user_id: Any) -> None:
+    """Issue 9, defect 1: ``True`` must not become the account ``"True"`` shared by all."""
+    provider = OIDC(
+        id="idp",
+        issuer=ISSUER,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        profile=lambda profile, tokens: {"id": user_id, "name": "x"},
+    )
+    client = Client(make(idp, providers=[provider]))
+    response = await finish(client, await start(client, idp))
+    assert response.redirect == f"{URL}/signin"
+    assert SESSION not in client.jar
+
+
 async def test_sign_in_event_gets_the_mapped_user(idp: FakeIdP) -> None:
     from authgate import Events
 
@@ -524,7 +540,7 @@ async def test_sign_in_event_gets_the_mapped_user(idp: FakeIdP) -> None:
     assert seen["user"]["id"] == SUBJECT
     assert seen["profile"] == seen["user"]  # v4: the normalised user, not the raw profile
     assert seen["account"]["provider"] == "idp"
-    assert seen["is_new_user"] is False
+    assert seen["is_new_user"] is None  # v4: isNewUser undefined without an adapter
 
 
 @pytest.mark.parametrize(

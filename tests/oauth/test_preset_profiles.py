@@ -73,6 +73,43 @@ async def test_github_private_email_is_the_primary_verified_one(
     assert request is not None
     profile = await request(http, TOKENS)  # type: ignore[arg-type]
     assert profile.get("email") == expected
+    # Only an address GitHub marked verified is vouched for (issue 9, defect 4).
+    assert github().is_email_verified(profile) is (expected is not None)
+
+
+async def test_github_public_email_is_not_vouched_for() -> None:
+    http = Answers({GH_USER: {"id": 1, "email": "ada@example.com"}})
+    request = github().userinfo_request
+    assert request is not None
+    assert not github().is_email_verified(await request(http, TOKENS))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("profile", "verified"),
+    [
+        ({"id": "1", "email": "a@example.com", "verified": True}, True),
+        ({"id": "1", "email": "a@example.com", "verified": False}, False),
+        ({"id": "1", "email": "a@example.com"}, False),
+        ({"id": "1", "email": "a@example.com", "verified": "true"}, False),
+        ({"id": "1", "email": "a@example.com", "email_verified": True}, False),
+    ],
+)
+def test_discord_vouches_only_for_verified_addresses(profile: Any, verified: bool) -> None:
+    assert Discord(client_id="id", client_secret="s").is_email_verified(profile) is verified
+
+
+@pytest.mark.parametrize(
+    ("claims", "verified"),
+    [
+        ({"email": "a@contoso.example"}, False),  # multi-tenant: `email` is not verified
+        ({"email": "a@contoso.example", "email_verified": True}, True),
+    ],
+)
+def test_entra_vouches_only_with_email_verified(claims: Any, verified: bool) -> None:
+    from authgate.providers import MicrosoftEntraID
+
+    entra = MicrosoftEntraID(client_id="id", client_secret="s")
+    assert entra.is_email_verified(claims) is verified
 
 
 async def test_bitbucket_user_that_is_not_an_object() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from contextlib import closing
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -200,8 +201,11 @@ async def test_same_email_without_opt_in_is_not_linked(
 
 
 async def test_opt_in_links_a_verified_email_only(issuer: str, adapter: SQLAlchemyAdapter) -> None:
-    grace = await adapter.create_user({"email": "grace@example.com", "emailVerified": None})
-    await adapter.create_user({"email": "alan@example.com", "emailVerified": None})
+    proven = datetime(2026, 1, 1, tzinfo=UTC)
+    grace = await adapter.create_user({"email": "grace@example.com", "emailVerified": proven})
+    await adapter.create_user({"email": "alan@example.com", "emailVerified": proven})
+    # A user that only claims its address (emailVerified null) is never linked to.
+    await adapter.create_user({"email": "ada@example.com", "emailVerified": None})
     recorder = Recorder()
     async with httpx.AsyncClient() as outbound:
         gate = make_gate(
@@ -213,13 +217,18 @@ async def test_opt_in_links_a_verified_email_only(issuer: str, adapter: SQLAlche
         assert landed.redirect == f"{APP}/api/auth/error?error=OAuthAccountNotLinked"
         assert rows(adapter, "accounts") == []
 
+        claimed = Client(gate, now=None)
+        landed = await sign_in(claimed, "ada")
+        assert landed.redirect == f"{APP}/api/auth/error?error=OAuthAccountNotLinked"
+        assert rows(adapter, "accounts") == []
+
         client = Client(gate, now=None)
         landed = await sign_in(client, "grace")
         assert landed.redirect == f"{APP}/welcome", landed.redirect
         [account] = rows(adapter, "accounts")
         assert account["userId"] == int(grace["id"])
         assert account["providerAccountId"] == "grace"
-        assert len(rows(adapter, "users")) == 2, "no new user"
+        assert len(rows(adapter, "users")) == 3, "no new user"
         assert recorder.names() == ["link_account", "sign_in"]
         assert recorder.fired[0][1]["user"]["id"] == grace["id"]
         assert recorder.fired[1][1]["is_new_user"] is False

@@ -46,7 +46,7 @@ from hypothesis import strategies as st
 
 from authgate import AuthConfig, AuthGate, AuthRequest, AuthResponse
 from authgate._core.email.normalize import normalize_email
-from authgate._crypto.tokens import sha256_hex
+from authgate._crypto.keys import EMAIL_TOKEN, purpose_digest
 from authgate.adapters.memory import MemoryAdapter
 from authgate.config import SessionConfig
 from authgate.providers import Credentials, Email
@@ -175,7 +175,7 @@ def seeded_adapter(now: float) -> MemoryAdapter:
     moment = datetime.fromtimestamp(now, UTC)
 
     async def seed() -> None:
-        user = await adapter.create_user({"email": ADA, "emailVerified": None, "name": "Ada"})
+        user = await adapter.create_user({"email": ADA, "emailVerified": moment, "name": "Ada"})
         uid = user["id"]
         await adapter.link_account(
             {
@@ -196,7 +196,11 @@ def seeded_adapter(now: float) -> MemoryAdapter:
             (STALE_LINK_TOKEN, moment - timedelta(minutes=1)),
         ):
             await adapter.create_verification_token(
-                {"identifier": ADA, "token": sha256_hex(raw + SECRET), "expires": expires}
+                {
+                    "identifier": ADA,
+                    "token": purpose_digest(SECRET, EMAIL_TOKEN, raw),
+                    "expires": expires,
+                }
             )
 
     # No await outside a loop here: MemoryAdapter's coroutines never suspend.

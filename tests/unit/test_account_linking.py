@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from authgate._core.accounts import AccountNotLinkedError, email_verified, resolve
+from authgate._core.accounts import AccountNotLinkedError, account_key, address_verified, resolve
 from authgate.adapters.memory import MemoryAdapter
 
 pytestmark = pytest.mark.anyio
@@ -23,8 +24,13 @@ def github(account_id: str = "42") -> dict[str, Any]:
     }
 
 
-async def existing(adapter: MemoryAdapter, email: str = "ada@example.com") -> Any:
-    return await adapter.create_user({"email": email, "emailVerified": None, "name": "Ada"})
+PROVEN = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def existing(
+    adapter: MemoryAdapter, email: str = "ada@example.com", verified: datetime | None = PROVEN
+) -> Any:
+    return await adapter.create_user({"email": email, "emailVerified": verified, "name": "Ada"})
 
 
 async def test_new_account_creates_user_and_links() -> None:
@@ -46,9 +52,9 @@ async def test_new_account_creates_user_and_links() -> None:
 async def test_same_email_without_opt_in_is_not_linked() -> None:
     adapter = MemoryAdapter()
     await existing(adapter)
-    user = {"id": "42", "email": "ada@example.com", "email_verified": True}
+    user = {"id": "42", "email": "ada@example.com"}
     with pytest.raises(AccountNotLinkedError):
-        await resolve(adapter, user=user, account=github(), now=NOW)
+        await resolve(adapter, user=user, account=github(), email_verified=True, now=NOW)
     assert adapter.dump()["accounts"] == []
 
 
@@ -58,16 +64,23 @@ async def test_opt_in_without_a_verified_email_is_not_linked() -> None:
     user = {"id": "42", "email": "ada@example.com"}
     with pytest.raises(AccountNotLinkedError):
         await resolve(adapter, user=user, account=github(), allow_email_linking=True, now=NOW)
-    profile = {"email_verified": False}
+
+
+async def test_opt_in_never_links_to_a_user_that_only_claims_the_address() -> None:
+    """Pre-hijacking: an attacker's user holds the address unverified; the owner comes."""
+    adapter = MemoryAdapter()
+    await existing(adapter, verified=None)
+    user = {"id": "42", "email": "ada@example.com"}
     with pytest.raises(AccountNotLinkedError):
         await resolve(
             adapter,
             user=user,
             account=github(),
-            profile=profile,
+            email_verified=True,
             allow_email_linking=True,
             now=NOW,
         )
+    assert adapter.dump()["accounts"] == []
 
 
 async def test_opt_in_and_verified_email_links_to_the_existing_user() -> None:
@@ -77,7 +90,7 @@ async def test_opt_in_and_verified_email_links_to_the_existing_user() -> None:
         adapter,
         user={"id": "42", "email": "ada@example.com"},
         account=github(),
-        profile={"email_verified": True},
+        email_verified=True,
         allow_email_linking=True,
         now=NOW,
     )
@@ -108,8 +121,9 @@ async def test_credentials_never_link_by_email() -> None:
     with pytest.raises(AccountNotLinkedError):
         await resolve(
             adapter,
-            user={"id": "1", "email": "ada@example.com", "email_verified": True},
+            user={"id": "1", "email": "ada@example.com"},
             account=account,
+            email_verified=True,
             allow_email_linking=True,
             now=NOW,
         )
@@ -126,8 +140,64 @@ async def test_email_sign_in_updates_or_creates() -> None:
     assert second.events[0][0] == "update_user"
 
 
-def test_email_verified() -> None:
-    assert email_verified({"email_verified": True})
-    assert email_verified(None, {"email_verified": "true"})
-    assert not email_verified({"email_verified": "yes"}, {})
-    assert not email_verified({})
+async def test_unverified_addresses_are_stored_unverified() -> None:
+    adapter = MemoryAdapter()
+    user = {"id": "42", "email": "ada@example.com"}
+    resolved = await resolve(adapter, user=user, account=github(), now=NOW)
+    assert resolved.user["email"] == "ada@example.com"
+    assert resolved.user["emailVerified"] is None
+    vouched = await resolve(
+        adapter,
+        user={"id": "7", "email": "b@example.com"},
+        account=github("7"),
+        email_verified=True,
+        now=NOW,
+    )
+    assert vouched.user["emailVerified"] == datetime.fromtimestamp(NOW, UTC)
+
+
+async def test_a_magic_link_takes_the_address_from_a_user_that_only_claimed_it() -> None:
+    adapter = MemoryAdapter()
+    claimed = await resolve(
+        adapter, user={"id": "42", "email": "ada@example.com"}, account=github(), now=NOW
+    )
+    account = {"provider": "email", "type": "email", "providerAccountId": "ada@example.com"}
+    proven = await resolve(adapter, user={"email": "ada@example.com"}, account=account, now=NOW)
+    assert proven.is_new_user
+    assert proven.user["id"] != claimed.user["id"]
+    assert proven.user["emailVerified"] == datetime.fromtimestamp(NOW, UTC)
+    assert [name for name, _ in proven.events] == ["update_user", "create_user"]
+    released = await adapter.get_user(claimed.user["id"])
+    assert released is not None
+    assert released["email"] is None
+    # The claimant keeps its account, but it no longer reaches the owner's user.
+    by_account = await adapter.get_user_by_account("github", "42")
+    assert by_account is not None
+    assert by_account["id"] == claimed.user["id"]
+
+
+def test_address_verified() -> None:
+    assert address_verified({"emailVerified": PROVEN})
+    assert not address_verified({"emailVerified": None})
+    assert not address_verified({})
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [
+        (1, "1"),
+        ("a", "a"),
+        (" a", " a"),
+        (None, None),
+        ("", None),
+        (" ", None),
+        (True, None),
+        (1.0, None),
+        ([1], None),
+        ("\ud800", None),
+        ("x" * 256, None),
+        ("x" * 255, "x" * 255),
+    ],
+)
+def test_account_key(value: Any, key: str | None) -> None:
+    assert account_key(value) == key

@@ -76,15 +76,29 @@ def test_a_missing_secret_is_an_error() -> None:
         AuthConfig(providers=[Credentials(authorize=lambda c, r: None)], url="https://x.io"),
         env={},
     )
-    assert any("no secret" in m for m in errors(g))
+    assert any("no secret" in m and "random secret for this process" in m for m in errors(g))
     assert not any("no secret" in m for m in errors(g, {"AUTH_SECRET": GOOD_SECRET}))
 
 
 def test_host_trust_without_url() -> None:
     dev = gate(url=None, trust_host=True)
     assert any(level == "warning" and "no url" in m for level, m in messages(dev))
+    from_env = AuthGate(
+        AuthConfig(providers=[Credentials(authorize=lambda c, r: None)], secret=GOOD_SECRET),
+        env={"AUTH_TRUST_HOST": "true"},
+    )
+    assert any("no url" in m and "(AUTH_TRUST_HOST)" in m for _, m in messages(from_env))
     prod = gate(url=None, trust_host=True, production=True)
     assert any("no url" in m for m in errors(prod))
+
+
+def test_a_configured_url_is_reported_with_the_headers_ignored() -> None:
+    found = messages(gate(trust_host=True))
+    assert (
+        "info",
+        "url https://example.com/api/auth: Host / X-Forwarded-* headers are ignored "
+        "(trust_host is set, but the configured url wins)",
+    ) in found
 
 
 def test_cookie_security_on_https() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -350,14 +351,23 @@ def test_signin_oauth_style_and_logos(style: Any) -> None:
         "--provider-dark-bg-hover: rgba(0, 0, 0, 0.8);"
     )
     light, dark = button.find_all("img")
-    assert light.attrs["src"] == "https://authjs.dev/img/providers/github.svg"
+    # Shipped with the package and inlined, filled with each scheme's text colour; there is no
+    # github-dark.svg, so the dark logo is github.svg in the dark text colour.
+    assert svg_of(light.attrs["src"]).startswith('<svg fill="#000" viewBox="0 0 24 24"')
     assert light.has_class("provider-logo")
-    assert dark.attrs["src"] == "https://authjs.dev/img/providers/github-dark.svg"
+    assert svg_of(dark.attrs["src"]).startswith('<svg fill="#fff" viewBox="0 0 24 24"')
     assert dark.has_class("provider-logo-dark")
     for img in (light, dark):
         assert img.attrs["alt"] == ""
         assert img.attrs["loading"] == "lazy"
         assert (img.attrs["width"], img.attrs["height"]) == ("24", "24")
+
+
+def svg_of(src: str | None) -> str:
+    prefix = "data:image/svg+xml;base64,"
+    assert src is not None
+    assert src.startswith(prefix)
+    return base64.b64decode(src[len(prefix) :]).decode()
 
 
 def test_signin_oauth_partial_style_falls_back() -> None:
@@ -472,7 +482,7 @@ def test_signin_credentials_definition_can_override_defaults_like_v4() -> None:
 
 
 def test_signin_hides_credentials_without_fields_and_unknown_types() -> None:
-    doc = parse(signin(providers=[credentials(fields={}), FakeProvider("x", "X", "webauthn")]))
+    doc = parse(signin(providers=[credentials(fields={}), FakeProvider("x", "X", "saml")]))
     assert not provider_divs(doc)
     assert not doc.find_all("form")
 

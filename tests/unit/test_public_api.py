@@ -39,6 +39,7 @@ def test_public_modules_are_the_agreed_ones() -> None:
         "authgate.errors",
         "authgate.gate",
         "authgate.http",
+        "authgate.i18n",
         "authgate.integrations",
         "authgate.integrations.asgi",
         "authgate.integrations.fastapi",
@@ -54,6 +55,9 @@ def test_public_modules_are_the_agreed_ones() -> None:
         "authgate.revocation.redis",
         "authgate.testing",
         "authgate.testing.adapter_contract",
+        "authgate.testing.idp",
+        "authgate.testing.pytest_plugin",
+        "authgate.testing.sessions",
         "authgate.types",
     ]
 
@@ -65,7 +69,7 @@ def test_provider_modules() -> None:
 
     names = sorted(m.name for m in pkgutil.iter_modules(providers.__path__))
     for name in names:
-        if name in ("credentials", "email", "oauth"):
+        if name in ("credentials", "email", "oauth", "passkey"):
             continue
         module = importlib.import_module(f"authgate.providers.{name}")
         assert len(module.__all__) == 1, name
@@ -80,6 +84,7 @@ def test_every_public_module_declares_all_and_docstrings() -> None:
         "authgate.errors",
         "authgate.gate",
         "authgate.http",
+        "authgate.i18n",
         "authgate.jwt",
         "authgate.types",
         "authgate.providers",

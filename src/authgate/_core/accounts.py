@@ -6,9 +6,17 @@ transaction it is given, and returns the events to fire once that transaction co
 Linking rules (security decision 9, stricter than v4):
 
 - A known provider account signs in as its user.
+- An address counts as *verified* only when a provider vouched for it (``email_verified``, see
+  ``OAuth.is_email_verified``) or a magic link proved it; a stored user's address is verified
+  when its ``emailVerified`` is set. An unverified address never finds, links to or signs in
+  a user: it is stored on a new user with ``emailVerified`` null, and that is all.
 - An unknown account is linked to an existing user with the same e-mail address **only** when
-  the provider opts in (``allow_dangerous_email_account_linking``) **and** the provider says
-  the address is verified (``email_verified``); otherwise ``OAuthAccountNotLinked``.
+  the provider opts in (``allow_dangerous_email_account_linking``) **and** both addresses are
+  verified; otherwise ``OAuthAccountNotLinked``.
+- A magic link signs in the user whose address is verified. A user that merely *claims* the
+  address (``emailVerified`` null: an OAuth provider that did not vouch for it, a credentials
+  user) loses it to whoever proves it: the address is taken off that user (``update_user``)
+  and a new user is created for the link (account pre-hijacking, issue 9).
 - A session in the browser never causes a link (v4 links to the signed-in user); linking to
   a signed-in user happens only through an explicit ``link_to`` (a CSRF-protected "link
   account" action).
@@ -26,7 +34,16 @@ if TYPE_CHECKING:
 
     from authgate.adapters import Adapter, AdapterAccount, AdapterUser, NewUser
 
-__all__ = ["AccountNotLinkedError", "CreateUserError", "Resolved", "email_verified", "resolve"]
+__all__ = [
+    "AccountNotLinkedError",
+    "CreateUserError",
+    "Resolved",
+    "account_key",
+    "address_verified",
+    "resolve",
+]
+
+MAX_ACCOUNT_KEY = 255  # the providerAccountId column is VARCHAR(255)
 
 _ACCOUNT_KEYS = (
     "refresh_token",
@@ -56,15 +73,37 @@ class Resolved:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
-def email_verified(*sources: Mapping[str, Any] | None) -> bool:
-    """Whether a provider vouched for the address: ``email_verified`` is true in any source."""
-    for source in sources:
-        if source is None:
-            continue
-        value = source.get("email_verified")
-        if value is True or (isinstance(value, str) and value.lower() == "true"):
-            return True
-    return False
+def account_key(value: object) -> str | None:
+    """The provider account id ``value`` names, or ``None`` when it cannot name exactly one.
+
+    Only a non-blank string (as it is) or an integer (its decimal digits) names an account.
+    ``None``, ``""``, blanks, booleans, floats, containers and strings that do not encode
+    (lone surrogates) or do not fit the column would all collapse many users onto one key
+    (``"None"``, ``"True"``, ``"1.0"``...), so they name none.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ACCOUNT_KEY:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value
+
+
+def _key(account: Mapping[str, Any]) -> str:
+    key = account_key(account.get("providerAccountId"))
+    if key is None:  # the pipeline refuses these first; never store or look one up
+        raise ValueError("the account has no usable providerAccountId")
+    return key
+
+
+def address_verified(user: Mapping[str, Any]) -> bool:
+    """Whether a stored user's address was ever proven (its ``emailVerified`` is set)."""
+    return user.get("emailVerified") is not None
 
 
 def _new_user(user: Mapping[str, Any], verified_at: datetime | None) -> NewUser:
@@ -80,7 +119,7 @@ def _account(account: Mapping[str, Any], user_id: str) -> AdapterAccount:
         "userId": user_id,
         "type": account["type"],
         "provider": account["provider"],
-        "providerAccountId": str(account["providerAccountId"]),
+        "providerAccountId": _key(account),
     }
     for key in _ACCOUNT_KEYS:
         if key in account:
@@ -103,6 +142,7 @@ async def resolve(
     user: Mapping[str, Any],
     account: Mapping[str, Any],
     profile: Mapping[str, Any] | None = None,
+    email_verified: bool = False,
     allow_email_linking: bool = False,
     link_to: str | None = None,
     now: float,
@@ -111,7 +151,7 @@ async def resolve(
     kind = account["type"]
     if kind == "email":
         return await _email(tx, user, now)
-    provider, provider_account_id = account["provider"], str(account["providerAccountId"])
+    provider, provider_account_id = account["provider"], _key(account)
     events: list[tuple[str, dict[str, Any]]] = []
 
     known = await tx.get_user_by_account(provider, provider_account_id)
@@ -133,8 +173,9 @@ async def resolve(
     if email:
         same_email = await tx.get_user_by_email(email)
         if same_email is not None:
-            # Security decision 9: both the provider's opt-in and a verified address.
-            if kind == "credentials" or not (allow_email_linking and email_verified(user, profile)):
+            # Security decision 9: the provider's opt-in and both addresses verified.
+            linkable = allow_email_linking and email_verified and address_verified(same_email)
+            if kind == "credentials" or not linkable:
                 raise AccountNotLinkedError("a user with this e-mail address exists")
             stored = _account(account, same_email["id"])
             await tx.link_account(stored)
@@ -143,7 +184,7 @@ async def resolve(
             )
             return Resolved(same_email, False, events)
 
-    verified_at = datetime.fromtimestamp(now, UTC) if email_verified(user, profile) else None
+    verified_at = datetime.fromtimestamp(now, UTC) if email_verified else None
     created = await _create(tx, _new_user(user, verified_at if email else None))
     events.append(("create_user", {"user": created}))
     stored = _account(account, created["id"])
@@ -157,8 +198,13 @@ async def _email(tx: Adapter, user: Mapping[str, Any], now: float) -> Resolved:
     email = user["email"]
     verified = datetime.fromtimestamp(now, UTC)
     existing = await tx.get_user_by_email(email)
-    if existing is not None:
+    if existing is not None and address_verified(existing):
         updated = await tx.update_user({"id": existing["id"], "emailVerified": verified})
         return Resolved(updated, False, [("update_user", {"user": updated})])
+    events: list[tuple[str, dict[str, Any]]] = []
+    if existing is not None:  # it only claimed the address; the link proves it (module rules)
+        released = await tx.update_user({"id": existing["id"], "email": None})
+        events.append(("update_user", {"user": released}))
     created = await _create(tx, {"email": email, "emailVerified": verified})
-    return Resolved(created, True, [("create_user", {"user": created})])
+    events.append(("create_user", {"user": created}))
+    return Resolved(created, True, events)

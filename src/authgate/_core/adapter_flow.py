@@ -1,136 +1,173 @@
-"""Finishing a sign-in when an adapter is configured (e-mail, OAuth, opt-in credentials).
+"""The adapter's part of a sign-in: who the user is, the policy steps, the database session.
 
-``sign_in`` callback → one transaction (find/create the user and link the account, see
-:mod:`authgate._core.accounts`; open the database session) → the ``jwt`` callback for JWT
-sessions → events (``create_user``, ``update_user``, ``link_account`` only once the
-transaction committed, then ``sign_in``) → ``pages.new_user`` on a first sign-in, else the
-callback URL. A failure anywhere in the transaction leaves no user, account or session.
+:func:`run` opens one transaction that finds or creates the stored user and links the account
+(the rules are :mod:`authgate._core.accounts`), runs the policy steps with that transaction,
+and stores the database session. It commits together or not at all: a failure leaves no user,
+account or session. A step that answers (two-factor: "not yet") commits what the sign-in
+stored so far, without a session. ``create_user``, ``update_user`` and ``link_account`` fire
+once the transaction committed.
 
-With ``link_to`` (the explicit "link account" action, :mod:`authgate._core.link`) the account
-is linked to that user and the database session of the request is kept, as v4 keeps it when
-it links; JWT sessions are re-issued through the ``jwt`` callback, as in v4.
+Two sign-ins of a new user at once (a double click) race to create the same user or account;
+the loser's transaction fails on a unique constraint and is rolled back. The transaction then
+runs once more, finds what the winner stored and continues with it: the same outcome as if
+the requests had come one after the other.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from authgate._core import db_session
-from authgate._core.accounts import AccountNotLinkedError, CreateUserError, resolve
+from authgate._core.accounts import AccountNotLinkedError, CreateUserError, Resolved
+from authgate._core.accounts import resolve as resolve_accounts
 from authgate._core.events import fire
-from authgate._core.redirects import append_query, to_error
-from authgate._core.sign_in_check import check_sign_in, sign_in_cookies
-from authgate.http import AuthResponse
+from authgate._core.redirects import to_error
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from authgate._core.context import RequestContext
-    from authgate.http import Cookie
+    from authgate._core.sign_in_flow import FirstFactor
+    from authgate.adapters import Adapter, AdapterUser
+    from authgate.http import AuthResponse, Cookie
+
+__all__ = ["ATTEMPTS", "Stored", "known_user", "open_session", "run"]
 
 logger = logging.getLogger("authgate")
 
-_CREATE_ERRORS = {"oauth": "OAuthCreateAccount", "oidc": "OAuthCreateAccount"}
+_CREATE_ERRORS = {"oauth": "OAuthCreateAccount", "email": "EmailCreateAccount"}
+ATTEMPTS = 2  # the second one sees what a parallel sign-in committed
+
+Steps = Callable[[Resolved, "Adapter"], Awaitable["AuthResponse | None"]]
+"""The policy steps, run inside the transaction with the resolved user."""
 
 
-async def complete(
-    ctx: RequestContext,
-    *,
-    user: Mapping[str, Any],
-    account: Mapping[str, Any],
-    profile: Mapping[str, Any] | None = None,
-    credentials: Mapping[str, Any] | None = None,
-    event_profile: Mapping[str, Any] | None = None,
-    allow_email_linking: bool = False,
-    link_to: str | None = None,
-    signed_in_check: bool = True,
-    denied_status: int = 302,
-) -> AuthResponse:
-    """Sign in through the adapter (the ``sign_in`` callback first, unless already run).
+class _StoringError(Exception):
+    """Finding, creating or linking failed: maybe a parallel sign-in won a race."""
 
-    ``link_to``: link the account to this user and keep the request's database session.
-    """
-    options = ctx.options
-    adapter = options.adapter
-    assert adapter is not None  # noqa: S101 - callers check
-    kind = str(account.get("type", ""))
-    if signed_in_check:
-        shown: Mapping[str, Any] = user
-        if kind != "email":
-            try:  # v4: the sign_in callback sees the stored user when the account is known
-                known = await adapter.get_user_by_account(
-                    account["provider"], str(account["providerAccountId"])
-                )
-            except Exception as exc:  # noqa: BLE001
-                logger.error("CALLBACK_ERROR: adapter failed (%s)", type(exc).__name__)
-                return to_error(ctx.url, "Callback", status=denied_status)
-            shown = known or user
-        refused = await check_sign_in(
-            ctx,
-            user=shown,
-            account=account,
-            profile=profile,
-            credentials=credentials,
-            denied_status=denied_status,
-        )
-        if refused is not None:
-            return refused
 
-    cookies: list[Cookie] = []
-    database = options.session_strategy == "database"
+@dataclass(slots=True)
+class Stored:
+    """What the transaction committed: the user, the answer of a step, the session cookies."""
+
+    resolved: Resolved
+    answer: AuthResponse | None
+    cookies: list[Cookie] | None
+
+
+def _adapter(ctx: RequestContext) -> Adapter:
+    adapter = ctx.options.adapter
+    assert adapter is not None  # noqa: S101 - sign_in_flow only comes here with one
+    return adapter
+
+
+async def known_user(ctx: RequestContext, first: FirstFactor) -> AdapterUser | AuthResponse | None:
+    """The stored user of ``first.account``, if the account is linked already."""
+    account = first.account
     try:
-        async with adapter.transaction() as tx:
-            resolved = await resolve(
+        return await _adapter(ctx).get_user_by_account(
+            account["provider"], account["providerAccountId"]
+        )
+    except Exception as exc:  # noqa: BLE001 - storage failed: logged, answered Callback
+        logger.error("CALLBACK_ERROR: adapter failed (%s)", type(exc).__name__)
+        return to_error(ctx.url, "Callback", status=first.denied_status)
+
+
+async def run(ctx: RequestContext, first: FirstFactor, steps: Steps) -> Stored | AuthResponse:
+    """Resolve the user, run ``steps``, store the session: one transaction (see the module)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            stored = await _transaction(ctx, first, steps)
+        except AccountNotLinkedError:
+            return to_error(ctx.url, "OAuthAccountNotLinked", status=first.denied_status)
+        except _StoringError as exc:
+            cause = exc.__cause__
+            if attempt < ATTEMPTS:  # most likely a parallel sign-in stored it first
+                logger.info(
+                    "SIGNIN_RETRY: storing the %s sign-in failed (%s); reading again",
+                    first.kind,
+                    type(cause.__cause__ or cause).__name__ if cause else "?",
+                )
+                continue
+            if isinstance(cause, CreateUserError):
+                logger.error("CREATE_USER_ERROR: the adapter failed (%s)", cause)
+                return to_error(
+                    ctx.url, _CREATE_ERRORS.get(first.kind, "Callback"), status=first.denied_status
+                )
+            return _failed(ctx, first, cause or exc)
+        except Exception as exc:  # noqa: BLE001 - a step or the session write: logged
+            return _failed(ctx, first, exc)
+        for name, params in stored.resolved.events:
+            await fire(ctx.options, name, **params)
+        return stored
+    raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
+
+
+def _failed(ctx: RequestContext, first: FirstFactor, exc: BaseException) -> AuthResponse:
+    logger.error(
+        "CALLBACK_%s_ERROR: the adapter failed (%s)",
+        first.kind.upper(),
+        type(exc).__name__,
+        exc_info=exc,
+    )
+    return to_error(ctx.url, "Callback", status=first.denied_status)
+
+
+async def _transaction(ctx: RequestContext, first: FirstFactor, steps: Steps) -> Stored:
+    provider = ctx.options.providers.get(str(first.account.get("provider")))
+    async with _adapter(ctx).transaction() as tx:
+        try:
+            resolved = await resolve_accounts(
                 tx,
-                user=user,
-                account=account,
-                profile=profile,
-                allow_email_linking=allow_email_linking,
-                link_to=link_to,
+                user=first.user,
+                account=first.account,
+                profile=first.profile,
+                email_verified=_vouched(provider, first),
+                allow_email_linking=bool(
+                    getattr(provider, "allow_dangerous_email_account_linking", False)
+                ),
+                link_to=first.link_to,
                 now=ctx.now,
             )
-            if database and link_to is None:
-                _, cookies = await db_session.create(ctx, tx, resolved.user["id"])
-    except AccountNotLinkedError:
-        return to_error(ctx.url, "OAuthAccountNotLinked", status=denied_status)
-    except CreateUserError as exc:
-        logger.error("CREATE_USER_ERROR: the adapter failed (%s)", exc)
-        code = "EmailCreateAccount" if kind == "email" else _CREATE_ERRORS.get(kind, "Callback")
-        return to_error(ctx.url, code, status=denied_status)
-    except Exception as exc:
-        logger.error(
-            "CALLBACK_%s_ERROR: the adapter failed (%s)",
-            kind.upper(),
-            type(exc).__name__,
-            exc_info=exc,
-        )
-        return to_error(ctx.url, "Callback", status=denied_status)
+            if first.store_with is not None:
+                await first.store_with(tx, resolved.user)
+        except AccountNotLinkedError:
+            raise
+        except Exception as exc:
+            raise _StoringError from exc
+        answer = await steps(resolved, tx)
+        cookies = None
+        if answer is None and ctx.options.session_strategy == "database" and not first.link_to:
+            _, cookies = await db_session.create(ctx, tx, resolved.user["id"])
+        return Stored(resolved, answer, cookies)
 
-    stored: dict[str, Any] = dict(resolved.user)
-    if not database:
-        issued = await sign_in_cookies(
-            ctx, user=stored, account=account, profile=profile, is_new_user=resolved.is_new_user
-        )
-        if isinstance(issued, AuthResponse):
-            return issued
-        cookies = issued
 
-    for name, params in resolved.events:
-        await fire(options, name, **params)
-    await fire(
-        options,
-        "sign_in",
-        user=stored,
-        account=dict(account),
-        profile=event_profile,
-        is_new_user=resolved.is_new_user,
+def _vouched(provider: object, first: FirstFactor) -> bool:
+    """Whether the address of ``first.user`` is verified by whoever vouched for the user.
+
+    OAuth: the provider's ``is_email_verified(raw_profile)``, or ``email_verified`` in what
+    ``profile()`` returned. Credentials: the app's ``authorize`` says so (``email_verified``
+    true, or an ``emailVerified`` date). The e-mail link proves it itself (accounts._email).
+    """
+    mapped = first.user.get("email_verified")
+    if mapped is True or (isinstance(mapped, str) and mapped.lower() == "true"):
+        return True
+    if first.kind == "credentials":
+        return first.user.get("emailVerified") not in (None, False, "")
+    check = getattr(provider, "is_email_verified", None)
+    return bool(
+        first.kind == "oauth" and check and first.profile is not None and check(first.profile)
     )
-    target = ctx.callback_url
-    if resolved.is_new_user and options.pages.new_user:
-        target = append_query(options.pages.new_user, {"callbackUrl": ctx.callback_url})
-        if target.startswith("/"):
-            target = ctx.origin + target
-    response = AuthResponse.to(target)
-    response.cookies = cookies
-    return response
+
+
+async def open_session(
+    ctx: RequestContext, user_id: str, first: FirstFactor
+) -> list[Cookie] | AuthResponse:
+    """Store a database session for ``user_id`` later (a step deferred it); its cookies."""
+    try:
+        async with _adapter(ctx).transaction() as tx:
+            _, cookies = await db_session.create(ctx, tx, user_id)
+    except Exception as exc:  # noqa: BLE001 - logged, answered Callback
+        return _failed(ctx, first, exc)
+    return cookies

@@ -21,13 +21,36 @@ class BodyError(ValueError):
         self.status = status
 
 
-def _depth(value: Any, limit: int) -> None:
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A repeated key is ambiguous (which value would a check see?), exactly like a repeated
+    # form field: refused at every level.
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise BodyError("a JSON field is repeated")
+    return data
+
+
+def _unicode(value: str) -> None:
+    # JSON's \ud800 escapes can carry lone UTF-16 surrogates, which are not Unicode text:
+    # they cannot be encoded, hashed or stored. Refused here so no later step meets one.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BodyError("JSON body contains a lone UTF-16 surrogate") from exc
+
+
+def _walk(value: Any, limit: int) -> None:
+    """Refuse nesting deeper than ``limit`` and strings that are not Unicode text."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > limit:
             raise BodyError("JSON body is nested too deeply")
-        if isinstance(item, dict):
+        if isinstance(item, str):
+            _unicode(item)
+        elif isinstance(item, dict):
+            for key in item:
+                _unicode(key)
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
@@ -44,8 +67,9 @@ def _check_fields(fields: dict[str, Any]) -> None:
 def parse(raw: bytes, content_type: str | None) -> dict[str, Any]:
     """Parse a request body into a mapping.
 
-    Urlencoded fields are strings; a repeated field is refused (it is ambiguous which value a
-    check would see). JSON must be an object. An empty body is an empty mapping.
+    Urlencoded fields are strings; a repeated field or JSON key is refused (it is ambiguous
+    which value a check would see). JSON must be an object of Unicode text (no lone surrogates).
+    An empty body is an empty mapping; a body without a ``Content-Type`` is refused (415).
     """
     if len(raw) > MAX_BODY_BYTES:
         raise BodyError(f"request body larger than {MAX_BODY_BYTES} bytes", 413)
@@ -57,38 +81,50 @@ def parse(raw: bytes, content_type: str | None) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise BodyError("request body is not valid UTF-8") from exc
     if media_type == "application/json" or media_type.endswith("+json"):
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as exc:
-            raise BodyError("request body is not valid JSON") from exc
-        if not isinstance(data, dict):
-            raise BodyError("JSON body must be an object")
-        if len(data) > MAX_FIELDS:
-            raise BodyError("too many fields")
-        _depth(data, MAX_JSON_DEPTH)
-        _check_fields(data)
-        return data
-    if media_type in ("application/x-www-form-urlencoded", ""):
-        try:
-            pairs = parse_qsl(
-                text,
-                keep_blank_values=True,
-                strict_parsing=False,
-                errors="strict",
-                max_num_fields=MAX_FIELDS,
-            )
-        except UnicodeDecodeError as exc:
-            raise BodyError("form field is not valid UTF-8") from exc
-        except ValueError as exc:
-            raise BodyError("too many fields") from exc
-        form: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in form:
-                raise BodyError("a form field is repeated")
-            form[key] = value
-        _check_fields(form)
-        return form
+        return _json(text)
+    if media_type == "application/x-www-form-urlencoded":
+        return _form(text)
+    if not media_type:
+        raise BodyError("a request body needs a Content-Type", 415)
     raise BodyError(f"unsupported content type {media_type!r}", 415)
+
+
+def _json(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_object)
+    except BodyError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise BodyError("request body is not valid JSON") from exc
+    if not isinstance(data, dict):
+        raise BodyError("JSON body must be an object")
+    if len(data) > MAX_FIELDS:
+        raise BodyError("too many fields")
+    _walk(data, MAX_JSON_DEPTH)
+    _check_fields(data)
+    return data
+
+
+def _form(text: str) -> dict[str, Any]:
+    try:
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=False,
+            errors="strict",
+            max_num_fields=MAX_FIELDS,
+        )
+    except UnicodeDecodeError as exc:
+        raise BodyError("form field is not valid UTF-8") from exc
+    except ValueError as exc:
+        raise BodyError("too many fields") from exc
+    form: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in form:
+            raise BodyError("a form field is repeated")
+        form[key] = value
+    _check_fields(form)
+    return form
 
 
 def text_field(body: dict[str, Any], name: str) -> str | None:

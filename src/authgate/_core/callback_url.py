@@ -6,7 +6,9 @@ with a 500 and lets a planted cookie lock users out).
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -16,16 +18,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger("authgate")
 
 MAX_URL_CHARS = 2048
+# Backslashes and control/space characters are where URL parsers disagree (WHATWG drops tabs
+# and newlines and reads "\" as "/"); a real callback URL needs none of them.
+_UNCLEAN = re.compile(r"[\x00-\x20\x7f\\]")
 
 
 def _clean(url: str) -> bool:
-    # Backslashes and control/space characters are where URL parsers disagree (WHATWG drops tabs
-    # and newlines and reads "\" as "/"); a real callback URL needs none of them.
-    return (
-        0 < len(url) <= MAX_URL_CHARS
-        and "\\" not in url
-        and not any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url)
-    )
+    return 0 < len(url) <= MAX_URL_CHARS and _UNCLEAN.search(url) is None
 
 
 def origin_of(url: str) -> str | None:
@@ -64,12 +63,20 @@ def default_redirect(url: str, base_url: str) -> str:
     return url if origin_of(url) == base_url else base_url
 
 
+@functools.lru_cache(maxsize=256)
+def _default(candidate: str, base_url: str) -> str:
+    # A pure function of its arguments: every request of a browser carries the same cookie.
+    return default_redirect(candidate, base_url) if is_valid(candidate) else base_url
+
+
 async def resolve(candidate: str | None, *, base_url: str, redirect: AsyncHook | None) -> str:
     """The absolute URL to send the user to after the flow (``base_url`` when in doubt)."""
-    if candidate is None or not is_valid(candidate):
+    if candidate is None:
         return base_url
     if redirect is None:
-        return default_redirect(candidate, base_url)
+        return _default(candidate, base_url)
+    if not is_valid(candidate):
+        return base_url
     try:
         result = await redirect(url=candidate, base_url=base_url)
     except Exception:

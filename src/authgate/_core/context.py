@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from authgate import i18n
 from authgate._core import callback_url, csrf_token
 from authgate._core.body import text_field
 
@@ -41,6 +42,11 @@ class RequestContext:
         return self.location.origin
 
     @property
+    def language(self) -> i18n.Language:
+        """The language of the pages and e-mails of this response."""
+        return i18n.for_request(self.options.locale, self.request.headers.get("accept-language"))
+
+    @property
     def json_mode(self) -> bool:
         return self.options.profile.wants_json(self.request, self.body)
 
@@ -65,7 +71,7 @@ async def build(
     csrf = csrf_token.resolve(
         csrf_cookie,
         body.get("csrfToken"),
-        secret=options.csrf_secret,
+        key=options.csrf_key,
         is_post=request.method == "POST",
     )
     if csrf.cookie_value is not None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 # next-auth v4 SessionStore: 4096 allowed, 163 estimated for name and attributes.
 CHUNK_SIZE = 4096 - 163
 CHECK_COOKIE_MAX_AGE = 15 * 60
+WEBAUTHN_CHALLENGE_MAX_AGE = 5 * 60  # Auth.js: 15 minutes (compatibility.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class CookieSet:
     pkce_code_verifier: CookieSpec
     state: CookieSpec
     nonce: CookieSpec
+    webauthn_challenge: CookieSpec
 
 
 def default_cookies(
@@ -82,6 +84,9 @@ def default_cookies(
         ),
         "state": CookieSpec(f"{secure_prefix}{prefix}.state", secure, max_age=CHECK_COOKIE_MAX_AGE),
         "nonce": CookieSpec(f"{secure_prefix}{prefix}.nonce", secure),
+        "webauthn_challenge": CookieSpec(
+            f"{secure_prefix}{prefix}.challenge", secure, max_age=WEBAUTHN_CHALLENGE_MAX_AGE
+        ),
     }
     for key, option in overrides.items():
         specs[key] = CookieSpec(

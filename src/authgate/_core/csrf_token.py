@@ -1,7 +1,8 @@
-"""The double-submit CSRF token: cookie ``token|sha256(token + secret)`` (next-auth v4 format).
+"""The double-submit CSRF token: cookie ``token|hash``, both 64 hex characters (v4's shape).
 
-Security decision 1: the format stays v4's so a Next.js app on the same site can share it, but
-token and hash are compared in constant time, and a malformed or duplicated cookie is simply "no
+SECURITY.md, decision 1: the hash is an HMAC of the token under the CSRF key derived from the
+secret (v4: ``sha256(token + secret)``, the construction it also used for e-mail tokens); token
+and hash are compared in constant time, and a malformed or duplicated cookie is simply "no
 token" (a new one is minted), never an exception.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from authgate._crypto.tokens import equal, random_hex, sha256_hex
+from authgate._crypto.tokens import equal, keyed_hex, random_hex
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -22,33 +23,29 @@ class CsrfState:
     verified: bool
 
 
-def _hash(token: str, secret: str) -> str:
-    return sha256_hex(token + secret)
-
-
-def trusted_token(cookie_value: str | None, secret: str) -> str | None:
+def trusted_token(cookie_value: str | None, key: bytes) -> str | None:
     """The token in a cookie we issued, or ``None`` if the cookie is absent or forged."""
     if not cookie_value or len(cookie_value) != 129:
         return None
     token, sep, digest = cookie_value.partition("|")
     if not sep or not _HEX64.fullmatch(token) or not _HEX64.fullmatch(digest):
         return None
-    return token if equal(digest, _hash(token, secret)) else None
+    return token if equal(digest, keyed_hex(key, token)) else None
 
 
-def mint(secret: str) -> tuple[str, str]:
+def mint(key: bytes) -> tuple[str, str]:
     """A new token and the cookie value that carries it."""
     token = random_hex(32)
-    return token, f"{token}|{_hash(token, secret)}"
+    return token, f"{token}|{keyed_hex(key, token)}"
 
 
 def resolve(
-    cookie_value: str | None, body_token: object, *, secret: str, is_post: bool
+    cookie_value: str | None, body_token: object, *, key: bytes, is_post: bool
 ) -> CsrfState:
     """Trust the cookie's token if we signed it; a POST is verified when the body echoes it."""
-    token = trusted_token(cookie_value, secret)
+    token = trusted_token(cookie_value, key)
     if token is None:
-        token, value = mint(secret)
+        token, value = mint(key)
         return CsrfState(token, value, verified=False)
     verified = is_post and isinstance(body_token, str) and equal(body_token, token)
     return CsrfState(token, None, verified)

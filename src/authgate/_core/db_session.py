@@ -15,6 +15,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from authgate._core import session_reader
 from authgate._core.cookies import clear_session, expires_in, session_chunk_names
 from authgate._core.events import fire
 from authgate._crypto.tokens import random_hex
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("authgate")
 
 TOKEN_BYTES = 32  # 256 bits
-MAX_TOKEN_LENGTH = 255  # the sessionToken column is VARCHAR(255)
 
 
 class DatabaseDownError(Exception):
@@ -49,15 +49,17 @@ def new_token() -> str:
 
 def read_token(options: InternalOptions, name: str, cookies: Mapping[str, str]) -> str | None:
     """The session token in cookie ``name`` (database tokens are never chunked)."""
-    value = options.profile.session_cookies(cookies).get(name)
-    if not value or len(value) > MAX_TOKEN_LENGTH:
-        return None
-    return value
+    found = session_reader.find_token(cookies, {}, session_reader.source_of(options, name))
+    return None if found is None else found[1]
 
 
 def session_user(user: Mapping[str, Any]) -> dict[str, Any]:
-    """``session.user`` (v4: ``{name, email, image}`` of the stored user, nulls kept)."""
-    return {key: user.get(key) for key in ("name", "email", "image")}
+    """``session.user``: ``{name, email, image}`` of the stored user, as v4 builds it.
+
+    A field the adapter returns as ``None`` stays ``null`` (v4 with Prisma or a SQL adapter); a
+    field the adapter leaves out stays out (v4's ``JSON.stringify`` drops ``undefined``).
+    """
+    return {key: user[key] for key in ("name", "email", "image") if key in user}
 
 
 async def create(
@@ -137,22 +139,21 @@ async def derive(
 
 
 async def respond(
-    ctx: RequestContext, empty: Callable[[], AuthResponse], *, update: bool
+    ctx: RequestContext,
+    found: session_reader.SessionRead,
+    empty: Callable[[], AuthResponse],
+    *,
+    update: bool,
 ) -> AuthResponse:
-    """``GET``/``POST /session`` with the database strategy."""
+    """``GET``/``POST /session`` with the database strategy, from what the reader found."""
     spec = ctx.cookies.session_token
-    token = read_token(ctx.options, spec.name, ctx.request.cookies)
-    if token is None:
-        return empty()
-    try:
-        found = await lookup(ctx.options, token, ctx.now)
-    except DatabaseDownError:
-        return empty()  # the cookie stays: the session may be fine once the database is back
-    if found is None:
+    if found.token is None or found.unavailable:
+        return empty()  # an outage keeps the cookie: the session may be fine once it is back
+    if found.stored is None:
         response = empty()
         response.cookies = clear_session(spec, ctx.request.cookies)
         return response
-    session, user = found
+    session, user = found.stored
     try:
         payload = await derive(ctx.options, session, user, update=update, data=ctx.body.get("data"))
     except Exception:
@@ -160,7 +161,8 @@ async def respond(
         return empty()
     response = AuthResponse.json(payload, no_store=not update)
     # v4 re-sets the cookie on every call, Expires = now + maxAge.
-    response.cookies = [spec.make(token, expires=expires_in(ctx.options.session_max_age, ctx.now))]
+    expires = expires_in(ctx.options.session_max_age, ctx.now)
+    response.cookies = [spec.make(found.token, expires=expires)]
     await fire(ctx.options, "session", session=payload, token=None)
     return response
 
@@ -182,17 +184,3 @@ async def sign_out(ctx: RequestContext) -> bool:
         return False
     await fire(ctx.options, "sign_out", session=deleted, token=None)
     return True
-
-
-async def get_session(options: InternalOptions, token: str | None, now: float) -> Any:
-    """The server helper's answer: the session body or ``None`` (fails closed)."""
-    if token is None:
-        return None
-    try:
-        found = await lookup(options, token, now)
-        if found is None:
-            return None
-        return await derive(options, *found)
-    except Exception:
-        logger.exception("SESSION_ERROR: no session (the adapter or a callback failed)")
-        return None

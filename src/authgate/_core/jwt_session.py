@@ -7,10 +7,9 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from authgate._core import session_reader
 from authgate._core.cookies import expires_in, write_session
-from authgate.errors import TokenError
-from authgate.jwt import read_chunked_cookie
-from authgate.revocation import SESSION_ID_CLAIM, new_session_id, session_ref
+from authgate.revocation import SESSION_ID_CLAIM, new_session_id
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -59,22 +58,18 @@ def session_user(token: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def read(ctx: RequestContext) -> tuple[str | None, JWT | None]:
-    """The raw session token of the request and its claims (``None`` if it does not decode)."""
-    return read_token(ctx.options, ctx.cookies.session_token.name, ctx.request.cookies, ctx.now)
+    """The raw session token of the request and its claims (``None`` if it does not decode).
 
-
-def read_token(
-    options: InternalOptions, name: str, cookies: Mapping[str, str], now: float | None
-) -> tuple[str | None, JWT | None]:
-    """The raw token in the session cookie ``name`` (chunks joined) and its claims."""
-    raw = read_chunked_cookie(options.profile.session_cookies(cookies), name)
-    if not raw:
+    Sign-out and account linking use it; ``/session`` and ``get_session`` go through
+    :func:`authgate._core.session_reader.read`.
+    """
+    name = ctx.cookies.session_token.name
+    found = session_reader.find_token(
+        ctx.request.cookies, {}, session_reader.source_of(ctx.options, name)
+    )
+    if found is None:
         return None, None
-    try:
-        return raw, options.session_codec(name).decode(raw, now=now)
-    except TokenError as exc:
-        logger.info("JWT_SESSION_ERROR: session token rejected (%s)", exc)
-        return raw, None
+    return found[1], session_reader.decode(ctx.options.session_codec(name), found[1], ctx.now)
 
 
 def issue(ctx: RequestContext, token: Mapping[str, Any], *, max_age: int) -> list[Cookie]:
@@ -91,6 +86,13 @@ def issue(ctx: RequestContext, token: Mapping[str, Any], *, max_age: int) -> lis
     )
 
 
+def young(options: InternalOptions, claims: JWT, now: float) -> bool:
+    """Whether ``JWTConfig(reissue_after)`` lets ``/session`` keep this token as it is."""
+    after = options.reissue_after
+    issued = claims.get("iat")
+    return after is not None and type(issued) is int and 0 <= now - issued < after
+
+
 def default_session(options: InternalOptions, claims: JWT, now: float) -> dict[str, Any]:
     """The session before any callback: v4 takes ``user`` from the decoded token."""
     return {"user": session_user(claims), "expires": iso(now + options.session_max_age)}
@@ -104,7 +106,7 @@ def with_session_id(options: InternalOptions, token: Any, now: float) -> Any:
 
 
 def revocation_ttl(options: InternalOptions) -> float:
-    """How long an entry must live: the longest a token issued before it can stay valid.
+    """How long a revocation entry must live: the longest a token issued before it stays valid.
 
     A session started before the entry cannot be re-issued after it (the read that would
     re-issue it is refused), so its last token expires ``jwt_max_age`` later; a minute more
@@ -113,28 +115,13 @@ def revocation_ttl(options: InternalOptions) -> float:
     return float(options.jwt_max_age) + 60.0
 
 
-async def ended(options: InternalOptions, claims: JWT) -> bool:
-    """Whether the session of ``claims`` was ended through the revocation store.
-
-    Raises :class:`~authgate.revocation.RevocationUnavailableError` when the store cannot say.
-    """
-    store = options.revocation
-    if store is None:
-        return False
-    ref = session_ref(claims)
-    return ref is not None and await store.is_ended(ref.user_id, ref.session_id, ref.started)
-
-
 async def derive(
     options: InternalOptions, claims: JWT, *, now: float, update: bool = False, data: Any = None
 ) -> tuple[dict[str, Any], JWT] | None:
-    """Check revocation, run the ``jwt`` then ``session`` callbacks; ``None``: the session ended.
+    """Run the ``jwt`` then ``session`` callbacks; ``None`` when ``jwt`` ends the session.
 
-    Exceptions from the callbacks and the revocation store propagate: callers treat them as
-    "no session".
+    Exceptions from the callbacks propagate: callers treat them as "no session".
     """
-    if options.revocation is not None and await ended(options, claims):
-        return None
     session = default_session(options, claims, now)
     token: Any = claims
     if options.jwt is not None:

@@ -6,7 +6,6 @@ Built once, when the :class:`~authgate.AuthGate` is created.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ from authgate._core import callables
 from authgate._core.cookies import CookieSet, default_cookies
 from authgate._core.oauth.runtime import OAuthRuntime
 from authgate._core.profiles import PROFILES, WireProfile
+from authgate._crypto.keys import CSRF_TOKEN, purpose_key
+from authgate._crypto.tokens import random_hex
 from authgate.config import DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE
 from authgate.errors import ConfigurationError, MissingSecretError
 from authgate.jwt import JWTCodec
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from authgate._core.callables import AsyncHook
+    from authgate._core.sign_in_flow import SignInStep
     from authgate.adapters import Adapter
     from authgate.config import AuthConfig, PagesConfig, Theme
     from authgate.providers import Provider
@@ -65,6 +67,7 @@ class InternalOptions:
     providers: Mapping[str, Provider]
     authorize: Mapping[str, AsyncHook]
     secrets: tuple[str, ...]
+    csrf_key: bytes  # the CSRF cookie's HMAC key, derived from the first secret
     profile: WireProfile
     codecs: Mapping[str, JWTCodec]  # by session cookie name (v5 salts with the name)
     fixed_url: FixedURL | None
@@ -77,6 +80,7 @@ class InternalOptions:
     jwt_max_age: int
     pages: PagesConfig
     theme: Theme
+    locale: str | None  # fixed by the config; None: negotiated per request
     sign_in: AsyncHook | None
     redirect: AsyncHook | None
     jwt: AsyncHook | None
@@ -87,16 +91,15 @@ class InternalOptions:
     adapter: Adapter | None = None  # users, accounts, database sessions, e-mail tokens
     session_strategy: Literal["jwt", "database"] = "jwt"
     session_update_age: int = DEFAULT_UPDATE_AGE
+    reissue_after: int | None = None  # JWTConfig(reissue_after): skip re-sealing young tokens
     # OAuth: the HTTP client and the discovery/JWKS caches of this gate.
     oauth: OAuthRuntime = field(
         default_factory=lambda: OAuthRuntime(None, allow_loopback_http=False)
     )
     check_codecs: Mapping[str, JWTCodec] = field(default_factory=dict)  # by check cookie name
+    # Policy steps between "user verified" and "session issued" (sign_in_flow), in order.
+    sign_in_steps: tuple[SignInStep, ...] = ()
     revocation: RevocationStore | None = None  # ended JWT sessions, checked on every read
-
-    @property
-    def csrf_secret(self) -> str:
-        return self.secrets[0]
 
     def cookies(self, secure: bool) -> CookieSet:
         return self.cookies_secure if secure else self.cookies_plain
@@ -118,6 +121,28 @@ def _is_production(config: AuthConfig, env: Mapping[str, str]) -> bool:
     return False
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def _trust_host(config: AuthConfig, env: Mapping[str, str]) -> bool:
+    """Whether the request's Host headers may build URLs: only when the user says so.
+
+    SECURITY.md decision 12: ``trust_host=True`` or ``AUTH_TRUST_HOST``; never by default (a
+    forged ``X-Forwarded-Host`` would otherwise choose the host of the links mailed to users).
+    """
+    if config.trust_host is not None:
+        return config.trust_host
+    raw = env.get("AUTH_TRUST_HOST", "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ConfigurationError(
+        f"AUTH_TRUST_HOST={env['AUTH_TRUST_HOST']!r}: use 'true' or 'false' (or '1' / '0')"
+    )
+
+
 def _parse_url(url: str) -> FixedURL:
     # next-auth parseUrl: no scheme means https; a bare origin means /api/auth.
     parts = urlsplit(url if "://" in url else f"https://{url}")
@@ -135,23 +160,26 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         if production:
             raise MissingSecretError(
                 "No secret: set AuthConfig(secret=...) or the AUTH_SECRET environment variable "
-                "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+                "(generate one with: authgate secret, or python -c 'import secrets; "
+                "print(secrets.token_hex(32))')"
             )
+        # SECURITY.md decision 12: never a secret derived from public configuration.
         logger.warning(
-            "NO_SECRET: no secret configured; using one derived from the configuration "
-            "(development only: sessions end whenever the configuration changes)"
+            "NO_SECRET: no secret configured (AuthConfig(secret=...) or AUTH_SECRET); using a "
+            "random one for this process only. Every session ends when it restarts and other "
+            "workers cannot read them. Never run like this in production"
         )
-        material = repr(sorted((p.id, p.type) for p in config.providers)) + repr(config.url)
-        secret = hashlib.sha256(material.encode()).hexdigest()
+        secret = random_hex(32)
     secrets = (secret,) if isinstance(secret, str) else tuple(secret)
 
     raw_url = config.url or env.get("AUTH_URL") or env.get("NEXTAUTH_URL")
     fixed = _parse_url(raw_url) if raw_url else None
-    trust_host = config.trust_host if config.trust_host is not None else not production
+    trust_host = _trust_host(config, env)
     if fixed is None and not trust_host:
         raise ConfigurationError(
             "authgate cannot tell its own URL: set AuthConfig(url='https://example.com/api/auth') "
-            "or AUTH_URL, or trust_host=True if a proxy you control sets the Host header"
+            "or AUTH_URL; or, only if a proxy you control sets the Host / X-Forwarded-Host "
+            "headers, AuthConfig(trust_host=True) or AUTH_TRUST_HOST=true"
         )
     base_path = config.base_path or (fixed.path if fixed else DEFAULT_BASE_PATH)
 
@@ -191,7 +219,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
     check_codecs = {
         spec.name: JWTCodec(secrets, salt=spec.name, profile=profile.name)
         for c in cookie_sets
-        for spec in (c.state, c.pkce_code_verifier, c.nonce)
+        for spec in (c.state, c.pkce_code_verifier, c.nonce, c.webauthn_challenge)
     }
     jwt_max_age = config.jwt.max_age or (
         config.session.max_age if profile.jwt_max_age_follows_session else DEFAULT_MAX_AGE
@@ -200,6 +228,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         providers=providers,
         authorize=authorize,
         secrets=secrets,
+        csrf_key=purpose_key(secrets[0], CSRF_TOKEN),
         profile=profile,
         codecs=codecs,
         fixed_url=fixed,
@@ -212,6 +241,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         jwt_max_age=jwt_max_age,
         pages=config.pages,
         theme=config.theme,
+        locale=config.locale,
         sign_in=hook(cb.sign_in, "Callbacks.sign_in", SIGN_IN_PARAMS),
         redirect=hook(cb.redirect, "Callbacks.redirect", REDIRECT_PARAMS),
         jwt=hook(cb.jwt, "Callbacks.jwt", JWT_PARAMS),
@@ -222,6 +252,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         adapter=config.adapter,
         session_strategy=config.session_strategy,
         session_update_age=config.session.update_age,
+        reissue_after=config.jwt.reissue_after,
         oauth=OAuthRuntime(config.http_client, allow_loopback_http=not production),
         check_codecs=check_codecs,
         revocation=config.revocation,

@@ -1,7 +1,7 @@
 """Where the auth API lives for this request: the configured URL, or the Host header if trusted.
 
-Security decision 12: a configured URL always wins; ``Host`` / ``X-Forwarded-*`` are used only
-with ``trust_host`` (the default outside production).
+SECURITY.md, decision 12: a configured URL always wins; ``Host`` / ``X-Forwarded-*`` are used
+only with ``trust_host`` (``AUTH_TRUST_HOST``), which is never on by default.
 """
 
 from __future__ import annotations

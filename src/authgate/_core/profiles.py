@@ -173,6 +173,7 @@ AUTHJS_V5_ERRORS: Final = ErrorRouting(
             "Verification",
             "MissingCSRF",
             "AccountNotLinked",
+            "WebAuthnVerificationError",
             # authgate: a throttled sign-in (security decision 13), a code v5 does not have.
             "TooManyRequests",
             # authgate: a sign-out the database could not carry out (v5 swallows the error).
@@ -215,8 +216,8 @@ AUTHJS_V5: Final = WireProfile(
     unknown_provider_error=True,
     # @auth/core actions/signin/index.ts: no provider, back to `${basePath}/signin`.
     sign_in_without_provider="signin",
-    # @auth/core utils/web.ts parseActionAndProviderId (webauthn-options: no WebAuthn here).
-    provider_id_actions=frozenset({"signin", "callback"}),
+    # @auth/core utils/web.ts parseActionAndProviderId.
+    provider_id_actions=frozenset({"signin", "callback", "webauthn-options"}),
 )
 
 PROFILES: Final[Mapping[str, WireProfile]] = {p.name: p for p in (NEXTAUTH_V4, AUTHJS_V5)}

@@ -15,6 +15,9 @@ class Action(StrEnum):
     VERIFY_REQUEST = "verify-request"
     ERROR = "error"
     LOG = "_log"
+    WEBAUTHN_OPTIONS = "webauthn-options"
+    PASSKEYS = "passkeys"  # authgate: the signed-in user's passkeys page
+    WEBAUTHN_SCRIPT = "webauthn.js"  # authgate: the built-in pages' only script
 
 
 _ACTIONS = {a.value: a for a in Action}

@@ -1,7 +1,8 @@
-"""The ``sign_in`` callback and the mapping of user-code exceptions to error redirects.
+"""The steps of a sign-in that call user code: the ``sign_in`` and ``jwt`` callbacks.
 
-Shared by the JWT path (``sign_in_flow``), the adapter path (``adapter_flow``) and the e-mail
-request; kept apart so neither flow imports the other for it.
+Used by the pipeline (:mod:`authgate._core.sign_in_flow`), the e-mail request (the ``sign_in``
+callback before a link is sent) and the credentials route (:func:`refusal`: user-code
+exceptions mapped to error redirects without leaking their message).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ async def sign_in_cookies(
     user: Mapping[str, Any],
     account: Mapping[str, Any],
     profile: Mapping[str, Any] | None,
-    is_new_user: bool = False,
+    is_new_user: bool | None,
     denied_status: int = 302,
 ) -> list[Cookie] | AuthResponse:
     """JWT sessions at sign-in: the ``jwt`` callback (``signUp`` for a new user), then the cookie.
@@ -116,6 +117,7 @@ async def sign_in_cookies(
             )
         if not token:
             return to_error(ctx.url, "AccessDenied", status=denied_status)
+        token = jwt_session.with_session_id(options, token, ctx.now)
         token = jwt_session.with_session_id(options, token, ctx.now)
         return jwt_session.issue(ctx, token, max_age=options.jwt_max_age)
     except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code

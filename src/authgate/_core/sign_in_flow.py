@@ -1,32 +1,109 @@
-"""What happens once a provider has vouched for a user: one path for every provider type.
+"""The sign-in pipeline: one path from "a provider vouched for a user" to "signed in".
 
-``complete_sign_in`` runs the ``sign_in`` callback, writes the session (the ``jwt`` callback and
-the session cookie), fires ``events.sign_in`` and redirects to the callback URL. The credentials
-and OAuth callbacks call it after their own checks; the adapter work extends it (account
-linking, user creation, database sessions) without touching the provider flows.
+Every provider type ends here (credentials, OAuth/OIDC, the e-mail link, passkeys)::
+
+    FirstFactor (the provider's user and account)
+      → the sign_in callback                       sign_in_check.check_sign_in
+      → who it is: find/create/link (adapter)       adapter_flow.resolve → Verified
+      → policy steps (InternalOptions.sign_in_steps, e.g. two-factor)
+      → session issued (JWT cookie or database row) issue()
+      → events.sign_in → redirect (pages.new_user on a first sign-in)
+
+A policy step is ``async step(ctx, verified) -> AuthResponse | None``: ``None`` lets the
+sign-in continue; a response ends it *without a session* (an error redirect, or "not yet:
+go to the second-factor page"). A step that defers the session finishes it later with
+:func:`issue`, given the same :class:`Verified`. Nothing before the steps writes a session
+cookie or row; the account events (``create_user``, ``link_account``, ``update_user``) have
+fired by then, because the user and account exist.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from authgate._core import adapter_flow
+from authgate._core.accounts import account_key
 from authgate._core.events import fire
-from authgate._core.redirects import to_error
+from authgate._core.redirects import append_query, to_error
 from authgate._core.sign_in_check import check_sign_in, sign_in_cookies
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from authgate._core.accounts import Resolved
     from authgate._core.context import RequestContext
+    from authgate.adapters import Adapter, AdapterUser
+    from authgate.http import Cookie
+
+__all__ = ["FirstFactor", "SignInStep", "Verified", "complete_sign_in", "issue"]
 
 logger = logging.getLogger("authgate")
 
 
+@dataclass(slots=True, kw_only=True)
+class FirstFactor:
+    """What a provider vouched for, as it vouched for it.
+
+    Attributes:
+        user: The provider's user (``id``, ``name``, ``email``, ``image``...; absent keys stay
+            absent, as v4 leaves ``undefined`` out).
+        account: ``provider``, ``type``, ``providerAccountId`` and, for OAuth, the tokens.
+        profile: The raw provider profile (OAuth), given to ``sign_in`` and ``jwt``.
+        credentials: The submitted form (credentials), given to ``sign_in``.
+        event_profile: What ``events.sign_in`` receives as ``profile`` (v4: the mapped user).
+        denied_status: The status of a refusal (403 for credentials, as v4's JSON mode says).
+        link_to: Link the account to this stored user instead of signing in anew (the
+            explicit "link account" action, :mod:`authgate._core.link`; adapter only).
+        store_with: More rows for the resolved user, written in the sign-in's transaction
+            (a new passkey's ``Authenticator``); adapter only.
+    """
+
+    user: dict[str, Any]
+    account: dict[str, Any]
+    profile: Mapping[str, Any] | None = None
+    credentials: Mapping[str, Any] | None = None
+    event_profile: Mapping[str, Any] | None = None
+    denied_status: int = 302
+    link_to: str | None = None
+    store_with: Callable[[Adapter, AdapterUser], Awaitable[None]] | None = None
+
+    @property
+    def kind(self) -> str:
+        """The account type: ``oauth``, ``email`` or ``credentials``."""
+        return str(self.account.get("type", ""))
+
+
+@dataclass(slots=True, kw_only=True)
+class Verified:
+    """A sign-in every step so far accepted: everything :func:`issue` needs.
+
+    Attributes:
+        first: What the provider vouched for.
+        user: The stored user (with an adapter) or the provider's user (without).
+        stored: Whether the user lives in the adapter (database sessions possible).
+        is_new_user: Whether the user was created by this sign-in; ``None`` without an
+            adapter (v4 leaves ``isNewUser`` undefined there).
+        store: During the policy steps, the adapter bound to the sign-in's transaction (read
+            and write through it); ``None`` without an adapter and once the steps are done.
+    """
+
+    first: FirstFactor
+    user: dict[str, Any]
+    stored: bool
+    is_new_user: bool | None
+    store: Adapter | None = None
+
+
+SignInStep = Callable[["RequestContext", Verified], Awaitable[AuthResponse | None]]
+"""A policy step between "user verified" and "session issued" (see the module docstring)."""
+
+
 def _through_adapter(ctx: RequestContext, account: Mapping[str, Any]) -> bool:
-    """With an adapter, OAuth users are stored; credentials only with ``database_session``."""
+    """With an adapter, OAuth and e-mail users are stored; credentials only when opted in."""
     options = ctx.options
     if options.adapter is None:
         return False
@@ -38,68 +115,140 @@ def _through_adapter(ctx: RequestContext, account: Mapping[str, Any]) -> bool:
     )
 
 
-async def complete_sign_in(
-    ctx: RequestContext,
-    *,
-    user: dict[str, Any],
-    account: dict[str, Any],
-    profile: Mapping[str, Any] | None = None,
-    credentials: Mapping[str, Any] | None = None,
-    event_profile: Mapping[str, Any] | None = None,
-    denied_status: int = 302,
-    link_to: str | None = None,
-) -> AuthResponse:
-    """Sign ``user`` in: ``sign_in`` callback → session → ``events.sign_in`` → redirect.
+def _unusable_key(ctx: RequestContext, first: FirstFactor, *, stored: bool) -> AuthResponse | None:
+    """Refuse an account id that cannot name one account; normalise a usable one to ``str``.
 
-    Args:
-        ctx: The request.
-        user: The user the provider vouched for (``id``, ``name``, ``email``, ``image``...).
-        account: ``provider``, ``type``, ``providerAccountId`` and, for OAuth, the tokens.
-        profile: The raw provider profile (OAuth), given to ``sign_in`` and ``jwt``.
-        credentials: The submitted form (credentials), given to ``sign_in``.
-        event_profile: What ``events.sign_in`` receives as ``profile`` (v4: the mapped user).
-        denied_status: The status of the ``AccessDenied`` redirect (403 for credentials, as
-            v4's JSON mode reports it).
-        link_to: Link the account to this stored user instead of signing in anew (the
-            explicit "link account" action, :mod:`authgate._core.link`; adapter only).
+    Stored sign-ins need one; without an adapter a missing id stays missing (v4: no ``sub``).
     """
-    options = ctx.options
-    if _through_adapter(ctx, account):
-        provider = options.providers.get(str(account.get("provider")))
-        return await adapter_flow.complete(
-            ctx,
-            user=user,
-            account=account,
-            profile=profile,
-            credentials=credentials,
-            event_profile=event_profile,
-            allow_email_linking=bool(
-                getattr(provider, "allow_dangerous_email_account_linking", False)
-            ),
-            denied_status=denied_status,
-            link_to=link_to,
+    account = first.account
+    raw = account.get("providerAccountId")
+    if raw is None and not stored:
+        account.pop("providerAccountId", None)
+        return None
+    key = account_key(raw)
+    if key is not None:
+        account["providerAccountId"] = key
+        return None
+    logger.error(
+        "CALLBACK_%s_ERROR (Configuration): provider %s vouched for a user without a usable "
+        "id (%s); an id must be a non-empty string or an integer. Refused, nothing stored",
+        first.kind.upper(),
+        account.get("provider"),
+        "missing" if raw is None else type(raw).__name__,
+    )
+    if first.kind == "credentials":
+        return to_error(
+            ctx.url, "CredentialsSignin", status=401, provider=str(account.get("provider"))
         )
-    if link_to is not None:  # link.intent refuses without an adapter; never sign in instead
+    return to_error(ctx.url, "Callback", status=first.denied_status)
+
+
+async def complete_sign_in(ctx: RequestContext, first: FirstFactor) -> AuthResponse:
+    """Run the whole pipeline for ``first`` (see the module docstring)."""
+    stored = _through_adapter(ctx, first.account)
+    if first.link_to is not None and not stored:  # link.intent refuses this; never sign in
         return to_error(ctx.url, "Signin")
+    unusable = _unusable_key(ctx, first, stored=stored)
+    if unusable is not None:
+        return unusable
+    shown: Mapping[str, Any] = first.user
+    if stored and first.kind != "email":
+        known = await adapter_flow.known_user(ctx, first)
+        if isinstance(known, AuthResponse):
+            return known
+        shown = known or first.user  # v4: sign_in sees the stored user of a known account
     refused = await check_sign_in(
         ctx,
-        user=user,
-        account=account,
-        profile=profile,
-        credentials=credentials,
-        denied_status=denied_status,
+        user=shown,
+        account=first.account,
+        profile=first.profile,
+        credentials=first.credentials,
+        denied_status=first.denied_status,
     )
     if refused is not None:
         return refused
 
-    issued = await sign_in_cookies(
-        ctx, user=user, account=account, profile=profile, denied_status=denied_status
-    )
-    if isinstance(issued, AuthResponse):
-        return issued
+    if not stored:
+        unstored = Verified(first=first, user=first.user, stored=False, is_new_user=None)
+        answer = await _steps(ctx, unstored)
+        return answer if answer is not None else await issue(ctx, unstored)
+
+    verified: Verified | None = None
+
+    async def steps(resolved: Resolved, tx: Adapter) -> AuthResponse | None:
+        nonlocal verified
+        verified = Verified(
+            first=first,
+            user=dict(resolved.user),
+            stored=True,
+            is_new_user=resolved.is_new_user,
+            store=tx,
+        )
+        return await _steps(ctx, verified)
+
+    outcome = await adapter_flow.run(ctx, first, steps)
+    if isinstance(outcome, AuthResponse):
+        return outcome
+    assert verified is not None  # noqa: S101 - run() called steps before it committed
+    verified.store = None
+    if outcome.answer is not None:
+        return outcome.answer
+    return await issue(ctx, verified, session_cookies=outcome.cookies)
+
+
+async def _steps(ctx: RequestContext, verified: Verified) -> AuthResponse | None:
+    for step in ctx.options.sign_in_steps:
+        answer = await step(ctx, verified)
+        if answer is not None:
+            return answer
+    return None
+
+
+async def issue(
+    ctx: RequestContext, verified: Verified, *, session_cookies: list[Cookie] | None = None
+) -> AuthResponse:
+    """Session issued → ``events.sign_in`` → redirect: the end of every sign-in.
+
+    ``session_cookies``: the database session the sign-in's transaction stored already.
+    A step that deferred the session calls this without them once the user passed it.
+    """
+    options = ctx.options
+    first = verified.first
+    cookies: list[Cookie] = []
+    if session_cookies is not None:
+        cookies = session_cookies
+    elif verified.stored and options.session_strategy == "database":
+        if first.link_to is None:  # linking keeps the request's database session (v4)
+            opened = await adapter_flow.open_session(ctx, verified.user["id"], first)
+            if isinstance(opened, AuthResponse):
+                return opened
+            cookies = opened
+    else:
+        issued = await sign_in_cookies(
+            ctx,
+            user=verified.user,
+            account=first.account,
+            profile=first.profile,
+            is_new_user=verified.is_new_user,
+            denied_status=first.denied_status,
+        )
+        if isinstance(issued, AuthResponse):
+            return issued
+        cookies = issued
+
     await fire(
-        options, "sign_in", user=user, account=account, profile=event_profile, is_new_user=False
+        options,
+        "sign_in",
+        user=verified.user,
+        account=first.account,
+        profile=first.event_profile,
+        is_new_user=verified.is_new_user,
     )
-    response = AuthResponse.to(ctx.callback_url)
-    response.cookies = issued
+    target = ctx.callback_url
+    if verified.is_new_user and options.pages.new_user:
+        target = append_query(options.pages.new_user, {"callbackUrl": ctx.callback_url})
+        if target.startswith("/"):
+            target = ctx.origin + target
+    response = AuthResponse.to(target)
+    response.cookies = cookies
     return response

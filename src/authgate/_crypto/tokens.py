@@ -12,9 +12,9 @@ def random_hex(nbytes: int = 32) -> str:
     return secrets.token_hex(nbytes)
 
 
-def sha256_hex(data: str) -> str:
-    """SHA-256 of the UTF-8 encoding of ``data``, lower-case hex."""
-    return hashlib.sha256(data.encode()).hexdigest()
+def keyed_hex(key: bytes, data: str) -> str:
+    """HMAC-SHA256 of the UTF-8 encoding of ``data`` under ``key``, lower-case hex."""
+    return hmac.new(key, data.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
 def equal(a: str, b: str) -> bool:

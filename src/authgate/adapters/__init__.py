@@ -28,8 +28,10 @@ if TYPE_CHECKING:
 __all__ = [
     "Adapter",
     "AdapterAccount",
+    "AdapterAuthenticator",
     "AdapterSession",
     "AdapterUser",
+    "AuthenticatorAdapter",
     "NewUser",
     "SessionListing",
     "UserUpdate",
@@ -80,6 +82,26 @@ class AdapterAccount(TypedDict):
     scope: NotRequired[str | None]
     id_token: NotRequired[str | None]
     session_state: NotRequired[str | None]
+
+
+class AdapterAuthenticator(TypedDict):
+    """A passkey / security key (Auth.js ``AdapterAuthenticator``), byte for byte its shape.
+
+    ``credentialID`` and ``credentialPublicKey`` are standard base64 with padding, as
+    ``@auth/core`` writes them; ``providerAccountId`` equals ``credentialID`` (the
+    ``webauthn`` account linked with it); ``transports`` is comma-separated. ``name`` is
+    authgate's (the label its passkeys page lets a user set), ``None`` when unset.
+    """
+
+    credentialID: str
+    userId: str
+    providerAccountId: str
+    credentialPublicKey: str
+    counter: int
+    credentialDeviceType: str
+    credentialBackedUp: bool
+    transports: str | None
+    name: NotRequired[str | None]
 
 
 class AdapterSession(TypedDict):
@@ -178,6 +200,45 @@ class Adapter(Protocol):
         authgate runs multi-step writes (create a user, link its account, open its session)
         inside one, so a failure midway leaves nothing half-written.
         """
+        ...
+
+
+@runtime_checkable
+class AuthenticatorAdapter(Protocol):
+    """The optional capability the ``Passkey`` provider needs: WebAuthn credentials.
+
+    An adapter without these methods works for everything else; configuring a ``Passkey``
+    provider with it is a :class:`~authgate.errors.ConfigurationError` when the gate is built.
+    """
+
+    async def create_authenticator(
+        self, authenticator: AdapterAuthenticator
+    ) -> AdapterAuthenticator:
+        """Store a new credential; a ``credentialID`` that exists already must raise."""
+        ...
+
+    async def get_authenticator(self, credential_id: str) -> AdapterAuthenticator | None:
+        """The credential with this ``credentialID``."""
+        ...
+
+    async def list_authenticators_by_user_id(self, user_id: str) -> list[AdapterAuthenticator]:
+        """Every credential of this user, in an order that does not change between calls."""
+        ...
+
+    async def update_authenticator_counter(
+        self, credential_id: str, counter: int
+    ) -> AdapterAuthenticator:
+        """Store the new signature counter; raise :class:`LookupError` when it is gone."""
+        ...
+
+    async def rename_authenticator(
+        self, credential_id: str, name: str | None
+    ) -> AdapterAuthenticator | None:
+        """Set the credential's label; ``None`` when it does not exist."""
+        ...
+
+    async def delete_authenticator(self, credential_id: str) -> AdapterAuthenticator | None:
+        """Delete the credential and return it, or ``None`` when it did not exist."""
         ...
 
 

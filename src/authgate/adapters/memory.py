@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from authgate.adapters import (
         Adapter,
         AdapterAccount,
+        AdapterAuthenticator,
         AdapterSession,
         AdapterUser,
         NewUser,
@@ -35,6 +36,7 @@ class _Tables:
         self.accounts: dict[tuple[str, str], AdapterAccount] = {}
         self.sessions: dict[str, AdapterSession] = {}
         self.tokens: dict[tuple[str, str], VerificationToken] = {}
+        self.authenticators: dict[str, AdapterAuthenticator] = {}  # by credentialID
 
 
 class MemoryAdapter:
@@ -99,15 +101,19 @@ class MemoryAdapter:
             return
         accounts = {k: a for k, a in tables.accounts.items() if a["userId"] == user["id"]}
         sessions = {k: s for k, s in tables.sessions.items() if s["userId"] == user["id"]}
+        keys = {k: a for k, a in tables.authenticators.items() if a["userId"] == user["id"]}
         for key in accounts:
             del tables.accounts[key]
         for token in sessions:
             del tables.sessions[token]
+        for credential_id in keys:
+            del tables.authenticators[credential_id]
 
         def undo() -> None:
             tables.users[user["id"]] = user
             tables.accounts.update(accounts)
             tables.sessions.update(sessions)
+            tables.authenticators.update(keys)
 
         self._log(undo)
 
@@ -192,6 +198,64 @@ class MemoryAdapter:
             self._log(lambda: self._t.tokens.__setitem__(key, found))
         return dict(found) if found else None  # type: ignore[return-value]
 
+    # ---- authenticators (the Passkey capability) ---------------------------------------
+
+    async def create_authenticator(
+        self, authenticator: AdapterAuthenticator
+    ) -> AdapterAuthenticator:
+        key = authenticator["credentialID"]
+        if key in self._t.authenticators:
+            raise ValueError("this credential is stored already")
+        if authenticator["userId"] not in self._t.users:
+            raise LookupError("no such user")
+        stored: AdapterAuthenticator = {"name": None, **copy.deepcopy(authenticator)}
+        self._t.authenticators[key] = stored
+        self._log(lambda: self._t.authenticators.pop(key, None))
+        return copy.deepcopy(stored)
+
+    async def get_authenticator(self, credential_id: str) -> AdapterAuthenticator | None:
+        found = self._t.authenticators.get(credential_id)
+        return copy.deepcopy(found) if found else None
+
+    async def list_authenticators_by_user_id(self, user_id: str) -> list[AdapterAuthenticator]:
+        mine = [a for a in self._t.authenticators.values() if a["userId"] == str(user_id)]
+        return copy.deepcopy(mine)
+
+    async def update_authenticator_counter(
+        self, credential_id: str, counter: int
+    ) -> AdapterAuthenticator:
+        changed = await self._change(credential_id, "counter", counter, missing=LookupError)
+        assert changed is not None  # noqa: S101 - _change raised otherwise
+        return changed
+
+    async def rename_authenticator(
+        self, credential_id: str, name: str | None
+    ) -> AdapterAuthenticator | None:
+        return await self._change(credential_id, "name", name, missing=None)
+
+    async def _change(
+        self, credential_id: str, key: str, value: object, *, missing: type[Exception] | None
+    ) -> AdapterAuthenticator | None:
+        found = self._t.authenticators.get(credential_id)
+        if found is None:
+            if missing is not None:
+                raise missing("no such authenticator")
+            return None
+        before = found.get(key)
+        found[key] = value  # type: ignore[literal-required]
+
+        def undo() -> None:
+            found[key] = before  # type: ignore[literal-required]
+
+        self._log(undo)
+        return copy.deepcopy(found)
+
+    async def delete_authenticator(self, credential_id: str) -> AdapterAuthenticator | None:
+        found = self._t.authenticators.pop(credential_id, None)
+        if found is not None:
+            self._log(lambda: self._t.authenticators.__setitem__(credential_id, found))
+        return copy.deepcopy(found) if found else None
+
     # ---- transactions ------------------------------------------------------------------
 
     @asynccontextmanager
@@ -222,5 +286,6 @@ class MemoryAdapter:
                 "accounts": list(self._t.accounts.values()),
                 "sessions": list(self._t.sessions.values()),
                 "verification_tokens": list(self._t.tokens.values()),
+                "authenticators": list(self._t.authenticators.values()),
             }
         )

@@ -5,15 +5,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from authgate.http import AuthRequest, AuthResponse
 
 if TYPE_CHECKING:
     from authgate.gate import AuthGate
+    from authgate.types import Session
 
-__all__ = ["MAX_BODY_BYTES", "AuthApp", "request_from_scope", "send_response"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "AuthApp",
+    "PathPrefixes",
+    "request_from_scope",
+    "route_path",
+    "send_response",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -36,6 +44,62 @@ def full_path(scope: Scope) -> str:
     return path
 
 
+def route_path(scope: Scope) -> str:
+    """The path the app routes on: ``path`` without the mount prefix (``root_path``).
+
+    ``uvicorn --root-path /app`` and Starlette's ``Mount`` put the prefix into both ``path``
+    and ``root_path``; routing (Starlette's ``get_route_path``) strips it again.
+    """
+    path: str = scope.get("path", "/")
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        return path[len(root) :] or "/"
+    return path
+
+
+def _normalised(path: str) -> str:
+    # Case-folded, repeated slashes collapsed, "." and ".." resolved: every spelling a router,
+    # a proxy or a case-insensitive file system might take for the same place.
+    segments: list[str] = []
+    for segment in path.casefold().split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(segment)
+    return "/" + "/".join(segments)
+
+
+class PathPrefixes:
+    """Path prefixes such as ``["/admin", "/api/"]``: a prefix covers itself and everything below.
+
+    A path matches when its route path (:func:`route_path`) or its normalised form
+    (case-folded, ``//`` collapsed, dot segments resolved) is under a prefix: protection errs
+    on the side of protecting. ``%2F`` arrives decoded in an ASGI ``path``, so it is a slash.
+    """
+
+    __slots__ = ("_prefixes",)
+
+    def __init__(self, prefixes: Iterable[str]) -> None:
+        self._prefixes = tuple(_normalised(p).rstrip("/") for p in prefixes)
+
+    def __bool__(self) -> bool:
+        return bool(self._prefixes)
+
+    def match(self, path: str) -> bool:
+        """Whether ``path`` (a route path) is under one of the prefixes."""
+        if not self._prefixes:
+            return False
+        candidates = {path.casefold(), _normalised(path)}
+        return any(
+            candidate == prefix or candidate.startswith(prefix + "/") or prefix == ""
+            for candidate in candidates
+            for prefix in self._prefixes
+        )
+
+
 def request_from_scope(scope: Scope, body: bytes = b"") -> AuthRequest:
     """Convert an ASGI HTTP scope (and its body) into an :class:`AuthRequest`."""
     client = scope.get("client")
@@ -43,11 +107,48 @@ def request_from_scope(scope: Scope, body: bytes = b"") -> AuthRequest:
         method=scope.get("method", "GET"),
         path=full_path(scope),
         query_string=scope.get("query_string", b""),
-        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])],
+        headers=((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ())),
         body=body,
         client_host=client[0] if client else None,
         scheme=scope.get("scheme", "http"),
     )
+
+
+# What reading a session looks at: the cookies and, without a configured URL, the host.
+_SESSION_HEADERS = frozenset({b"cookie", b"host", b"x-forwarded-host", b"x-forwarded-proto"})
+
+
+def _session_request(scope: Scope) -> AuthRequest:
+    # request_from_scope without the headers, query and body a session read never looks at.
+    return AuthRequest.build(
+        method=scope.get("method", "GET"),
+        path=full_path(scope),
+        headers=(
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in scope.get("headers", ())
+            if k in _SESSION_HEADERS
+        ),
+        scheme=scope.get("scheme", "http"),
+    )
+
+
+SESSIONS = "authgate.sessions"
+"""The scope key of the sessions read for this request, by gate (read once per request)."""
+
+
+async def session_of_scope(scope: Scope, gate: AuthGate) -> Session | None:
+    """``gate.get_session`` for this ASGI request, read once and kept in the scope.
+
+    Several FastAPI dependencies, a middleware and the endpoint then share one decode.
+    """
+    cache: dict[AuthGate, Session | None] | None = scope.get(SESSIONS)
+    if cache is None:
+        cache = scope[SESSIONS] = {}
+    elif gate in cache:
+        return cache[gate]
+    session = await gate.get_session(_session_request(scope))
+    cache[gate] = session
+    return session
 
 
 async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes | None:
@@ -87,10 +188,11 @@ class AuthApp:
         """Answer one ASGI HTTP request."""
         if scope["type"] != "http":
             return
-        length = dict(scope.get("headers", [])).get(b"content-length", b"0")
-        body = (
-            None if length.isdigit() and int(length) > MAX_BODY_BYTES else await read_body(receive)
-        )
+        body: bytes | None = b""
+        if scope.get("method") not in ("GET", "HEAD"):  # the engine reads no other body
+            length = next((v for k, v in scope.get("headers", ()) if k == b"content-length"), b"0")
+            too_long = length.isdigit() and int(length) > MAX_BODY_BYTES
+            body = None if too_long else await read_body(receive)
         if body is None:
             await send_response(
                 send,

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from authgate.integrations.asgi import AuthApp, request_from_scope
+from authgate.integrations._protect import sign_in_url
+from authgate.integrations.asgi import (
+    AuthApp,
+    PathPrefixes,
+    full_path,
+    request_from_scope,
+    route_path,
+    session_of_scope,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -30,8 +37,12 @@ __all__ = [
 
 
 async def get_session(request: Request, gate: AuthGate) -> Session | None:
-    """The session of the request, or ``None`` (fails closed)."""
-    return await gate.get_session(request_from_scope(request.scope))
+    """The session of the request, or ``None`` (fails closed).
+
+    Read once per request and gate: further calls (several dependencies, the middleware and
+    the endpoint) answer from the request's scope.
+    """
+    return await session_of_scope(request.scope, gate)
 
 
 def get_csrf_token(request: Request, response: Response, gate: AuthGate) -> str:
@@ -46,12 +57,6 @@ def get_csrf_token(request: Request, response: Response, gate: AuthGate) -> str:
     for cookie in csrf.cookies:
         response.raw_headers.append((b"set-cookie", cookie.serialize().encode("latin-1")))
     return csrf.token
-
-
-def sign_in_url(gate: AuthGate, callback_url: str) -> str:
-    """Where to send a visitor who must sign in (the custom sign-in page if configured)."""
-    page = gate.config.pages.sign_in or f"{gate.base_path}/signin"
-    return f"{page}{'&' if '?' in page else '?'}callbackUrl={quote(callback_url, safe='')}"
 
 
 class ProtectMiddleware:
@@ -79,23 +84,24 @@ class ProtectMiddleware:
     ) -> None:
         self.app = app
         self.gate = gate
-        self.protect = tuple(protect)
-        self.api_prefixes = tuple(api_prefixes)
+        self.protect = PathPrefixes(protect)
+        self.api_prefixes = PathPrefixes(api_prefixes)
 
-    def _protected(self, path: str) -> bool:
+    def _protected(self, scope: Scope) -> bool:
+        # The auth API itself stays open, whether the path carries the mount prefix or not.
+        if scope.get("path", "").startswith(self.gate.base_path + "/"):
+            return False
+        path = route_path(scope)
         if path.startswith(self.gate.base_path + "/"):
             return False
-        return any(
-            path == p.rstrip("/") or path.startswith(p.rstrip("/") + "/") for p in self.protect
-        )
+        return self.protect.match(path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Let the request through, or answer it with a redirect or a 401."""
-        path = scope.get("path", "")
-        if scope["type"] not in ("http", "websocket") or not self._protected(path):
+        if scope["type"] not in ("http", "websocket") or not self._protected(scope):
             await self.app(scope, receive, send)
             return
-        session = await self.gate.get_session(request_from_scope(scope))
+        session = await session_of_scope(scope, self.gate)
         if session is not None:
             scope.setdefault("state", {})["session"] = session
             await self.app(scope, receive, send)
@@ -105,11 +111,12 @@ class ProtectMiddleware:
             await send({"type": "websocket.close", "code": 1008})
             return
         response: Response
-        if any(path.startswith(p) for p in self.api_prefixes):
+        if self.api_prefixes.match(route_path(scope)):
             response = JSONResponse({"error": "SessionRequired"}, status_code=401)
         else:
+            # Back to where the visitor was: the full path, mount prefix included.
             query = scope.get("query_string", b"").decode("latin-1")
-            target = path + (f"?{query}" if query else "")
+            target = full_path(scope) + (f"?{query}" if query else "")
             response = RedirectResponse(sign_in_url(self.gate, target), status_code=302)
         await response(scope, receive, send)
 
@@ -129,10 +136,7 @@ class TokenMiddleware:
     def __init__(self, app: ASGIApp, *, reader: NextAuthSession, protect: Iterable[str] = ()):
         self.app = app
         self.reader = reader
-        self.protect = tuple(p.rstrip("/") for p in protect)
-
-    def _protected(self, path: str) -> bool:
-        return any(path == p or path.startswith(p + "/") for p in self.protect)
+        self.protect = PathPrefixes(protect)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Attach the token, or answer 401 on a protected path without one."""
@@ -141,7 +145,7 @@ class TokenMiddleware:
             return
         claims = self.reader.read(request_from_scope(scope))
         scope.setdefault("state", {})["token"] = claims
-        if claims is None and self._protected(scope.get("path", "")):
+        if claims is None and self.protect.match(route_path(scope)):
             response = JSONResponse(
                 {"error": "SessionRequired"},
                 status_code=401,

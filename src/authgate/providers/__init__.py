@@ -1,4 +1,4 @@
-"""Sign-in providers: Credentials, Email, generic OAuth / OIDC and one preset per service.
+"""Sign-in providers: Credentials, Email, Passkey, generic OAuth / OIDC and one preset per service.
 
 Presets take their client id and secret from the arguments or, when left out, from
 ``AUTH_<ID>_ID`` / ``AUTH_<ID>_SECRET`` (and ``AUTH_<ID>_ISSUER``) when the gate is built::
@@ -25,6 +25,7 @@ from authgate.providers.linkedin import LinkedIn
 from authgate.providers.microsoft_entra_id import MicrosoftEntraID
 from authgate.providers.oauth import OIDC, OAuth, ProviderStyle
 from authgate.providers.okta import Okta
+from authgate.providers.passkey import Passkey
 from authgate.providers.reddit import Reddit
 from authgate.providers.slack import Slack
 from authgate.providers.spotify import Spotify
@@ -52,6 +53,7 @@ __all__ = [
     "MicrosoftEntraID",
     "OAuth",
     "Okta",
+    "Passkey",
     "Provider",
     "ProviderStyle",
     "Reddit",
@@ -65,7 +67,7 @@ __all__ = [
     "console_sender",
 ]
 
-Provider = Credentials | OAuth | Email
+Provider = Credentials | OAuth | Email | Passkey
 """Any provider authgate knows."""
 
 PRESETS: tuple[type[OAuth], ...] = (

@@ -8,9 +8,12 @@ Endpoints: https://discord.com/developers/docs/topics/oauth2 ; profile: ``GET /u
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from authgate.providers.oauth import OAuth, ProfileMapper, ProviderStyle, TokenSet
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+from authgate.providers.oauth import EmailCheck, OAuth, ProfileMapper, ProviderStyle, TokenSet
 
 __all__ = ["Discord"]
 
@@ -35,6 +38,11 @@ def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
     }
 
 
+def _verified(profile: Mapping[str, Any]) -> bool:
+    # Discord's user object: `verified` says whether the e-mail address has been verified.
+    return profile.get("verified") is True
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Discord(OAuth):
     """Discord (OAuth 2.0)."""
@@ -47,3 +55,4 @@ class Discord(OAuth):
     scope: str | None = "identify email"
     style: ProviderStyle | None = _STYLE
     profile: ProfileMapper = _profile
+    is_email_verified: EmailCheck = _verified

@@ -8,13 +8,14 @@
     Email(send_verification_request=console_sender)  # development: the link goes to stdout
 
 The link is single use, bound to the address it was sent to, and lives 10 minutes by default
-(security decision 10; next-auth v4: 24 hours). Only ``sha256(token + secret)`` is stored.
+(security decision 10; next-auth v4: 24 hours). Only an HMAC of the token is stored.
 Requires an adapter (``AuthConfig(adapter=...)``) and, for the default sender, ``aiosmtplib``
 (``pip install 'authgate[email]'``).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import sys
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
 
 from authgate.errors import ConfigurationError
+from authgate.i18n import DEFAULT_LOCALE, language
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -52,18 +54,34 @@ _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _COLOR = re.compile(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,30}|(?:rgb|hsl)a?\([0-9.,% ]{1,40}\)")
 
 
+def _loopback(host: str) -> bool:
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SMTPServer:
     """Where the default sender delivers mail.
 
     Attributes:
         host: The SMTP server.
-        port: 25 (plain, then STARTTLS when offered), 587 (STARTTLS) or 465 (TLS).
+        port: 25, 587 (STARTTLS) or 465 (TLS).
         username: Login, if the server wants one.
         password: Its password (never logged or shown in reprs).
         use_tls: Implicit TLS from the first byte (port 465).
-        start_tls: ``True`` to require STARTTLS, ``False`` to never use it, ``None``: when the
-            server offers it.
+        start_tls: ``True`` to require STARTTLS, ``False`` to never use it, ``None``: required
+            when TLS is (see ``require_tls``), else when the server offers it.
+        require_tls: Refuse to send a link over a connection without TLS (implicit or
+            STARTTLS). ``None`` (default): required unless ``host`` is a loopback address, so
+            an active attacker between the app and the mail server cannot strip STARTTLS and
+            read the links. ``False`` opts out (a relay on a private network you trust).
+        cert_bundle: A CA file to verify the server's certificate with (a private CA);
+            certificates are always verified.
         timeout: Seconds for connecting and for each SMTP command.
     """
 
@@ -73,11 +91,30 @@ class SMTPServer:
     password: str | None = field(default=None, repr=False)
     use_tls: bool = False
     start_tls: bool | None = None
+    require_tls: bool | None = None
+    cert_bundle: str | None = None
     timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        # SECURITY.md, decision 10: opportunistic STARTTLS would let the links be read.
+        required = self.require_tls if self.require_tls is not None else not _loopback(self.host)
+        if not required or self.use_tls:
+            return
+        if self.start_tls is False:
+            raise ConfigurationError(
+                f"SMTPServer(host={self.host!r}, start_tls=False) would send sign-in links "
+                "without TLS: use start_tls=True or use_tls=True (smtps://), or opt out with "
+                "require_tls=False on a network you trust"
+            )
+        object.__setattr__(self, "start_tls", True)
 
     @classmethod
     def from_url(cls, url: str) -> SMTPServer:
-        """``smtp://user:pass@host:587`` (STARTTLS when offered) or ``smtps://...:465`` (TLS)."""
+        """``smtp://user:pass@host:587`` (STARTTLS) or ``smtps://...:465`` (TLS).
+
+        STARTTLS is required unless the host is a loopback address; pass an
+        :class:`SMTPServer` with ``require_tls=False`` to opt out.
+        """
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ConfigurationError("Email(server=...) must be smtp://host[:port] or smtps://...")
@@ -101,6 +138,8 @@ class VerificationRequest:
         expires: When the link stops working.
         provider: The Email provider.
         theme: The configured theme (for the default e-mail's colours).
+        locale: The language of the page the link was asked for (``AuthConfig(locale)`` or
+            negotiated from ``Accept-Language``): a catalog code such as ``ko`` or ``pt_BR``.
     """
 
     identifier: str
@@ -108,14 +147,21 @@ class VerificationRequest:
     expires: datetime
     provider: Email
     theme: Theme
+    locale: str = DEFAULT_LOCALE
 
 
 SendVerificationRequest = Callable[[VerificationRequest], Awaitable[None]]
 """``async def send(request: VerificationRequest) -> None``; raise if the mail was not sent."""
 
 
-def verification_email(url: str, theme: Theme | None = None) -> tuple[str, str, str]:
-    """The default e-mail: ``(subject, text, html)`` (v4 layout, no address in it)."""
+def verification_email(
+    url: str, theme: Theme | None = None, locale: str = DEFAULT_LOCALE
+) -> tuple[str, str, str]:
+    """The default e-mail: ``(subject, text, html)`` (v4 layout, no address in it).
+
+    ``locale`` is a catalog code (``ko``, ``pt_BR``; see ``AuthConfig(locale)``).
+    """
+    _ = language(locale).gettext
     host = urlsplit(url).netloc
     brand = theme.brand_color if theme and theme.brand_color else "#346df1"
     button_text = theme.button_text if theme and theme.button_text else "#fff"
@@ -124,8 +170,11 @@ def verification_email(url: str, theme: Theme | None = None) -> tuple[str, str, 
     # v4: a zero-width space before each dot keeps mail clients from linking the host.
     shown_host = escape(host).replace(".", "&#8203;.")
     href = escape(url, quote=True)
-    subject = f"Sign in to {host}"
-    text = f"Sign in to {host}\n{url}\n\n"
+    subject = _("Sign in to %(host)s") % {"host": host}
+    text = f"{subject}\n{url}\n\n"
+    heading = escape(_("Sign in to %(host)s")) % {"host": f"<strong>{shown_host}</strong>"}
+    sign_in = escape(_("Sign in"))
+    ignore = escape(_("If you did not request this email you can safely ignore it."))
     font = "font-family: Helvetica, Arial, sans-serif;"
     button = (
         f"font-size: 18px; {font} color: {button_text}; text-decoration: none; "
@@ -137,22 +186,22 @@ def verification_email(url: str, theme: Theme | None = None) -> tuple[str, str, 
         '<table width="100%" border="0" cellspacing="20" cellpadding="0" style="background: #fff;'
         ' max-width: 600px; margin: auto; border-radius: 10px;">\n'
         f'<tr><td align="center" style="padding: 10px 0px; font-size: 22px; {font} color: #444;">'
-        f"Sign in to <strong>{shown_host}</strong></td></tr>\n"
+        f"{heading}</td></tr>\n"
         '<tr><td align="center" style="padding: 20px 0;">'
         '<table border="0" cellspacing="0" cellpadding="0"><tr>'
         f'<td align="center" style="border-radius: 5px;" bgcolor="{brand}">'
-        f'<a href="{href}" target="_blank" style="{button}">Sign in</a>'
+        f'<a href="{href}" target="_blank" style="{button}">{sign_in}</a>'
         "</td></tr></table></td></tr>\n"
         '<tr><td align="center" style="padding: 0px 0px 10px 0px; font-size: 16px;'
         f' line-height: 22px; {font} color: #444;">'
-        "If you did not request this email you can safely ignore it.</td></tr>\n"
+        f"{ignore}</td></tr>\n"
         "</table>\n</body>\n"
     )
     return subject, text, html
 
 
 def _message(request: VerificationRequest, sender: str) -> EmailMessage:
-    subject, text, html = verification_email(request.url, request.theme)
+    subject, text, html = verification_email(request.url, request.theme, request.locale)
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender
@@ -179,6 +228,7 @@ def smtp_sender(server: SMTPServer, from_: str) -> SendVerificationRequest:
             password=server.password,
             use_tls=server.use_tls,
             start_tls=server.start_tls,
+            cert_bundle=server.cert_bundle,
             timeout=server.timeout,
         )
         if errors:  # v4: rejected recipients are a failure

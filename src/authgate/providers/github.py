@@ -51,6 +51,8 @@ async def _userinfo(http: ProviderHTTP, tokens: TokenSet) -> dict[str, Any]:
             )
             if primary is not None:
                 profile["email"] = primary.get("email")
+                # GitHub marked it verified; the public `/user` address carries no such flag.
+                profile["email_verified"] = True
     return profile
 
 

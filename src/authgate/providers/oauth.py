@@ -56,6 +56,16 @@ TokenSet = dict[str, Any]
 ``refresh_token``, ``expires_at``, ``scope``, ...)."""
 
 ProfileMapper = Callable[[dict[str, Any], TokenSet], "Mapping[str, Any] | Awaitable[Any]"]
+EmailCheck = Callable[["Mapping[str, Any]"], bool]
+"""``is_email_verified(raw_profile)``: whether the provider vouches for the profile's e-mail."""
+
+
+def claims_email_verified(profile: Mapping[str, Any]) -> bool:
+    """OpenID Connect: the ``email_verified`` claim is ``true`` (or the string ``"true"``)."""
+    value = profile.get("email_verified")
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
 """``profile(raw_profile, tokens)`` → the user: ``id`` (required), ``name``, ``email``,
 ``image`` and anything else to keep. May be async."""
 
@@ -112,7 +122,8 @@ def default_profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]
 class ProviderStyle:
     """The sign-in button of a provider.
 
-    ``logo`` is a URL, or a ``/name.svg`` path under ``https://authjs.dev/img/providers``;
+    ``logo`` is a URL, or ``/name.svg``: one of the logos shipped with authgate (inlined in the
+    page, filled with ``text``; see ``authgate/_core/pages/logos``), none if there is no such logo;
     ``bg`` and ``text`` are CSS colours; the ``_dark`` variants apply in dark mode.
     """
 
@@ -174,8 +185,12 @@ class OAuth:
             ``Authorization``, ``Accept`` and the body's headers stay authgate's.
         userinfo_request: Fetch the raw profile yourself (replaces the userinfo call).
         style: The sign-in button's look.
+        is_email_verified: ``is_email_verified(raw_profile)``: whether the provider vouches for
+            the e-mail address (default: the OIDC ``email_verified`` claim is true). An address
+            it does not vouch for is stored with ``emailVerified`` null and never finds, links
+            to or signs in an existing user (security decision 9).
         allow_dangerous_email_account_linking: With an adapter, link to an existing user with
-            the same (verified) email address.
+            the same e-mail address when both addresses are verified.
         timeout: Seconds for each call to the provider.
     """
 
@@ -202,6 +217,7 @@ class OAuth:
     request_headers: Mapping[str, str] = field(default_factory=dict)
     userinfo_request: UserinfoRequest | None = None
     style: ProviderStyle | None = None
+    is_email_verified: EmailCheck = claims_email_verified
     allow_dangerous_email_account_linking: bool = False
     timeout: float = 10.0
     type: Literal["oauth"] = "oauth"
@@ -241,6 +257,8 @@ class OAuth:
         self._check_extras(label)
         if not callable(self.profile):
             raise ConfigurationError(f"{label}: profile must be a function")
+        if not callable(self.is_email_verified):
+            raise ConfigurationError(f"{label}: is_email_verified must be a function")
         if not (0 < self.timeout <= 60):
             raise ConfigurationError(f"{label}: timeout must be between 0 and 60 seconds")
 

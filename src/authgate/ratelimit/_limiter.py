@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import json
 import logging
 import math
 import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from authgate._crypto.keys import RATE_LIMIT, purpose_key
 from authgate.ratelimit import parse_proxies
 
 if TYPE_CHECKING:
@@ -97,9 +99,24 @@ def client_ip(request: AuthRequest, trusted: int | tuple[IPNetwork, ...]) -> str
     return bucket(current, peer)
 
 
-def normalise_identifier(value: str) -> str:
-    """NFKC, trimmed, case-folded: ``Ada@Example.com`` and ``ada@example.com`` are one key."""
-    return unicodedata.normalize("NFKC", value[:MAX_IDENTIFIER_CHARS]).strip().casefold()
+def normalise_identifier(value: object) -> str | None:
+    """The key of an identifier value; ``None`` when absent or blank.
+
+    Text is NFKC-normalised, trimmed and case-folded (``Ada@Example.com`` and
+    ``ada@example.com`` are one key). A JSON body can send any type, and ``authorize`` sees it
+    whole, so every other value counts too: a number as its decimal text (``4711``,
+    ``"4711"`` and ``4711.0`` are one key), anything else as canonical JSON.
+    """
+    if value is None or isinstance(value, str):
+        text = value or ""
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    elif isinstance(value, (bool, int, float)):
+        text = json.dumps(value)
+    else:
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
+    text = unicodedata.normalize("NFKC", text[:MAX_IDENTIFIER_CHARS]).strip().casefold()
+    return text or None
 
 
 class SignInLimiter:
@@ -111,10 +128,12 @@ class SignInLimiter:
         self._trusted = parse_proxies(config.trusted_proxies)
         # Keys are HMACs under a key derived from the secret: no identifier or IP in the backend,
         # and no dictionary attack on the stored hashes without the secret.
-        self._key = hashlib.sha256(b"authgate rate limit key\x00" + secret.encode()).digest()
+        self._key = purpose_key(secret, RATE_LIMIT)
 
     def _hash(self, kind: str, value: str) -> str:
-        digest = hmac.new(self._key, f"{kind}\x00{value}".encode(), hashlib.sha256)
+        # surrogatepass: whatever reaches here is hashed, never an exception (a lone surrogate).
+        data = f"{kind}\x00{value}".encode("utf-8", "surrogatepass")
+        digest = hmac.new(self._key, data, hashlib.sha256)
         return f"{kind}:{digest.hexdigest()[:40]}"
 
     def client_ip(self, request: AuthRequest) -> str:
@@ -123,14 +142,15 @@ class SignInLimiter:
     def identifiers(self, fields: Mapping[str, Any]) -> tuple[str, ...]:
         """Every non-empty identifier field of the form, normalised (duplicates once).
 
-        All of them count: were only the first one counted, a made-up ``username`` next to
-        the ``email`` an ``authorize`` reads would give every attempt a fresh budget.
+        All of them count, whatever their type: were only the first one (or only strings)
+        counted, a made-up ``username`` next to the ``email`` an ``authorize`` reads, or
+        ``{"username": 4711}``, would give every attempt a fresh budget.
         """
         found: dict[str, None] = {}
         for name in self.config.identifier_fields:
-            value = fields.get(name)
-            if isinstance(value, str) and value.strip():
-                found[normalise_identifier(value)] = None
+            key = normalise_identifier(fields.get(name))
+            if key is not None:
+                found[key] = None
         return tuple(found)
 
     def _throttled(self, seconds: float) -> Throttled:

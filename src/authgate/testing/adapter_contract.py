@@ -24,17 +24,26 @@ A failed check raises :class:`AssertionError` saying what the adapter got wrong.
 from __future__ import annotations
 
 import asyncio
+import base64
 import inspect
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from authgate.adapters import AuthenticatorAdapter
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from authgate.adapters import Adapter, AdapterAccount, AdapterUser, NewUser
+    from authgate.adapters import (
+        Adapter,
+        AdapterAccount,
+        AdapterAuthenticator,
+        AdapterUser,
+        NewUser,
+    )
 
-__all__ = ["CHECKS", "run_adapter_contract"]
+__all__ = ["AUTHENTICATOR_CHECKS", "CHECKS", "run_adapter_contract"]
 
 # Whole seconds: some databases keep microseconds, some do not; none may lose seconds.
 _NOW = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -241,20 +250,164 @@ CHECKS: tuple[Callable[[Adapter], Awaitable[None]], ...] = (
 """Every check, in order; each takes an adapter and raises AssertionError on a violation."""
 
 
+# ---- the Passkey capability (AuthenticatorAdapter) -------------------------------------------
+
+
+def _authenticator(user_id: str, **fields: Any) -> AdapterAuthenticator:
+    credential_id = base64.b64encode(secrets.token_bytes(32)).decode()
+    made: AdapterAuthenticator = {
+        "credentialID": credential_id,
+        "userId": user_id,
+        "providerAccountId": credential_id,
+        "credentialPublicKey": base64.b64encode(secrets.token_bytes(77)).decode(),
+        "counter": 0,
+        "credentialDeviceType": "multiDevice",
+        "credentialBackedUp": True,
+        "transports": "internal,hybrid",
+    }
+    made.update(fields)  # type: ignore[typeddict-item]
+    return made
+
+
+async def check_authenticator_round_trip(adapter: Any) -> None:
+    tx: AuthenticatorAdapter = adapter
+    user = await _new_user(adapter)
+    stored = _authenticator(user["id"], counter=4_294_967_295, transports=None)
+    created = await tx.create_authenticator(stored)
+    for key, value in stored.items():
+        assert created[key] == value, f"create_authenticator changed {key}"  # type: ignore[literal-required]
+    found = await tx.get_authenticator(stored["credentialID"])
+    assert found is not None, "a stored authenticator is found by its credentialID"
+    for key, value in stored.items():
+        got = found[key]  # type: ignore[literal-required]
+        assert got == value and type(got) is type(value), f"{key}: stored {value!r}, got {got!r}"
+    assert found.get("name") is None, "an authenticator has no name until one is set"
+    assert await tx.get_authenticator(_authenticator(user["id"])["credentialID"]) is None
+
+
+async def check_authenticator_ids_are_unique(adapter: Any) -> None:
+    tx: AuthenticatorAdapter = adapter
+    first, second = await _new_user(adapter), await _new_user(adapter)
+    stored = _authenticator(first["id"])
+    await tx.create_authenticator(stored)
+    try:
+        await tx.create_authenticator({**stored, "userId": second["id"]})
+    except Exception:  # noqa: BLE001, S110 - any storage error is the refusal asked for
+        pass
+    else:
+        raise AssertionError("a credentialID stored for one user must not be stored again")
+    found = await tx.get_authenticator(stored["credentialID"])
+    assert found is not None and found["userId"] == first["id"], "the first owner keeps it"
+
+
+async def check_authenticators_listed_by_user(adapter: Any) -> None:
+    tx: AuthenticatorAdapter = adapter
+    user, other = await _new_user(adapter), await _new_user(adapter)
+    mine = [_authenticator(user["id"]) for _ in range(3)]
+    for item in mine:
+        await tx.create_authenticator(item)
+    await tx.create_authenticator(_authenticator(other["id"]))
+    listed = await tx.list_authenticators_by_user_id(user["id"])
+    assert {a["credentialID"] for a in listed} == {a["credentialID"] for a in mine}
+    again = await tx.list_authenticators_by_user_id(user["id"])
+    assert [a["credentialID"] for a in again] == [a["credentialID"] for a in listed], "stable"
+    assert await tx.list_authenticators_by_user_id("999999999") == []
+    assert await tx.list_authenticators_by_user_id("not-an-id") == []
+
+
+async def check_authenticator_counter_name_and_delete(adapter: Any) -> None:
+    tx: AuthenticatorAdapter = adapter
+    user = await _new_user(adapter)
+    stored = _authenticator(user["id"])
+    key = stored["credentialID"]
+    await tx.create_authenticator(stored)
+    updated = await tx.update_authenticator_counter(key, 7)
+    assert updated["counter"] == 7
+    found = await tx.get_authenticator(key)
+    assert found is not None and found["counter"] == 7, "the new counter is stored"
+    renamed = await tx.rename_authenticator(key, "Laptop")
+    assert renamed is not None and renamed["name"] == "Laptop"
+    found = await tx.get_authenticator(key)
+    assert found is not None and found["name"] == "Laptop", "the name is stored"
+    assert await tx.rename_authenticator(_authenticator(user["id"])["credentialID"], "x") is None
+    try:
+        await tx.update_authenticator_counter(_authenticator(user["id"])["credentialID"], 1)
+    except LookupError:
+        pass
+    else:
+        raise AssertionError("update_authenticator_counter of an unknown credential: LookupError")
+    deleted = await tx.delete_authenticator(key)
+    assert deleted is not None and deleted["credentialID"] == key
+    assert await tx.get_authenticator(key) is None, "a deleted authenticator is gone"
+    assert await tx.delete_authenticator(key) is None, "deleting twice finds nothing"
+
+
+async def check_authenticators_go_with_their_user(adapter: Any) -> None:
+    tx: AuthenticatorAdapter = adapter
+    user = await _new_user(adapter)
+    stored = _authenticator(user["id"])
+    await tx.create_authenticator(stored)
+    await adapter.delete_user(user["id"])
+    assert await tx.get_authenticator(stored["credentialID"]) is None, "delete_user cascades"
+
+
+async def check_authenticator_in_transaction_rolls_back(adapter: Any) -> None:
+    user = await _new_user(adapter)
+    stored = _authenticator(user["id"])
+    try:
+        async with adapter.transaction() as tx:
+            await tx.link_account(
+                {
+                    "userId": user["id"],
+                    "type": "webauthn",
+                    "provider": "passkey",
+                    "providerAccountId": stored["credentialID"],
+                }
+            )
+            await tx.create_authenticator(stored)
+            raise _BoomError
+    except _BoomError:
+        pass
+    assert await adapter.get_authenticator(stored["credentialID"]) is None
+    assert await adapter.get_user_by_account("passkey", stored["credentialID"]) is None
+
+
+AUTHENTICATOR_CHECKS: tuple[Callable[[Any], Awaitable[None]], ...] = (
+    check_authenticator_round_trip,
+    check_authenticator_ids_are_unique,
+    check_authenticators_listed_by_user,
+    check_authenticator_counter_name_and_delete,
+    check_authenticators_go_with_their_user,
+    check_authenticator_in_transaction_rolls_back,
+)
+"""The checks of the optional :class:`~authgate.adapters.AuthenticatorAdapter` capability
+(what the ``Passkey`` provider needs); run them on adapters that implement it."""
+
+
+async def _close(adapter: object) -> None:
+    close = getattr(adapter, "close", None)
+    if close is not None:
+        result = close()
+        if inspect.isawaitable(result):
+            await result
+
+
 async def run_adapter_contract(
     make_adapter: Callable[[], Adapter | Awaitable[Adapter]],
 ) -> None:
-    """Run every check of :data:`CHECKS`, each on a fresh ``make_adapter()`` (may be async)."""
-    for check in CHECKS:
+    """Run every check of :data:`CHECKS`, each on a fresh ``make_adapter()`` (may be async).
+
+    An adapter with the :class:`~authgate.adapters.AuthenticatorAdapter` methods is held to
+    :data:`AUTHENTICATOR_CHECKS` as well.
+    """
+    for check in (*CHECKS, *AUTHENTICATOR_CHECKS):
         made = make_adapter()
         adapter = await made if inspect.isawaitable(made) else made
         try:
+            if check in AUTHENTICATOR_CHECKS and not isinstance(adapter, AuthenticatorAdapter):
+                continue
             await check(adapter)
         except AssertionError as exc:
             raise AssertionError(f"{check.__name__}: {exc}") from exc
         finally:
-            close = getattr(adapter, "close", None)
-            if close is not None:
-                result = close()
-                if inspect.isawaitable(result):
-                    await result
+            await _close(adapter)

@@ -10,11 +10,13 @@ from authgate._core.actions import (
     csrf,
     error,
     log,
+    passkeys,
     providers,
     session,
     signin,
     signout,
     verify_request,
+    webauthn_options,
 )
 from authgate._core.routing import Action
 
@@ -40,7 +42,11 @@ DISPATCH: Final[Mapping[tuple[str, Action], Handler]] = {
     ("GET", Action.ERROR): error.get,
     ("GET", Action.VERIFY_REQUEST): verify_request.get,
     ("POST", Action.LOG): log.post,
+    ("GET", Action.WEBAUTHN_OPTIONS): webauthn_options.get,
+    ("GET", Action.PASSKEYS): passkeys.get,
+    ("POST", Action.PASSKEYS): passkeys.post,
+    ("GET", Action.WEBAUTHN_SCRIPT): passkeys.script,
 }
 
 # next-auth v4 attaches the csrf/callback-url cookies to every response but these.
-WITHOUT_INIT_COOKIES: Final = frozenset({Action.PROVIDERS, Action.LOG})
+WITHOUT_INIT_COOKIES: Final = frozenset({Action.PROVIDERS, Action.LOG, Action.WEBAUTHN_SCRIPT})

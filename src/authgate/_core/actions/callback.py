@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from authgate._core import throttle
 from authgate._core.email import flow as email_flow
 from authgate._core.oauth import flow as oauth_flow
 from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.sign_in_check import refusal
-from authgate._core.sign_in_flow import complete_sign_in
+from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
+from authgate._core.webauthn import flow as webauthn_flow
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ async def post(ctx: RequestContext) -> AuthResponse:
         return await oauth_flow.finish(ctx, provider)
     if not ctx.csrf.verified:
         return csrf_refused(ctx.url)
+    if provider.type == "webauthn":
+        return await webauthn_flow.callback(ctx, provider)
     return await _credentials(ctx, provider.id)
 
 
@@ -64,11 +67,10 @@ async def _credentials(ctx: RequestContext, provider_id: str) -> AuthResponse:
         return to_error(ctx.url, "Configuration", status=500)
     await throttle.settle(ctx, attempt)
     user = dict(user)
-    account = {
-        "providerAccountId": str(user.get("id")) if user.get("id") is not None else None,
-        "type": "credentials",
-        "provider": provider_id,
-    }
+    # v4: providerAccountId is user.id, left out when undefined; the pipeline checks it.
+    account: dict[str, Any] = {"type": "credentials", "provider": provider_id}
+    if user.get("id") is not None:
+        account["providerAccountId"] = user["id"]
     return await complete_sign_in(
-        ctx, user=user, account=account, credentials=credentials, denied_status=403
+        ctx, FirstFactor(user=user, account=account, credentials=credentials, denied_status=403)
     )

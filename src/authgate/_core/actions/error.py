@@ -35,4 +35,5 @@ async def get(ctx: RequestContext) -> AuthResponse:
         origin=ctx.origin,
         error=code,
         case_sensitive=profile.error_page_case_sensitive,
+        lang=ctx.language,
     )

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from authgate._core import db_session, jwt_session
+from authgate._core import db_session, jwt_session, session_reader
 from authgate._core.cookies import clear_session
 from authgate._core.events import fire
 from authgate.http import AuthResponse
-from authgate.revocation import RevocationUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,13 +39,19 @@ async def _respond(
     ctx: RequestContext, empty: Callable[[], AuthResponse], *, update: bool
 ) -> AuthResponse:
     # ``empty`` is built only when needed: a valid session (the hot path) never encodes it.
+    found = await session_reader.read(
+        ctx.options, ctx.request.cookies, ctx.cookies.session_token.name, ctx.now
+    )
     if ctx.options.session_strategy == "database":
-        return await db_session.respond(ctx, empty, update=update)
-    raw, claims = jwt_session.read(ctx)
-    if raw is None:
+        return await db_session.respond(ctx, found, empty, update=update)
+    if found.token is None:
         return empty()
+    claims = found.claims
     if claims is None:
-        return _ended(ctx, empty())
+        # A revocation store that cannot answer: no session, but the cookie stays.
+        return empty() if found.unavailable else _ended(ctx, empty())
+    young = not update and jwt_session.young(ctx.options, claims, ctx.now)
+    before = dict(claims) if young else None  # the jwt callback may change it in place
     try:
         derived = await jwt_session.derive(
             ctx.options, claims, now=ctx.now, update=update, data=ctx.body.get("data")
@@ -55,10 +60,8 @@ async def _respond(
             return _ended(ctx, empty())
         session, token = derived
         response = AuthResponse.json(session, no_store=not update)
-        response.cookies = jwt_session.issue(ctx, token, max_age=ctx.options.session_max_age)
-    except RevocationUnavailableError:
-        logger.error("SESSION_ERROR: the revocation store is unavailable; no session")
-        return empty()  # the cookie stays: the session may be fine once the store is back
+        if before is None or token != before:
+            response.cookies = jwt_session.issue(ctx, token, max_age=ctx.options.session_max_age)
     except Exception:
         logger.exception("JWT_SESSION_ERROR: a jwt/session callback failed")
         return _ended(ctx, empty())

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
 def listed(provider: object) -> bool:
     kind = getattr(provider, "type", None)
-    return kind in ("oauth", "email") or (kind == "credentials" and bool(provider.credentials))  # type: ignore[attr-defined]
+    if kind == "credentials":
+        return bool(getattr(provider, "credentials", None))
+    return kind in ("oauth", "email", "webauthn")
 
 
 async def get(ctx: RequestContext) -> AuthResponse:
@@ -42,6 +44,7 @@ async def get(ctx: RequestContext) -> AuthResponse:
         error=error,
         email=query.get("email"),
         messages=pages.signin_messages(ctx.options.profile.sign_in_message_renames),
+        lang=ctx.language,
     )
 
 

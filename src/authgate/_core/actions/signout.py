@@ -52,7 +52,9 @@ async def get(ctx: RequestContext) -> AuthResponse:
     custom = ctx.options.pages.sign_out
     if custom:
         return AuthResponse.to(custom)
-    return pages.render_signout(theme=ctx.options.theme, url=ctx.url, csrf_token=ctx.csrf.token)
+    return pages.render_signout(
+        theme=ctx.options.theme, url=ctx.url, csrf_token=ctx.csrf.token, lang=ctx.language
+    )
 
 
 async def post(ctx: RequestContext) -> AuthResponse:

@@ -15,4 +15,6 @@ async def get(ctx: RequestContext) -> AuthResponse:
     custom = ctx.options.pages.verify_request
     if custom:
         return AuthResponse.to(custom)
-    return pages.render_verify_request(theme=ctx.options.theme, url=ctx.url, origin=ctx.origin)
+    return pages.render_verify_request(
+        theme=ctx.options.theme, url=ctx.url, origin=ctx.origin, lang=ctx.language
+    )

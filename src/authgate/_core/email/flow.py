@@ -15,15 +15,19 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from authgate._core import adapter_flow, pages, sign_in_check, throttle
+from authgate._core import pages, sign_in_check, throttle
+from authgate._core.accounts import address_verified
 from authgate._core.body import text_field
 from authgate._core.email.normalize import check_custom, normalize_email
 from authgate._core.redirects import csrf_refused, to_error
-from authgate._crypto.tokens import sha256_hex
+from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
+from authgate._crypto.keys import EMAIL_TOKEN, purpose_digest
 from authgate.http import AuthResponse
 from authgate.providers.email import VerificationRequest
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from authgate._core.context import RequestContext
     from authgate.adapters import Adapter
     from authgate.providers.email import Email
@@ -36,8 +40,8 @@ MAX_TOKEN_LENGTH = 512
 
 
 def hashed(ctx: RequestContext, provider: Email, token: str) -> str:
-    """What is stored: ``sha256(token + secret)`` (v4), never the token itself."""
-    return sha256_hex(token + (provider.secret or ctx.options.secrets[0]))
+    """What is stored, never the token itself: its HMAC under the secret's e-mail-token key."""
+    return purpose_digest(provider.secret or ctx.options.secrets[0], EMAIL_TOKEN, token)
 
 
 def _normalize(provider: Email, raw: str) -> str:
@@ -80,8 +84,7 @@ async def start(ctx: RequestContext, provider: Email) -> AuthResponse:
     except Exception as exc:  # noqa: BLE001
         logger.error("SIGNIN_EMAIL_ERROR: the adapter failed (%s)", type(exc).__name__)
         return to_error(ctx.url, "EmailSignin")
-    user: dict[str, Any] = dict(stored) if stored else {"id": email, "email": email}
-    user.setdefault("emailVerified", None)
+    user = _link_user(stored, email)
     account = {
         "providerAccountId": email,
         "userId": email,
@@ -116,6 +119,7 @@ async def start(ctx: RequestContext, provider: Email) -> AuthResponse:
         expires=expires,
         provider=provider,
         theme=ctx.options.theme,
+        locale=ctx.language.code,
     )
     try:
         await provider.sender(request)
@@ -155,6 +159,7 @@ async def callback(ctx: RequestContext, provider: Email) -> AuthResponse:
             csrf_token=ctx.csrf.token,
             token=token,
             email=email,
+            lang=ctx.language,
         )
     return await _use(ctx, provider, token, email)
 
@@ -174,11 +179,20 @@ async def _use(ctx: RequestContext, provider: Email, token: str, email: str) -> 
     except Exception as exc:  # noqa: BLE001
         logger.error("CALLBACK_EMAIL_ERROR: the adapter failed (%s)", type(exc).__name__)
         return to_error(ctx.url, "Callback")
-    user: dict[str, Any] = (
-        dict(stored) if stored else {"id": email, "email": email, "emailVerified": None}
-    )
+    user = _link_user(stored, email)
     account = {"providerAccountId": email, "type": "email", "provider": provider.id}
-    return await adapter_flow.complete(ctx, user=user, account=account)
+    return await complete_sign_in(ctx, FirstFactor(user=user, account=account))
+
+
+def _link_user(stored: Mapping[str, Any] | None, email: str) -> dict[str, Any]:
+    """The user a link is for (v4): the stored one, or a new one keyed by the address.
+
+    A stored user that never proved the address is not it (security decision 9, see
+    :mod:`authgate._core.accounts`): the link will take the address from it.
+    """
+    if stored is not None and address_verified(stored):
+        return dict(stored)
+    return {"id": email, "email": email, "emailVerified": None}
 
 
 def provider_of(ctx: RequestContext) -> Email | None:

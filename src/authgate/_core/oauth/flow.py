@@ -21,10 +21,11 @@ from urllib.parse import quote, urlencode
 from authlib.oauth2.auth import encode_client_secret_basic  # type: ignore[import-untyped]
 
 from authgate._core import link
+from authgate._core.accounts import account_key
 from authgate._core.oauth import checks
 from authgate._core.oauth.http import ProviderError
 from authgate._core.redirects import to_error
-from authgate._core.sign_in_flow import complete_sign_in
+from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
 from authgate._crypto.idtoken import IdTokenError, UnknownKeyError, verify_id_token
 from authgate._crypto.tokens import equal
 from authgate.http import AuthResponse
@@ -170,12 +171,16 @@ async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
             exc_info=exc,
         )
         return to_error(ctx.url, "OAuthCallback")
-    if not isinstance(user_data, Mapping) or user_data.get("id") in (None, ""):
-        # next-auth v4: logged, then back to the sign-in page without an error code.
-        logger.error("OAUTH_PARSE_PROFILE_ERROR: provider %s: profile has no id", provider.id)
+    key = account_key(user_data.get("id")) if isinstance(user_data, Mapping) else None
+    if key is None:
+        # next-auth v4: logged, then back to the sign-in page without an error code. An id
+        # that cannot name one account (empty, a boolean, a float...) counts as none.
+        logger.error(
+            "OAUTH_PARSE_PROFILE_ERROR: provider %s: profile has no usable id", provider.id
+        )
         return AuthResponse.to(f"{ctx.url}/signin")
     user = dict(user_data)
-    user["id"] = str(user["id"])
+    user["id"] = key
     if isinstance(user.get("email"), str):
         user["email"] = user["email"].lower()
     # v4 spreads the token response over these; a provider must not rename the account
@@ -187,7 +192,10 @@ async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
         **{k: v for k, v in tokens.items() if k not in ACCOUNT_IDENTITY},
     }
     return await complete_sign_in(
-        ctx, user=user, account=account, profile=raw_profile, event_profile=user, link_to=link_to
+        ctx,
+        FirstFactor(
+            user=user, account=account, profile=raw_profile, event_profile=user, link_to=link_to
+        ),
     )
 
 

@@ -8,6 +8,7 @@ and every page carries :func:`page_security_headers`.
 
 from __future__ import annotations
 
+import base64
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -20,6 +21,7 @@ import jinja2
 from markupsafe import Markup
 
 from authgate.http import AuthResponse
+from authgate.i18n import ENGLISH, N_, Language
 
 if TYPE_CHECKING:
     from authgate.config import Theme
@@ -30,6 +32,8 @@ __all__ = [
     "page_security_headers",
     "render_email_confirm",
     "render_error",
+    "render_passkeys",
+    "render_script",
     "render_signin",
     "render_signout",
     "render_verify_request",
@@ -41,17 +45,43 @@ _CSS: Final = (_HERE / "styles.css").read_text(encoding="utf-8")
 if "</" in _CSS:  # pragma: no cover - guards our own file against closing its <style>
     raise RuntimeError("styles.css must not contain '</'")
 
-_ENV: Final = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(_HERE / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    auto_reload=False,
-)
+_SCRIPT: Final = (_HERE / "webauthn.js").read_bytes()
+SCRIPT_PATH: Final = "webauthn.js"
+"""The script's path under the base path (``GET {base}/webauthn.js``)."""
 
-_DEFAULT_SIGNIN_MESSAGE: Final = "Unable to sign in."
-_DIFFERENT_ACCOUNT: Final = "Try signing in with a different account."
+
+@jinja2.pass_context
+def _gettext(context: jinja2.runtime.Context, message: str) -> str:
+    language: Language = context["lang"]
+    return language.gettext(message)
+
+
+@jinja2.pass_context
+def _ngettext(context: jinja2.runtime.Context, singular: str, plural: str, n: int) -> str:
+    language: Language = context["lang"]
+    return language.translations.ngettext(singular, plural, n)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # The catalog is the render's `lang` (no global state): the i18n extension looks its
+    # functions up when called, and the "newstyle" wrappers escape every %(name)s value.
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+_ENV: Final = _environment()
+
+_DEFAULT_SIGNIN_MESSAGE: Final = N_("Unable to sign in.")
+_DIFFERENT_ACCOUNT: Final = N_("Try signing in with a different account.")
 
 SIGNIN_ERROR_MESSAGES: Final[Mapping[str, str]] = {
     "Signin": _DIFFERENT_ACCOUNT,
@@ -60,24 +90,24 @@ SIGNIN_ERROR_MESSAGES: Final[Mapping[str, str]] = {
     "OAuthCreateAccount": _DIFFERENT_ACCOUNT,
     "EmailCreateAccount": _DIFFERENT_ACCOUNT,
     "Callback": _DIFFERENT_ACCOUNT,
-    "OAuthAccountNotLinked": (
+    "OAuthAccountNotLinked": N_(
         "To confirm your identity, sign in with the same account you used originally."
     ),
-    "EmailSignin": "The e-mail could not be sent.",
-    "CredentialsSignin": "Sign in failed. Check the details you provided are correct.",
-    "SessionRequired": "Please sign in to access this page.",
+    "EmailSignin": N_("The e-mail could not be sent."),
+    "CredentialsSignin": N_("Sign in failed. Check the details you provided are correct."),
+    "SessionRequired": N_("Please sign in to access this page."),
     # authgate: a throttled sign-in (security decision 13).
-    "TooManyRequests": "Too many sign-in attempts. Try again later.",
+    "TooManyRequests": N_("Too many sign-in attempts. Try again later."),
 }
 """Sign-in page messages keyed by the case-sensitive ``?error=`` code (spec §7.4)."""
 
 ERROR_PAGES: Final[Mapping[str, tuple[int, str]]] = {
-    "default": (200, "Error"),
-    "configuration": (500, "Server error"),
-    "accessdenied": (403, "Access Denied"),
-    "verification": (403, "Unable to sign in"),
+    "default": (200, N_("Error")),
+    "configuration": (500, N_("Server error")),
+    "accessdenied": (403, N_("Access Denied")),
+    "verification": (403, N_("Unable to sign in")),
     # authgate: a sign-out the database could not carry out (compatibility row 90).
-    "signout": (503, "Sign out failed"),
+    "signout": (503, N_("Sign out failed")),
 }
 """Built-in error page variants: lower-cased code -> (HTTP status, heading) (spec §7.3)."""
 
@@ -100,27 +130,32 @@ def signin_messages(renames: tuple[tuple[str, str], ...] = ()) -> Mapping[str, s
     return table
 
 
-_PROVIDER_LOGO_BASE: Final = "https://authjs.dev/img/providers"
+# The presets' "/name.svg" logos ship in logos/ and are inlined: no request to a third party.
+_LOGOS: Final = _HERE / "logos"
+_SHIPPED_LOGO: Final = re.compile(r"/([a-z0-9-]{1,64})\.svg")
 
 # Defence in depth: theme colours are validated when the config is built, provider styles may
 # come from anywhere. A value outside this alphabet cannot end a declaration or a rule.
 _CSS_VALUE: Final = re.compile(r"[#0-9a-zA-Z.,%/ ()+-]{1,100}")
 _HEX_COLOR: Final = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _ATTRIBUTE_NAME: Final = re.compile(r"[a-zA-Z_:][-a-zA-Z0-9_:.]{0,63}")
-_FORM_TYPES: Final = frozenset({"email", "credentials"})
+_FORM_TYPES: Final = frozenset({"email", "credentials", "webauthn"})
 
 
-def page_security_headers() -> list[tuple[str, str]]:
+def page_security_headers(*, script: bool = False) -> list[tuple[str, str]]:
     """Headers every built-in page is sent with (security decision 5).
 
     No ``form-action`` directive: Chrome applies it to the redirect that follows an OAuth
-    sign-in POST, which would block the hop to the provider.
+    sign-in POST, which would block the hop to the provider. ``script``: the page loads the
+    passkey script, a file from this origin (``script-src 'self'``, no inline script), which
+    fetches the ceremony options (``connect-src 'self'``).
     """
+    scripts = "script-src 'self'; connect-src 'self'; " if script else ""
     return [
         (
             "content-security-policy",
-            "default-src 'none'; style-src 'unsafe-inline'; img-src https: data: 'self'; "
-            "base-uri 'none'; frame-ancestors 'none'",
+            f"default-src 'none'; {scripts}style-src 'unsafe-inline'; "
+            "img-src https: data: 'self'; base-uri 'none'; frame-ancestors 'none'",
         ),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "no-referrer"),
@@ -152,6 +187,9 @@ class _ProviderView:
     logo: str | None = None
     logo_dark: str | None = None
     fields: tuple[_Field, ...] = ()
+    options_url: str | None = None  # webauthn: GET {url}/webauthn-options/{id}
+    conditional: bool = False  # webauthn: offer passkeys in autofill
+    sign_up: bool = False  # webauthn: the "Sign up with a passkey" button
 
 
 def _css_value(value: object) -> str | None:
@@ -170,11 +208,24 @@ def _hex_to_rgba(value: str | None, alpha: float = 0.8) -> str | None:
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
-def _logo_url(value: object) -> str | None:
+@functools.cache
+def _shipped_logo(name: str, fill: str | None) -> str | None:
+    """A logo of logos/ as a ``data:`` URI, single-colour marks filled with ``fill``."""
+    path = _LOGOS / f"{name}.svg"
+    if not path.is_file():
+        return None
+    svg = path.read_text(encoding="utf-8")
+    if fill is not None and "fill=" not in svg:
+        svg = svg.replace("<svg ", f'<svg fill="{fill}" ', 1)  # fill: checked by _css_value
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def _logo_url(value: object, fill: str | None = None) -> str | None:
     if not isinstance(value, str) or not value:
         return None
     if value.startswith("/"):
-        value = _PROVIDER_LOGO_BASE + value
+        shipped = _SHIPPED_LOGO.fullmatch(value)
+        return _shipped_logo(shipped.group(1), fill) if shipped else None
     if urlsplit(value).scheme not in ("http", "https") and not value.startswith("data:image/"):
         return None
     return value
@@ -202,8 +253,12 @@ def _oauth_style(style: object) -> tuple[str | None, str | None, str | None]:
         "--provider-dark-bg-hover": _hex_to_rgba(bg_dark),
     }
     css = " ".join(f"{name}: {value};" for name, value in declarations.items() if value)
-    logo = _logo_url(get("logo", "logo"))
-    logo_dark = _logo_url(get("logo_dark", "logoDark")) or logo
+    text = declarations["--provider-color"]
+    text_dark = declarations["--provider-dark-color"] or text
+    logo = _logo_url(get("logo", "logo"), text)
+    logo_dark = _logo_url(get("logo_dark", "logoDark"), text_dark) or _logo_url(
+        get("logo", "logo"), text_dark
+    )
     return css or None, logo, logo_dark
 
 
@@ -252,7 +307,7 @@ def _shown(provider: object) -> bool:
     kind = getattr(provider, "type", None)
     if kind == "credentials":
         return bool(getattr(provider, "credentials", None))
-    return kind in ("oauth", "email")
+    return kind in ("oauth", "email", "webauthn")
 
 
 def _provider_views(providers: Sequence[object], url: str) -> list[_ProviderView]:
@@ -263,7 +318,7 @@ def _provider_views(providers: Sequence[object], url: str) -> list[_ProviderView
         kind = str(getattr(provider, "type", ""))
         is_form = kind in _FORM_TYPES
         previous = str(getattr(shown[i - 1], "type", "")) if i > 0 else None
-        route = "callback" if kind == "credentials" else "signin"
+        route = "callback" if kind in ("credentials", "webauthn") else "signin"
         common: dict[str, Any] = {
             "id": pid,
             "name": str(getattr(provider, "name", pid)),
@@ -281,16 +336,26 @@ def _provider_views(providers: Sequence[object], url: str) -> list[_ProviderView
                 pid, credentials if isinstance(credentials, Mapping) else {}
             )
             views.append(_ProviderView(**common, fields=fields))
+        elif kind == "webauthn":
+            views.append(
+                _ProviderView(
+                    **common,
+                    options_url=f"{url}/webauthn-options/{quote(pid, safe='')}",
+                    conditional=bool(getattr(provider, "conditional_ui", False)),
+                    sign_up=bool(getattr(provider, "allow_sign_up", False)),
+                )
+            )
         else:
             views.append(_ProviderView(**common))
     return views
 
 
-def _shell(theme: Theme, *, title: str, button_text: bool) -> dict[str, Any]:
+def _shell(theme: Theme, lang: Language, *, title: str, button_text: bool) -> dict[str, Any]:
     scheme = theme.color_scheme if theme.color_scheme in ("auto", "dark", "light") else "auto"
     return {
         "css": Markup(_CSS),  # noqa: S704 - our own stylesheet, checked at import
-        "title": title,
+        "lang": lang,
+        "title": lang.gettext(title),
         "scheme": scheme,
         "brand_color": _css_value(theme.brand_color),
         "button_text": _css_value(theme.button_text) if button_text else None,
@@ -299,9 +364,12 @@ def _shell(theme: Theme, *, title: str, button_text: bool) -> dict[str, Any]:
 
 
 def _page(template: str, context: dict[str, Any], *, status: int = 200) -> AuthResponse:
+    context.setdefault("script", None)
     markup = _ENV.get_template(template).render(context)
     response = AuthResponse.html(markup, status=status)
-    response.headers.extend(page_security_headers())
+    response.headers.extend(page_security_headers(script=context["script"] is not None))
+    if context["lang"].negotiated:
+        response.headers.append(("vary", "Accept-Language"))
     return response
 
 
@@ -319,30 +387,43 @@ def render_signin(
     error: str | None,
     email: str | None,
     messages: Mapping[str, str] = SIGNIN_ERROR_MESSAGES,
+    lang: Language = ENGLISH,
 ) -> AuthResponse:
     """The sign-in page (spec §8.3) with the §7.4 message for ``error``, if any."""
     url = url.rstrip("/")
-    context = _shell(theme, title="Sign In", button_text=True)
+    context = _shell(theme, lang, title=N_("Sign In"), button_text=True)
+    views = _provider_views(providers, url)
     context.update(
         url=url,
-        providers=_provider_views(providers, url),
+        providers=views,
+        script=(f"{url}/{SCRIPT_PATH}" if any(v.type == "webauthn" for v in views) else None),
         csrf_token=csrf_token,
         callback_url=callback_url,
         email=email,
-        error_message=(messages.get(error, _DEFAULT_SIGNIN_MESSAGE) if error else None),
+        error_message=(
+            lang.gettext(messages.get(error, _DEFAULT_SIGNIN_MESSAGE)) if error else None
+        ),
     )
     return _page("signin.html", context)
 
 
-def render_signout(*, theme: Theme, url: str, csrf_token: str) -> AuthResponse:
+def render_signout(
+    *, theme: Theme, url: str, csrf_token: str, lang: Language = ENGLISH
+) -> AuthResponse:
     """The sign-out confirmation page (spec §8.4)."""
-    context = _shell(theme, title="Sign Out", button_text=True)
+    context = _shell(theme, lang, title=N_("Sign Out"), button_text=True)
     context.update(url=url.rstrip("/"), csrf_token=csrf_token)
     return _page("signout.html", context)
 
 
 def render_error(
-    *, theme: Theme, url: str, origin: str, error: str | None, case_sensitive: bool = False
+    *,
+    theme: Theme,
+    url: str,
+    origin: str,
+    error: str | None,
+    case_sensitive: bool = False,
+    lang: Language = ENGLISH,
 ) -> AuthResponse:
     """The built-in error page (spec §7.3); the code only selects one of four fixed variants.
 
@@ -353,33 +434,42 @@ def render_error(
     if key not in ERROR_PAGES or (case_sensitive and ERROR_PAGE_KEYS[key] != error):
         key = "default"
     status, heading = ERROR_PAGES[key]
-    context = _shell(theme, title="Error", button_text=False)
+    context = _shell(theme, lang, title=N_("Error"), button_text=False)
     context.update(
         url=url.rstrip("/"),
         origin=origin,
         host=urlsplit(origin).netloc,
         variant=key,
-        heading=heading,
+        heading=lang.gettext(heading),
     )
     return _page("error.html", context, status=status)
 
 
-def render_verify_request(*, theme: Theme, url: str, origin: str) -> AuthResponse:
+def render_verify_request(
+    *, theme: Theme, url: str, origin: str, lang: Language = ENGLISH
+) -> AuthResponse:
     """The "check your email" page shown after a magic link was sent (spec §8.5)."""
-    context = _shell(theme, title="Verify Request", button_text=False)
+    context = _shell(theme, lang, title=N_("Verify Request"), button_text=False)
     context.update(url=url.rstrip("/"), origin=origin, host=urlsplit(origin).netloc)
     return _page("verify-request.html", context)
 
 
 def render_email_confirm(
-    *, theme: Theme, url: str, provider_id: str, csrf_token: str, token: str, email: str
+    *,
+    theme: Theme,
+    url: str,
+    provider_id: str,
+    csrf_token: str,
+    token: str,
+    email: str,
+    lang: Language = ENGLISH,
 ) -> AuthResponse:
     """The interstitial of ``Email(confirm=True)``: a button that POSTs the link's token.
 
     Link scanners fetch the link but do not submit forms, so they cannot use the token up.
     The address is only a hidden field, never shown.
     """
-    context = _shell(theme, title="Sign In", button_text=True)
+    context = _shell(theme, lang, title=N_("Sign In"), button_text=True)
     context.update(
         url=url.rstrip("/"),
         provider_id=quote(provider_id, safe=""),
@@ -388,3 +478,56 @@ def render_email_confirm(
         email=email,
     )
     return _page("confirm-email.html", context)
+
+
+def render_script() -> AuthResponse:
+    """``GET {base}/webauthn.js``: the passkey script of the built-in pages."""
+    return AuthResponse(
+        status=200,
+        headers=[
+            ("content-type", "text/javascript; charset=utf-8"),
+            ("cache-control", "public, max-age=3600"),
+            ("x-content-type-options", "nosniff"),
+        ],
+        body=_SCRIPT,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PasskeyView:
+    """One row of the passkeys page."""
+
+    credential_id: str
+    name: str
+    synced: bool
+    transports: str
+
+
+def render_passkeys(
+    *,
+    theme: Theme,
+    url: str,
+    provider_id: str,
+    csrf_token: str,
+    passkeys: Sequence[PasskeyView],
+    notice: str | None = None,
+    status: int = 200,
+    lang: Language = ENGLISH,
+) -> AuthResponse:
+    """The signed-in user's passkeys: name or remove each, add one (with the script).
+
+    ``notice`` is a message id (marked with ``N_``), translated here.
+    """
+    url = url.rstrip("/")
+    pid = quote(provider_id, safe="")
+    context = _shell(theme, lang, title=N_("Passkeys"), button_text=True)
+    context.update(
+        url=url,
+        script=f"{url}/{SCRIPT_PATH}",
+        csrf_token=csrf_token,
+        passkeys=passkeys,
+        notice=lang.gettext(notice) if notice else None,
+        register_action=f"{url}/callback/{pid}",
+        options_url=f"{url}/webauthn-options/{pid}",
+    )
+    return _page("passkeys.html", context, status=status)

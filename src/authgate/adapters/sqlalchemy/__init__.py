@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from authgate.adapters import (
         Adapter,
         AdapterAccount,
+        AdapterAuthenticator,
         AdapterSession,
         AdapterUser,
         NewUser,
@@ -103,7 +104,7 @@ def _engine(url: str, echo: bool, options: Mapping[str, Any] | None = None) -> A
 
 
 async def create_tables(engine: AsyncEngine, schema: AuthTables = tables) -> None:
-    """``CREATE TABLE IF NOT EXISTS`` for the four tables (what ``authgate db init`` runs)."""
+    """``CREATE TABLE IF NOT EXISTS`` for the tables (what ``authgate db init`` runs)."""
     async with engine.begin() as conn:
         await conn.run_sync(schema.metadata.create_all, checkfirst=True)
 
@@ -418,6 +419,83 @@ class SQLAlchemyAdapter:
             "token": data["token"],
             "expires": data["expires"],
         }
+
+    # ---- authenticators (the Passkey capability) ---------------------------------------
+
+    @staticmethod
+    def _authenticator(data: Mapping[Any, Any]) -> AdapterAuthenticator:
+        return {
+            "credentialID": data["credentialID"],
+            "userId": str(data["userId"]),
+            "providerAccountId": data["providerAccountId"],
+            "credentialPublicKey": data["credentialPublicKey"],
+            "counter": int(data["counter"]),
+            "credentialDeviceType": data["credentialDeviceType"],
+            "credentialBackedUp": bool(data["credentialBackedUp"]),
+            "transports": data["transports"],
+            "name": data["name"],
+        }
+
+    async def create_authenticator(
+        self, authenticator: AdapterAuthenticator
+    ) -> AdapterAuthenticator:
+        values: dict[str, Any] = {**authenticator, "userId": self._id(authenticator["userId"])}
+        values.setdefault("name", None)
+        async with self._begin() as conn:
+            await conn.execute(insert(self.tables.authenticator).values(values))
+        return self._authenticator({**values, "userId": authenticator["userId"]})
+
+    async def get_authenticator(self, credential_id: str) -> AdapterAuthenticator | None:
+        table = self.tables.authenticator
+        async with self._begin() as conn:
+            query = select(table).where(table.c.credentialID == credential_id)
+            row = (await conn.execute(query)).first()
+        return self._authenticator(row._mapping) if row else None
+
+    async def list_authenticators_by_user_id(self, user_id: str) -> list[AdapterAuthenticator]:
+        key = self._id(user_id)
+        if key is None:
+            return []
+        table = self.tables.authenticator
+        # Insertion order: PostgreSQL's ctid / SQLite's rowid are not portable; the primary key
+        # (userId, credentialID) is, and a user's list is short.
+        query = select(table).where(table.c.userId == key).order_by(table.c.credentialID)
+        async with self._begin() as conn:
+            rows = (await conn.execute(query)).all()
+        return [self._authenticator(r._mapping) for r in rows]
+
+    async def _change(self, credential_id: str, **values: Any) -> AdapterAuthenticator | None:
+        table = self.tables.authenticator
+        where = table.c.credentialID == credential_id
+        async with self._begin() as conn:
+            result = await conn.execute(update(table).where(where).values(**values))
+            if result.rowcount == 0:
+                return None
+            row = (await conn.execute(select(table).where(where))).first()
+        return self._authenticator(row._mapping) if row else None
+
+    async def update_authenticator_counter(
+        self, credential_id: str, counter: int
+    ) -> AdapterAuthenticator:
+        changed = await self._change(credential_id, counter=counter)
+        if changed is None:
+            raise LookupError("no such authenticator")
+        return changed
+
+    async def rename_authenticator(
+        self, credential_id: str, name: str | None
+    ) -> AdapterAuthenticator | None:
+        return await self._change(credential_id, name=name)
+
+    async def delete_authenticator(self, credential_id: str) -> AdapterAuthenticator | None:
+        table = self.tables.authenticator
+        where = table.c.credentialID == credential_id
+        async with self._begin() as conn:
+            row = (await conn.execute(select(table).where(where))).first()
+            if row is None:
+                return None
+            deleted = (await conn.execute(delete(table).where(where))).rowcount
+        return self._authenticator(row._mapping) if deleted else None
 
     # ---- housekeeping ------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -58,13 +59,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 @dataclass(frozen=True, slots=True)
 class AuthTables:
-    """The four tables of one schema."""
+    """The tables of one schema."""
 
     metadata: MetaData
     users: Table
     accounts: Table
     sessions: Table
     verification_token: Table
+    authenticator: Table
 
 
 def build_tables(*, prefix: str = "", schema: str | None = None) -> AuthTables:
@@ -128,7 +130,29 @@ def build_tables(*, prefix: str = "", schema: str | None = None) -> AuthTables:
         Column("token", Text, nullable=False),
         PrimaryKeyConstraint("identifier", "token"),
     )
-    return AuthTables(meta, users, accounts, sessions, verification_token)
+    # Auth.js's Authenticator (the Drizzle adapter's "authenticator" table); "name" is authgate's
+    # nullable label. The counter is a uint32 on the wire: BIGINT holds all of it.
+    authenticator = Table(
+        f"{prefix}authenticator",
+        meta,
+        Column("credentialID", Text, nullable=False, unique=True),
+        Column(
+            "userId",
+            Integer,
+            ForeignKey(f"{qualified_users}.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("providerAccountId", Text, nullable=False),
+        Column("credentialPublicKey", Text, nullable=False),
+        Column("counter", BigInteger, nullable=False),
+        Column("credentialDeviceType", Text, nullable=False),
+        Column("credentialBackedUp", Boolean, nullable=False),
+        Column("transports", Text),
+        Column("name", Text),
+        PrimaryKeyConstraint("userId", "credentialID"),
+    )
+    return AuthTables(meta, users, accounts, sessions, verification_token, authenticator)
 
 
 tables = build_tables()

@@ -1,0 +1,1 @@
+"""The Django example project (``python -m examples.django_project``)."""

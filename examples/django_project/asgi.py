@@ -1,0 +1,11 @@
+"""``uvicorn examples.django_project.asgi:application``: async auth views on the server's loop."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "examples.django_project.settings")
+os.environ.setdefault("AUTHGATE_DJANGO_ASYNC", "1")
+application = get_asgi_application()

@@ -1,0 +1,310 @@
+"""Request → session: the one place a session is read.
+
+Every reader goes through here: ``AuthGate.get_session`` (and so every framework integration),
+the ``/session`` route, sign-out and account linking (:func:`read`), the resource-server mode
+(``authgate.resource``) and ``authgate.jwt.get_token`` (:func:`find_token`). The steps:
+
+1. which cookie (:func:`secure_cookies` picks the ``__Secure-`` name or the plain one);
+2. where the token is (:func:`find_token`: the cookie, its chunks joined, empty values skipped
+   where the profile says so, a length cap for database tokens, then ``Authorization: Bearer``);
+3. decode it (JWT strategy) or look it up (database strategy, :mod:`authgate._core.db_session`);
+4. :func:`admit`: the single hook between "the token is valid" and "this is a session". A
+   revocation check plugs in there, for both strategies.
+
+Nothing here writes a cookie: the ``/session`` route re-issues, the server helpers do not.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from authgate._core.origin import locate
+from authgate.errors import TokenError
+from authgate.revocation import RevocationUnavailableError, session_ref
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from authgate._core.options import InternalOptions
+    from authgate._core.origin import Location
+    from authgate.adapters import AdapterSession, AdapterUser
+    from authgate.http import AuthRequest
+    from authgate.jwt import JWTCodec
+    from authgate.types import JWT
+
+__all__ = [
+    "MAX_DATABASE_TOKEN",
+    "SessionRead",
+    "TokenSource",
+    "admit",
+    "bearer_token",
+    "decode",
+    "find_token",
+    "join_chunks",
+    "read",
+    "secure_cookies",
+]
+
+logger = logging.getLogger("authgate")
+
+MAX_DATABASE_TOKEN = 255
+"""Longest database session token read (Auth.js's ``sessionToken`` column is VARCHAR(255))."""
+
+BEARER = "authorization"
+"""The :attr:`SessionRead.source` of a token taken from ``Authorization: Bearer``."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSource:
+    """Where a request carries its session token.
+
+    Attributes:
+        names: The session cookie names, tried in order (the first one present wins).
+        skip_empty: Ignore cookies with an empty value (Auth.js v5's ``SessionStore``).
+        chunked: Join ``name.0``, ``name.1``, ... (JWT sessions); database tokens are one cookie.
+        bearer: Fall back to ``Authorization: Bearer <token>`` (next-auth's ``getToken``).
+        max_length: Longer tokens are no token (database tokens: :data:`MAX_DATABASE_TOKEN`).
+    """
+
+    names: tuple[str, ...]
+    skip_empty: bool = False
+    chunked: bool = True
+    bearer: bool = False
+    max_length: int | None = None
+
+
+def join_chunks(cookies: Mapping[str, str], name: str, *, skip_empty: bool = False) -> str | None:
+    """The cookie ``name``, or its chunks ``name.0``, ``name.1``, ... joined (next-auth chunking).
+
+    Chunks win over the plain cookie, as in next-auth's ``SessionStore``. ``None`` when absent
+    or empty.
+    """
+    prefix = name + "."
+    for key in cookies:
+        if key.startswith(prefix):
+            break
+    else:  # the common case: no chunks
+        return cookies.get(name) or None
+    chunks = sorted(
+        (int(key[len(prefix) :]), value)
+        for key, value in cookies.items()
+        if key.startswith(prefix)
+        and key[len(prefix) :].isdigit()
+        and len(key) - len(prefix) <= 3
+        and (value or not skip_empty)
+    )
+    if chunks:  # rare: only a token above ~4 KB is chunked
+        return "".join(value for _, value in chunks) or None
+    return cookies.get(name) or None
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, percent-decoded.
+
+    next-auth 4.24.15 decodes it; malformed percent-encoding means no token.
+    """
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    value = value.strip()
+    if scheme.lower() != "bearer" or not value:
+        return None
+    try:
+        return unquote(value, errors="strict") or None
+    except UnicodeDecodeError:
+        return None
+
+
+def find_token(
+    cookies: Mapping[str, str], headers: Mapping[str, str], source: TokenSource
+) -> tuple[str, str] | None:
+    """``(where, token)``: the cookie name it came from (or :data:`BEARER`) and the raw token.
+
+    The first cookie name that carries a value wins, even if the token turns out invalid:
+    like next-auth, a bad cookie is not replaced by the next name or the bearer header.
+    """
+    for name in source.names:
+        if source.chunked:
+            raw = join_chunks(cookies, name, skip_empty=source.skip_empty)
+        else:
+            raw = cookies.get(name) or None
+        if raw is not None:
+            return _capped(name, raw, source)
+    if source.bearer:
+        raw = bearer_token(headers.get("authorization"))
+        if raw is not None:
+            return _capped(BEARER, raw, source)
+    return None
+
+
+def _capped(where: str, raw: str, source: TokenSource) -> tuple[str, str] | None:
+    if source.max_length is not None and len(raw) > source.max_length:
+        return None
+    return where, raw
+
+
+def secure_cookies(
+    options: InternalOptions, request: AuthRequest, location: Location | None = None
+) -> bool:
+    """Whether this request uses the ``__Secure-`` cookie names.
+
+    ``use_secure_cookies`` wins; then the configured URL's scheme; then the request's location
+    (trusted forwarded headers), else the scheme the server saw.
+    """
+    if options.use_secure_cookies is not None:
+        return options.use_secure_cookies
+    if options.fixed_url is not None:
+        return options.fixed_url.secure
+    if location is not None:
+        return location.secure
+    found = locate(request, options)
+    return found.secure if found is not None else request.scheme == "https"
+
+
+def decode(codec: JWTCodec, raw: str, now: float | None) -> JWT | None:
+    """The claims of ``raw``, or ``None`` (logged) when it does not decode or has expired."""
+    try:
+        return codec.decode(raw, now=now)
+    except TokenError as exc:
+        logger.info("JWT_SESSION_ERROR: session token rejected (%s)", exc)
+        return None
+
+
+@dataclass(slots=True)
+class SessionRead:
+    """What a request carries.
+
+    Attributes:
+        token: The raw token (``None``: the request has no session cookie at all).
+        source: The cookie name the token came from (or :data:`BEARER`).
+        claims: JWT strategy: the decoded claims of a valid token.
+        stored: Database strategy: the live session row and its user.
+        unavailable: The adapter or the revocation store failed; the cookie must be kept.
+    """
+
+    token: str | None = None
+    source: str | None = None
+    claims: JWT | None = None
+    stored: tuple[AdapterSession, AdapterUser] | None = None
+    unavailable: bool = False
+
+    @property
+    def valid(self) -> bool:
+        """Whether there is a session (claims or a stored row)."""
+        return self.claims is not None or self.stored is not None
+
+
+def source_of(options: InternalOptions, cookie_name: str) -> TokenSource:
+    """How ``options``' strategy and profile read the session cookie ``cookie_name``."""
+    return _source(
+        options.session_strategy == "database", options.profile.skip_empty_cookies, cookie_name
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _source(database: bool, skip_empty: bool, cookie_name: str) -> TokenSource:
+    # A pure memo: the same few sources are built on every request.
+    return TokenSource(
+        (cookie_name,),
+        skip_empty=skip_empty,
+        chunked=not database,
+        max_length=MAX_DATABASE_TOKEN if database else None,
+    )
+
+
+async def read(
+    options: InternalOptions,
+    cookies: Mapping[str, str],
+    cookie_name: str,
+    now: float,
+) -> SessionRead:
+    """The session in the cookie ``cookie_name`` of a request: decoded or looked up, admitted.
+
+    Never raises: a token that does not decode is ``token`` set and no ``claims``; a failing
+    database is ``unavailable``.
+    """
+    found = find_token(cookies, {}, source_of(options, cookie_name))
+    if found is None:
+        return SessionRead()
+    where, raw = found
+    result = SessionRead(token=raw, source=where)
+    if options.session_strategy == "database":
+        from authgate._core import db_session  # late: it imports this module
+
+        try:
+            result.stored = await db_session.lookup(options, raw, now)
+        except db_session.DatabaseDownError:
+            result.unavailable = True
+            return result
+    else:
+        result.claims = decode(options.session_codec(cookie_name), raw, now)
+    if (result.claims is not None or result.stored is not None) and not await admit(
+        options, result, now
+    ):
+        result.claims = result.stored = None
+    return result
+
+
+async def session_of(options: InternalOptions, found: SessionRead, now: float) -> Any:
+    """The server helpers' answer: the session body (callbacks run), or ``None``.
+
+    Nothing is re-issued. Fails closed: a callback that raises is logged and ``None``.
+    """
+    from authgate._core import db_session, jwt_session  # late: they import this
+
+    try:
+        if found.stored is not None:
+            return await db_session.derive(options, *found.stored)
+        if found.claims is None:
+            return None
+        if options.jwt is None and options.session is None:
+            return jwt_session.default_session(options, found.claims, now)
+        derived = await jwt_session.derive(options, found.claims, now=now)
+    except Exception:
+        logger.exception("SESSION_ERROR: no session (a jwt/session callback failed)")
+        return None
+    return None if derived is None else derived[0]
+
+
+async def admit(options: InternalOptions, found: SessionRead, now: float) -> bool:
+    """The last step of every read: is this valid token still a session?
+
+    JWT sessions are checked against the revocation store (``AuthConfig(revocation=...)``):
+    an ended session is ``False`` and every reader (``/session``, ``get_session``, the
+    integrations) treats the request as signed out; a store that cannot answer is ``False``
+    with ``unavailable`` set, so the cookie is kept. Database sessions end by deleting the row.
+    """
+    del now
+    store = options.revocation
+    if store is None or found.claims is None:
+        return True
+    ref = session_ref(found.claims)
+    if ref is None:
+        return True
+    try:
+        return not await store.is_ended(ref.user_id, ref.session_id, ref.started)
+    except RevocationUnavailableError:
+        logger.error("SESSION_ERROR: the revocation store is unavailable; no session")
+        found.unavailable = True
+        return False
+
+
+def claims_shape(claims: Mapping[str, Any], required: tuple[str, ...]) -> bool:
+    """Whether ``claims`` look like a session token and not another next-auth JWT.
+
+    next-auth seals its OAuth check cookies (state, PKCE verifier, nonce) with the same
+    ``encode``: ``{value, iat, exp, jti}`` (Auth.js v5 adds ``provider``). Before next-auth
+    4.24.5 they used the session key, so they decrypt as a session (CVE-2023-48309). Such a
+    payload is never a session; otherwise every ``required`` claim must be present and not
+    ``null``.
+    """
+    if "value" in claims and set(claims) <= _CHECK_COOKIE_CLAIMS:
+        return False
+    return all(claims.get(name) is not None for name in required)
+
+
+_CHECK_COOKIE_CLAIMS = frozenset({"value", "provider", "iat", "exp", "nbf", "jti"})

@@ -1,0 +1,1 @@
+"""Passkeys (WebAuthn): ceremony options, challenges, verification (py_webauthn) and the flow."""

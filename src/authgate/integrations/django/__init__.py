@@ -1,0 +1,24 @@
+"""Django: the auth API as URL patterns, a lazy session on the request, protected views.
+
+Settings::
+
+    INSTALLED_APPS += ["authgate.integrations.django"]          # template tags
+    MIDDLEWARE += ["authgate.integrations.django.middleware.AuthGateMiddleware"]
+    AUTHGATE = "myproject.auth.gate"        # an AuthGate, AuthConfig, dict, or dotted path
+
+URLs::
+
+    path("api/auth/", include("authgate.integrations.django.urls"))        # WSGI
+    path("api/auth/", include("authgate.integrations.django.urls_async"))  # ASGI
+
+Views: ``@session_required`` / ``SessionRequiredMixin``, ``get_session(request)``,
+``await aget_session(request)``.
+"""
+
+from __future__ import annotations
+
+from authgate.integrations.django.conf import get_gate
+from authgate.integrations.django.decorators import SessionRequiredMixin, session_required
+from authgate.integrations.django.session import aget_session, get_session
+
+__all__ = ["SessionRequiredMixin", "aget_session", "get_gate", "get_session", "session_required"]

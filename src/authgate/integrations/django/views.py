@@ -1,0 +1,38 @@
+"""The auth API as Django views: sync for WSGI, async for ASGI (``urls`` / ``urls_async``).
+
+Both are exempt from Django's CSRF middleware: the API checks its own double-submit token and
+the request origin.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.views.decorators.csrf import csrf_exempt
+
+from authgate.integrations._sync import run_sync
+from authgate.integrations.django.adapt import auth_request, django_response, read_request_body
+from authgate.integrations.django.conf import get_gate
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
+
+__all__ = ["async_auth_view", "auth_view"]
+
+
+@csrf_exempt
+def auth_view(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Answer a request to the auth API (blocks on the sync bridge)."""
+    body = read_request_body(request)
+    if not isinstance(body, bytes):
+        return django_response(body)
+    return django_response(run_sync(get_gate().handle(auth_request(request, body))))
+
+
+@csrf_exempt
+async def async_auth_view(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Answer a request to the auth API on the ASGI server's event loop."""
+    body = read_request_body(request)
+    if not isinstance(body, bytes):
+        return django_response(body)
+    return django_response(await get_gate().handle(auth_request(request, body)))

@@ -1,0 +1,187 @@
+"""Passkeys in Chromium with a CDP virtual authenticator (internal, resident keys, UV).
+
+Sign in with a password, add a passkey on the passkeys page, sign out, sign in with the passkey
+from the built-in sign-in page, remove it, and the next passkey sign-in is refused. The page's
+only script is authgate's ``webauthn.js`` under its CSP (the ``page`` fixture fails on any
+console error, a CSP violation included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from playwright.sync_api import expect
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route
+
+from _support.servers import serve
+from authgate import AuthConfig, AuthGate, SessionConfig
+from authgate.adapters.memory import MemoryAdapter
+from authgate.integrations.asgi import AuthApp
+from authgate.providers import Credentials, Passkey
+from e2e.conftest import TEST_SECRET, screenshot
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from playwright.sync_api import BrowserContext, CDPSession, Page
+    from starlette.requests import Request
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "correct horse battery staple"
+
+
+def _app(adapter: MemoryAdapter, user_id: str) -> Any:
+    def authorize(credentials: dict[str, Any], request: Any) -> dict[str, Any] | None:
+        if credentials.get("password") != PASSWORD:
+            return None
+        return {"id": user_id, "email": "ada@example.com", "name": "Ada"}
+
+    def make(origin: str) -> Starlette:
+        # WebAuthn needs a domain for the RP ID, not an IP: the browser goes to localhost.
+        origin = origin.replace("127.0.0.1", "localhost")
+        gate = AuthGate(
+            AuthConfig(
+                providers=[
+                    Credentials(
+                        authorize=authorize,
+                        credentials={"password": {"label": "Password", "type": "password"}},
+                    ),
+                    Passkey(conditional_ui=False),
+                ],
+                adapter=adapter,
+                session=SessionConfig(strategy="jwt"),
+                secret=TEST_SECRET,
+                url=f"{origin}/api/auth",
+            ),
+            env={},
+        )
+
+        async def home(request: Request) -> PlainTextResponse:
+            return PlainTextResponse("home")
+
+        async def favicon(request: Request) -> Response:
+            return Response(status_code=204)
+
+        return Starlette(
+            routes=[
+                Route("/", home),
+                Route("/favicon.ico", favicon),
+                Mount(gate.base_path, AuthApp(gate)),
+            ],
+        )
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def passkey_server() -> Iterator[tuple[str, MemoryAdapter]]:
+    adapter = MemoryAdapter()
+    # Playwright's sync API owns this thread's event loop: create the user on another thread.
+    with ThreadPoolExecutor(1) as pool:
+        new = {"email": "ada@example.com", "emailVerified": None}
+        user = pool.submit(asyncio.run, adapter.create_user(new)).result()  # type: ignore[arg-type]
+    with serve(_app(adapter, user["id"])) as origin:
+        yield origin.replace("127.0.0.1", "localhost"), adapter
+
+
+def virtual_authenticator(context: BrowserContext, page: Page) -> tuple[CDPSession, str]:
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    made = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return cdp, str(made["authenticatorId"])
+
+
+def _sign_out(page: Page, origin: str) -> None:
+    page.goto(f"{origin}/api/auth/signout")
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+    assert _session_email(page, origin) is None
+
+
+def _session_email(page: Page, origin: str) -> Any:
+    response = page.goto(f"{origin}/api/auth/session")
+    assert response is not None
+    body = response.json()
+    return (body or {}).get("user", {}).get("email")
+
+
+def test_add_sign_in_remove_refused(
+    page: Page, context: BrowserContext, passkey_server: tuple[str, MemoryAdapter]
+) -> None:
+    origin, adapter = passkey_server
+    cdp, authenticator = virtual_authenticator(context, page)
+
+    # Signed in with the password, the passkeys page adds a passkey.
+    page.goto(f"{origin}/api/auth/signin?callbackUrl=%2F")
+    page.fill("#input-password-for-credentials-provider", PASSWORD)
+    page.click("form[action$='/callback/credentials'] button")
+    expect(page).to_have_url(f"{origin}/")
+    page.goto(f"{origin}/api/auth/passkeys")
+    expect(page.locator("[data-passkeys-empty]")).to_be_visible()
+    page.click("[data-passkey-add]")
+    expect(page.locator("[data-passkey-row]")).to_have_count(1)
+    credentials = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
+    assert len(credentials["credentials"]) == 1
+    assert credentials["credentials"][0]["isResidentCredential"]
+    screenshot(page, "passkeys-page")
+
+    # Name it.
+    page.fill("#passkey-name-1", "Laptop")
+    page.click("[data-passkey-row] button[value=rename]")
+    expect(page.locator("#passkey-name-1")).to_have_value("Laptop")
+
+    # Signed out, the built-in page signs in with it.
+    _sign_out(page, origin)
+    page.goto(f"{origin}/api/auth/signin?callbackUrl=%2F")
+    button = page.locator("[data-passkey-signin]")
+    expect(button).to_be_visible()
+    screenshot(page, "signin-with-passkey")
+    button.click()
+    expect(page).to_have_url(f"{origin}/")
+    assert _session_email(page, origin) == "ada@example.com"
+
+    # Removed, the same passkey no longer signs in.
+    page.goto(f"{origin}/api/auth/passkeys")
+    page.click("[data-passkey-row] button[value=remove]")
+    expect(page.locator("[data-passkeys-empty]")).to_be_visible()
+    _sign_out(page, origin)
+    page.goto(f"{origin}/api/auth/signin?callbackUrl=%2F")
+    page.click("[data-passkey-signin]")
+    expect(page).to_have_url(f"{origin}/api/auth/error?error=WebAuthnVerificationError")
+    assert _session_email(page, origin) is None
+    tables = adapter.dump()
+    assert tables["authenticators"] == []
+
+
+def test_without_javascript_the_page_still_signs_in(
+    browser: Any, passkey_server: tuple[str, MemoryAdapter]
+) -> None:
+    origin, _ = passkey_server
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{origin}/api/auth/signin?callbackUrl=%2F")
+        expect(page.locator("[data-passkey-signin]")).to_be_hidden()
+        page.fill("#input-password-for-credentials-provider", PASSWORD)
+        page.click("form[action$='/callback/credentials'] button")
+        expect(page).to_have_url(f"{origin}/")
+    finally:
+        context.close()
