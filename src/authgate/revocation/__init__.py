@@ -20,6 +20,7 @@ caches what it read, dropped by a Redis pub/sub message when anything changes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import time
@@ -121,6 +122,7 @@ def session_ref(claims: Mapping[str, Any]) -> SessionRef | None:
     return SessionRef(user_id, None, moment)
 
 
+@functools.lru_cache(maxsize=65_536)
 def user_key(user_id: str) -> str:
     """The store's key for a user: a digest, so ids never appear in the store or its logs."""
     return hashlib.sha256(user_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]

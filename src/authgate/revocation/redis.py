@@ -4,7 +4,7 @@ One hash per user (``{prefix}{digest of the user id}``): field ``nbf`` ("not bef
 milliseconds) and one field ``s:<session id>`` per ended session (its expiry). Each change is one
 Lua script (atomic), then a ``PUBLISH`` of the user's digest on ``{prefix}changed``.
 
-Reads cost a dictionary lookup and one non-blocking ``recv(MSG_PEEK)``: every process caches
+Reads cost a dictionary lookup and one ``poll`` with a zero timeout: every process caches
 what it read and drops a user's entry when that message arrives (the subscriber runs as a task
 of the event loop). Redis writes the message to every subscriber before it answers the
 ``PUBLISH``, so when ``end_user`` returns the message is already in each subscriber's socket; a
@@ -27,6 +27,7 @@ import contextlib
 import logging
 import math
 import os
+import select
 import socket
 import time
 from collections import OrderedDict
@@ -115,7 +116,8 @@ class RedisRevocationStore:
         self._listener: asyncio.Task[None] | None = None
         self._closing = False
         self._transport: Any = None  # the subscriber's, cut by aclose()
-        self._watch: tuple[Any, socket.socket] | None = None  # the subscriber's stream, socket
+        # The subscriber's stream, a poller of its socket, our descriptor of that socket.
+        self._watch: tuple[Any, select.poll, socket.socket] | None = None
 
     def __repr__(self) -> str:
         return f"RedisRevocationStore(prefix={self.prefix!r}, fail_open={self.fail_open})"
@@ -196,16 +198,9 @@ class RedisRevocationStore:
         watch = self._watch
         if watch is None:
             return False
-        reader, sock = watch
-        if getattr(reader, "_buffer", b"x"):
-            return False
-        try:
-            sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-        return False  # bytes, or the end of the stream
+        reader, poller, _ = watch
+        # Readable means bytes (a message, a PONG) or the end of the stream: not quiet.
+        return not getattr(reader, "_buffer", b"x") and not poller.poll(0)
 
     def _start_watching(self, pubsub: Any) -> None:
         connection = pubsub.connection
@@ -215,9 +210,11 @@ class RedisRevocationStore:
         raw = transport.get_extra_info("socket") if transport is not None else None
         if reader is None or raw is None:  # another redis-py: no cache, every read asks Redis
             return
+        # Our own descriptor of the subscriber's socket, polled without blocking on each read.
         sock = socket.socket(fileno=os.dup(raw.fileno()))
-        sock.setblocking(False)
-        self._watch = (reader, sock)
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN)
+        self._watch = (reader, poller, sock)
         self._transport = transport
 
     def _forget(self) -> None:
@@ -229,7 +226,7 @@ class RedisRevocationStore:
         self._transport = None
         watch, self._watch = self._watch, None
         if watch is not None:
-            watch[1].close()
+            watch[2].close()
 
     def _listen(self) -> None:
         if self._listener is None or self._listener.done():
