@@ -231,7 +231,8 @@ def create_app(
             created with the demo user when missing.
         secret: The auth secret (default ``AUTH_SECRET``, else a random dev secret).
         url: The canonical URL of the auth API, e.g. ``http://127.0.0.1:8000/api/auth``
-            (default ``AUTH_URL``, else taken from the request's Host header).
+            (default ``AUTH_URL``; without either the gate refuses to start, it never trusts
+            the request's Host header).
         theme: Look of the built-in pages (default: auto scheme, orange brand, the logo).
         custom_sign_in: Make ``/auth/signin`` *the* sign-in page (``pages.sign_in``): the
             built-in one and failed sign-ins then redirect there.

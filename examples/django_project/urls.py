@@ -18,5 +18,6 @@ urlpatterns = [
     path("async-dashboard", views.async_dashboard),
     path("api/me", views.me),
     path("auth/signin", views.custom_sign_in),
+    path("favicon.ico", views.favicon),
     path("bare", views.bare),
 ]

@@ -59,5 +59,9 @@ def custom_sign_in(request: HttpRequest) -> HttpResponse:
     )
 
 
+def favicon(request: HttpRequest) -> HttpResponse:  # the built-in pages have none
+    return HttpResponse(status=204)
+
+
 def bare(request: HttpRequest) -> JsonResponse:  # the framework's own cost, for bench/
     return JsonResponse({"ok": True})

@@ -23,10 +23,12 @@ from examples.shared import TEMPLATES, auth_config, sign_in_message
 __all__ = ["create_app"]
 
 
-def create_app(*, custom_sign_in: bool = False) -> Flask:
-    """The example app (settings from ``AUTH_SECRET`` / ``AUTH_URL``)."""
+def create_app(
+    *, custom_sign_in: bool = False, url: str | None = None, secret: str | None = None
+) -> Flask:
+    """The example app (``url`` and ``secret`` default to ``AUTH_URL`` and ``AUTH_SECRET``)."""
     app = Flask(__name__, template_folder=str(TEMPLATES))
-    gate = AuthGate(auth_config(custom_sign_in=custom_sign_in))
+    gate = AuthGate(auth_config(custom_sign_in=custom_sign_in, url=url, secret=secret))
     AuthGateFlask(gate, app)
     page = {"framework": "Flask", "prefix": ""}
 
@@ -52,6 +54,10 @@ def create_app(*, custom_sign_in: bool = False) -> Flask:
             message=sign_in_message(request.args.get("error")),
             **page,
         )
+
+    @app.get("/favicon.ico")
+    def favicon() -> tuple[str, int]:  # the built-in pages have none; browsers ask anyway
+        return "", 204
 
     @app.get("/bare")
     def bare() -> dict[str, Any]:  # the framework's own cost, for bench/

@@ -66,13 +66,20 @@ def demo_credentials() -> Credentials:
 
 
 def auth_config(
-    *, custom_sign_in: bool = False, providers: list[Provider] | None = None
+    *,
+    custom_sign_in: bool = False,
+    providers: list[Provider] | None = None,
+    url: str | None = None,
+    secret: str | None = None,
 ) -> AuthConfig:
-    """The examples' configuration (``custom_sign_in``: ``/auth/signin`` is *the* sign-in page)."""
+    """The examples' configuration (``custom_sign_in``: ``/auth/signin`` is *the* sign-in page).
+
+    ``url`` and ``secret`` default to ``AUTH_URL`` and ``AUTH_SECRET``.
+    """
     return AuthConfig(
         providers=providers or [demo_credentials()],
-        secret=os.environ.get("AUTH_SECRET") or secrets.token_urlsafe(32),
-        url=os.environ.get("AUTH_URL", "http://127.0.0.1:8000/api/auth"),
+        secret=secret or os.environ.get("AUTH_SECRET") or secrets.token_urlsafe(32),
+        url=url or os.environ.get("AUTH_URL", "http://127.0.0.1:8000/api/auth"),
         pages=PagesConfig(sign_in="/auth/signin" if custom_sign_in else None),
         theme=Theme(brand_color="#c2410c"),
     )

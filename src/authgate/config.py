@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from authgate import i18n
+from authgate._validate import css_color, one_of
 from authgate.adapters import AuthenticatorAdapter
 from authgate.errors import ConfigurationError
 from authgate.ratelimit import RateLimit
@@ -61,22 +62,7 @@ COOKIE_KEYS: tuple[str, ...] = (
     "webauthn_challenge",
 )
 
-# A CSS colour we can put into a <style> element without escaping: #hex, a colour function
-# of numbers, or a named colour. Anything else (`;`, `}`, `<`, quotes) is refused.
-_CSS_COLOR = re.compile(
-    r"#[0-9a-fA-F]{3,8}"
-    r"|(?:rgb|rgba|hsl|hsla|hwb|lab|lch|oklab|oklch)\([0-9a-zA-Z.,%/ +-]{1,60}\)"
-    r"|[a-zA-Z]{3,30}"
-)
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-
-
-def _check_color(option: str, value: str) -> None:
-    if value and not _CSS_COLOR.fullmatch(value):
-        raise ConfigurationError(
-            f"{option}={value!r} is not a CSS colour authgate accepts: use #rgb/#rrggbb, "
-            "rgb(...)/hsl(...), or a colour name"
-        )
 
 
 def _check_url_or_path(option: str, value: str) -> None:
@@ -114,8 +100,8 @@ class Theme:
             raise ConfigurationError(
                 f"Theme(color_scheme={self.color_scheme!r}): use 'auto', 'dark' or 'light'"
             )
-        _check_color("Theme(brand_color)", self.brand_color)
-        _check_color("Theme(button_text)", self.button_text)
+        css_color("Theme(brand_color)", self.brand_color)
+        css_color("Theme(button_text)", self.button_text)
         if self.logo:
             _check_url_or_path("Theme(logo)", self.logo)
 
@@ -216,8 +202,7 @@ class CookieOption:
     def __post_init__(self) -> None:
         if not _COOKIE_NAME.fullmatch(self.name):
             raise ConfigurationError(f"CookieOption(name={self.name!r}) is not a valid cookie name")
-        if self.same_site not in ("lax", "strict", "none"):
-            raise ConfigurationError("CookieOption(same_site) must be 'lax', 'strict' or 'none'")
+        one_of("CookieOption(same_site)", self.same_site, ("lax", "strict", "none"))
         for label, value in (("path", self.path), ("domain", self.domain or "")):
             if any(c in value for c in ";,\r\n\x00 "):
                 raise ConfigurationError(
@@ -268,6 +253,36 @@ class Events:
     link_account: Callback | None = None
 
 
+_Hooks = TypeVar("_Hooks", Callbacks, Events)
+
+
+def hooks(kind: type[_Hooks], value: _Hooks | Mapping[str, Callback]) -> _Hooks:
+    """``value`` as ``kind``: a ``Callbacks``/``Events``, or a dict as NextAuth users write it.
+
+    Keys may be NextAuth's (``signIn``, ``createUser``) or Python's (``sign_in``).
+    """
+    if isinstance(value, kind):
+        return value
+    label = f"AuthConfig({kind.__name__.lower()})"
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            f"{label} must be {kind.__name__}(jwt=...) or a dict such as {{'jwt': jwt}}, "
+            f"not {type(value).__name__}"
+        )
+    known = [f.name for f in fields(kind)]
+    found: dict[str, Callback] = {}
+    for key, fn in value.items():
+        name = re.sub(r"(?<=[a-z])([A-Z])", r"_\1", str(key)).lower()
+        if name not in known:
+            raise ConfigurationError(
+                f"{label}: unknown {key!r}; use some of {', '.join(map(repr, known))}"
+            )
+        if fn is not None and not callable(fn):
+            raise ConfigurationError(f"{label}[{key!r}] must be a function")
+        found[name] = fn
+    return kind(**found)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuthConfig:
     """Everything authgate needs to know.
@@ -289,8 +304,9 @@ class AuthConfig:
         jwt: Token settings.
         pages: Custom pages.
         theme: Look of the built-in pages.
-        callbacks: Decision hooks.
-        events: Notification hooks.
+        callbacks: Decision hooks: :class:`Callbacks`, or a dict as in NextAuth
+            (``{"jwt": jwt, "signIn": sign_in}``).
+        events: Notification hooks: :class:`Events`, or a dict (``{"signOut": f}``).
         use_secure_cookies: Force (or forbid) ``Secure`` cookies with ``__Secure-``/``__Host-``
             prefixes; by default they are used when the URL is https.
         cookies: Per-cookie overrides, keyed by ``session_token``, ``callback_url``,
@@ -331,8 +347,8 @@ class AuthConfig:
     jwt: JWTConfig = field(default_factory=JWTConfig)
     pages: PagesConfig = field(default_factory=PagesConfig)
     theme: Theme = field(default_factory=Theme)
-    callbacks: Callbacks = field(default_factory=Callbacks)
-    events: Events = field(default_factory=Events)
+    callbacks: Callbacks | Mapping[str, Callback] = field(default_factory=Callbacks)
+    events: Events | Mapping[str, Callback] = field(default_factory=Events)
     use_secure_cookies: bool | None = None
     cookies: Mapping[str, CookieOption] = field(default_factory=dict)
     debug: bool = False
@@ -368,6 +384,8 @@ class AuthConfig:
             raise ConfigurationError(
                 "AuthConfig(secret) must be a non-empty string or a list of them"
             )
+        object.__setattr__(self, "callbacks", hooks(Callbacks, self.callbacks))
+        object.__setattr__(self, "events", hooks(Events, self.events))
         unknown = sorted(set(self.cookies) - set(COOKIE_KEYS))
         if unknown:
             raise ConfigurationError(

@@ -12,6 +12,7 @@ from authgate._core import csrf_token, session_admin, session_reader
 from authgate._core import options as internal_options
 from authgate._core.actions.providers import provider_map
 from authgate._core.origin import Location, locate
+from authgate._core.routing import outside
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -54,6 +55,7 @@ class AuthGate:
     def __init__(self, config: AuthConfig, *, env: Mapping[str, str] | None = None) -> None:
         self._config = config
         self._options = internal_options.build(config, env)
+        self._mount_reported = False
 
     @property
     def config(self) -> AuthConfig:
@@ -67,7 +69,21 @@ class AuthGate:
 
     async def handle(self, request: AuthRequest, *, now: float | None = None) -> AuthResponse:
         """Answer a request to the auth API (its path must be under :attr:`base_path`)."""
+        if not self._mount_reported and outside(request.path, self.base_path):
+            self._report_mount(request.path)
         return await _core.handle(request, self._options, now=now)
+
+    def _report_mount(self, path: str) -> None:
+        # Every request outside the base path is a bare 404: say why, once per gate.
+        self._mount_reported = True
+        logger.error(
+            "MOUNT_MISMATCH: a request for %r reached authgate, which answers only under its "
+            "base path %r (from AuthConfig(url=...) / base_path=...), so it got a 404. Mount "
+            "the API where the configuration says: app.mount(auth.base_path, AuthApp(auth)), "
+            "or make url/base_path match the mount point",
+            path[:200],
+            self.base_path,
+        )
 
     def _location(self, request: AuthRequest) -> Location | None:
         return locate(request, self._options)
@@ -105,9 +121,10 @@ class AuthGate:
         does not re-issue the cookie. Fails closed: any error means ``None`` (and is logged).
         """
         moment = time.time() if now is None else now
-        name = self.session_cookie_name(request)
-        found = await session_reader.read(self._options, request.cookies, name, moment)
-        return await session_reader.session_of(self._options, found, moment)  # type: ignore[no-any-return]
+        options = self._options
+        name = options.cookies(session_reader.secure_cookies(options, request)).session_token.name
+        found = await session_reader.read(options, request.cookies, name, moment)
+        return await session_reader.session_of(options, found, moment)  # type: ignore[no-any-return]
 
     async def end_sessions(self, user_id: str, *, now: float | None = None) -> None:
         """End every session of ``user_id`` now: "sign out everywhere", or after a password change.

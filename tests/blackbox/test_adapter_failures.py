@@ -1,7 +1,7 @@
 """Sign-in through an adapter when something fails: the adapter, a callback, a user hook.
 
 Every failure must end on the documented error code with no session cookie, no usable token
-left behind and nothing half-written (spec §10, §12.3; security decisions 10 and 15).
+left behind and nothing half-written (SECURITY.md, decisions 10 and 15).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Cookie names, prefixes and attributes (spec §3.1), and per-cookie overrides."""
+"""Cookie names, prefixes and attributes (v4 ``core/lib/cookie.ts``), and per-cookie overrides."""
 
 from __future__ import annotations
 

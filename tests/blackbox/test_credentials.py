@@ -1,4 +1,4 @@
-"""Credentials sign-in, POST /callback/credentials (spec §9.3, §5, §13)."""
+"""Credentials sign-in, POST /callback/credentials (v4 ``core/routes/callback.ts``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Database sessions (spec §12.3, security decisions 2 and 15), black-box through the gate."""
+"""Database sessions (SECURITY.md, decisions 2 and 15), black-box through the gate."""
 
 from __future__ import annotations
 

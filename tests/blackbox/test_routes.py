@@ -1,4 +1,4 @@
-"""Routing (spec §1.2, §2): every route and method, the 400/404 answers, /providers, /csrf."""
+"""Routing (v4 ``core/index.ts``): every route and method, the 400/404 answers, /providers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET/POST /session (spec §2.4, §2.5, §6): reading, re-issuing, rejecting and updating."""
+"""GET/POST /session (v4 ``routes/session.ts``): reading, re-issuing, rejecting and updating."""
 
 from __future__ import annotations
 

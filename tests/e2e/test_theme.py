@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 BRAND_RGB = "rgb(194, 65, 12)"  # #c2410c (white text on it: 5.2:1)
-# Spec §8.6: --color-background / --color-background-card of each scheme.
+# next-auth v4 ``css/index.css``: --color-background / --color-background-card of each scheme.
 PALETTES = {
     "light": {"body": "rgb(236, 236, 236)", "card": "rgb(255, 255, 255)"},  # #ececec / #fff
     "dark": {"body": "rgb(22, 27, 34)", "card": "rgb(13, 17, 23)"},  # #161b22 / #0d1117

@@ -3,23 +3,22 @@
 The real package is bundled with esbuild (``node/build-client.mjs``, built into a temporary
 folder at the start of the module) into a static page served next to an authgate app
 (Starlette, ``AuthApp`` at ``/api/auth``) by a real uvicorn on 127.0.0.1. Each client function
-is called from the page and its result compared with what spec §14 says it returns.
+is called from the page and its result compared with what next-auth's ``react/index.tsx`` returns.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
 from starlette.applications import Starlette
 from starlette.responses import FileResponse, HTMLResponse
 from starlette.routing import Mount, Route
 
-from _support.components import CHROMIUM_ARGS, chromium_path, missing, node_interop_dir, node_path
+from _support import browsers
+from _support.components import missing, node_interop_dir
 from _support.servers import serve
 from authgate import AuthConfig, AuthGate, Callbacks
 from authgate.integrations.asgi import AuthApp
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from playwright.sync_api import Browser, Page
     from starlette.requests import Request
 
 pytestmark = [pytest.mark.interop, pytest.mark.e2e]
@@ -64,15 +64,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = node_interop_dir()
     if not (folder / "node_modules" / "esbuild" / "package.json").is_file():
         missing(f"esbuild is not installed in {folder}/node_modules")
-    out = tmp_path_factory.mktemp("client") / "client.js"
-    subprocess.run(
-        [node_path(), str(folder / "build-client.mjs"), str(out)],
-        cwd=folder,
-        check=True,
-        timeout=60,
-        capture_output=True,
-    )
-    return out
+    return browsers.bundle(tmp_path_factory.mktemp("client") / "client.js")
 
 
 @pytest.fixture(scope="module")
@@ -116,13 +108,8 @@ def origin(bundle: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, args=list(CHROMIUM_ARGS), headless=True
-        )
+    with browsers.chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ stored so far, without a session. ``create_user``, ``update_user`` and ``link_ac
 once the transaction committed.
 
 Two sign-ins of a new user at once (a double click) race to create the same user or account;
-the loser's transaction fails on a unique constraint and is rolled back. The transaction then
-runs once more, finds what the winner stored and continues with it: the same outcome as if
-the requests had come one after the other.
+the loser's transaction fails on a unique constraint (SQLite: on the write lock) and is rolled
+back. The transaction then runs again (up to ``ATTEMPTS`` times), finds what the winner stored
+and continues with it: the same outcome as if the requests had come one after the other.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ __all__ = ["ATTEMPTS", "Stored", "known_user", "open_session", "run"]
 logger = logging.getLogger("authgate")
 
 _CREATE_ERRORS = {"oauth": "OAuthCreateAccount", "email": "EmailCreateAccount"}
-ATTEMPTS = 2  # the second one sees what a parallel sign-in committed
+ATTEMPTS = 3  # a retry sees what a parallel sign-in committed (SQLite may need two)
 
 Steps = Callable[[Resolved, "Adapter"], Awaitable["AuthResponse | None"]]
 """The policy steps, run inside the transaction with the resolved user."""

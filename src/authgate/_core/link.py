@@ -1,4 +1,4 @@
-"""The explicit "link account" action (security decision 9).
+"""The explicit "link account" action (SECURITY.md, decision 9).
 
 next-auth v4 links an OAuth account to whoever is signed in whenever an OAuth sign-in happens
 in a browser with a session. authgate never does; a signed-in user links another account by

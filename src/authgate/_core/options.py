@@ -18,7 +18,7 @@ from authgate._core.oauth.runtime import OAuthRuntime
 from authgate._core.profiles import PROFILES, WireProfile
 from authgate._crypto.keys import CSRF_TOKEN, purpose_key
 from authgate._crypto.tokens import random_hex
-from authgate.config import DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE
+from authgate.config import DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE, Callbacks, Events, hooks
 from authgate.errors import ConfigurationError, MissingSecretError
 from authgate.jwt import JWTCodec
 from authgate.providers.oauth import DefaultChecks
@@ -128,7 +128,7 @@ _FALSE = frozenset({"", "0", "false", "no", "off"})
 def _trust_host(config: AuthConfig, env: Mapping[str, str]) -> bool:
     """Whether the request's Host headers may build URLs: only when the user says so.
 
-    SECURITY.md decision 12: ``trust_host=True`` or ``AUTH_TRUST_HOST``; never by default (a
+    SECURITY.md, decision 12: ``trust_host=True`` or ``AUTH_TRUST_HOST``; never by default (a
     forged ``X-Forwarded-Host`` would otherwise choose the host of the links mailed to users).
     """
     if config.trust_host is not None:
@@ -163,7 +163,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
                 "(generate one with: authgate secret, or python -c 'import secrets; "
                 "print(secrets.token_hex(32))')"
             )
-        # SECURITY.md decision 12: never a secret derived from public configuration.
+        # SECURITY.md, decision 12: never a secret derived from public configuration.
         logger.warning(
             "NO_SECRET: no secret configured (AuthConfig(secret=...) or AUTH_SECRET); using a "
             "random one for this process only. Every session ends when it restarts and other "
@@ -195,7 +195,8 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         for p in config.providers
         if p.type == "credentials"
     }
-    cb = config.callbacks
+    cb = hooks(Callbacks, config.callbacks)
+    config_events = hooks(Events, config.events)
 
     def hook(fn: object, label: str, known: frozenset[str]) -> AsyncHook | None:
         return None if fn is None else callables.normalise(fn, label=label, known=known)  # type: ignore[arg-type]
@@ -203,7 +204,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
     events = {
         name: callables.normalise(fn, label=f"Events.{name}", known=known)
         for name, known in EVENT_PARAMS.items()
-        if (fn := getattr(config.events, name)) is not None
+        if (fn := getattr(config_events, name)) is not None
     }
     if config.debug:
         logger.warning("DEBUG_ENABLED: debug logging is on; do not use it in production")

@@ -1,4 +1,4 @@
-"""Wire profiles: what changes between next-auth v4 and Auth.js v5 (spec section 17), as data.
+"""Wire profiles: what changes between next-auth v4 and Auth.js v5 (``@auth/core``), as data.
 
 The engine never asks "which version is this?": it reads the field it needs from
 ``options.profile``. A difference that is not here is not implemented for v5 (see
@@ -32,7 +32,7 @@ V4_SIGN_IN_PAGE_ERRORS: Final = frozenset(
         "EmailSignin",
         "CredentialsSignin",
         "SessionRequired",
-        # authgate: a throttled sign-in (security decision 13) is shown with the form.
+        # authgate: a throttled sign-in (SECURITY.md, decision 13) is shown with the form.
         "TooManyRequests",
     }
 )
@@ -174,7 +174,7 @@ AUTHJS_V5_ERRORS: Final = ErrorRouting(
             "MissingCSRF",
             "AccountNotLinked",
             "WebAuthnVerificationError",
-            # authgate: a throttled sign-in (security decision 13), a code v5 does not have.
+            # authgate: a throttled sign-in (SECURITY.md, decision 13), a code v5 does not have.
             "TooManyRequests",
             # authgate: a sign-out the database could not carry out (v5 swallows the error).
             "SignOut",

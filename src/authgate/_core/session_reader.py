@@ -127,24 +127,23 @@ def find_token(
     The first cookie name that carries a value wins, even if the token turns out invalid:
     like next-auth, a bad cookie is not replaced by the next name or the bearer header.
     """
+    found: tuple[str, str] | None = None
     for name in source.names:
-        if source.chunked:
-            raw = join_chunks(cookies, name, skip_empty=source.skip_empty)
-        else:
-            raw = cookies.get(name) or None
+        raw = (
+            join_chunks(cookies, name, skip_empty=source.skip_empty)
+            if source.chunked
+            else cookies.get(name) or None
+        )
         if raw is not None:
-            return _capped(name, raw, source)
-    if source.bearer:
-        raw = bearer_token(headers.get("authorization"))
+            found = name, raw
+            break
+    else:
+        raw = bearer_token(headers.get("authorization")) if source.bearer else None
         if raw is not None:
-            return _capped(BEARER, raw, source)
-    return None
-
-
-def _capped(where: str, raw: str, source: TokenSource) -> tuple[str, str] | None:
-    if source.max_length is not None and len(raw) > source.max_length:
+            found = BEARER, raw
+    if found is not None and source.max_length is not None and len(found[1]) > source.max_length:
         return None
-    return where, raw
+    return found
 
 
 def secure_cookies(

@@ -1,7 +1,7 @@
 """Database adapters: where users, accounts, database sessions and e-mail tokens are stored.
 
 An adapter is any object with the methods of :class:`Adapter` (next-auth's ``Adapter``
-interface, spec §12.1, in Python spelling and always async). authgate ships two:
+interface, ``adapters.ts``, in Python spelling and always async). authgate ships two:
 
 - :class:`authgate.adapters.memory.MemoryAdapter`: a dict per table, for tests and demos;
 - :class:`authgate.adapters.sqlalchemy.SQLAlchemyAdapter`: SQLAlchemy 2 async, SQLite

@@ -68,7 +68,19 @@ class SyncBridge:
         if threading.current_thread() is self._thread:
             coroutine.close()
             raise RuntimeError("the sync bridge cannot be called from its own event loop")
-        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+        # A lock handed back by the task's done callback: about half the cost of
+        # run_coroutine_threadsafe's concurrent.futures.Future chaining (see bench/).
+        done = threading.Lock()
+        done.acquire()
+        finished: list[asyncio.Task[T]] = []
+
+        def on_done(task: asyncio.Task[T]) -> None:
+            finished.append(task)
+            done.release()
+
+        loop.call_soon_threadsafe(lambda: loop.create_task(coroutine).add_done_callback(on_done))
+        done.acquire()
+        return finished[0].result()
 
 
 bridge = SyncBridge()

@@ -8,7 +8,7 @@
     Email(send_verification_request=console_sender)  # development: the link goes to stdout
 
 The link is single use, bound to the address it was sent to, and lives 10 minutes by default
-(security decision 10; next-auth v4: 24 hours). Only an HMAC of the token is stored.
+(SECURITY.md, decision 10; next-auth v4: 24 hours). Only an HMAC of the token is stored.
 Requires an adapter (``AuthConfig(adapter=...)``) and, for the default sender, ``aiosmtplib``
 (``pip install 'authgate[email]'``).
 """
@@ -27,6 +27,7 @@ from html import escape
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
 
+from authgate._validate import CSS_COLOR
 from authgate.errors import ConfigurationError
 from authgate.i18n import DEFAULT_LOCALE, language
 
@@ -48,10 +49,9 @@ __all__ = [
 
 logger = logging.getLogger("authgate")
 
-DEFAULT_EMAIL_MAX_AGE = 10 * 60  # security decision 10: 10 minutes (v4: 24 hours)
+DEFAULT_EMAIL_MAX_AGE = 10 * 60  # SECURITY.md, decision 10: 10 minutes (v4: 24 hours)
 DEFAULT_FROM = "authgate <no-reply@example.com>"
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_COLOR = re.compile(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,30}|(?:rgb|hsl)a?\([0-9.,% ]{1,40}\)")
 
 
 def _loopback(host: str) -> bool:
@@ -165,8 +165,8 @@ def verification_email(
     host = urlsplit(url).netloc
     brand = theme.brand_color if theme and theme.brand_color else "#346df1"
     button_text = theme.button_text if theme and theme.button_text else "#fff"
-    brand = brand if _COLOR.fullmatch(brand) else "#346df1"
-    button_text = button_text if _COLOR.fullmatch(button_text) else "#fff"
+    brand = brand if CSS_COLOR.fullmatch(brand) else "#346df1"
+    button_text = button_text if CSS_COLOR.fullmatch(button_text) else "#fff"
     # v4: a zero-width space before each dot keeps mail clients from linking the host.
     shown_host = escape(host).replace(".", "&#8203;.")
     href = escape(url, quote=True)

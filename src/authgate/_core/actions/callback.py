@@ -12,7 +12,6 @@ from authgate._core.oauth import flow as oauth_flow
 from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.sign_in_check import refusal
 from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
-from authgate._core.webauthn import flow as webauthn_flow
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -45,6 +44,9 @@ async def post(ctx: RequestContext) -> AuthResponse:
     if not ctx.csrf.verified:
         return csrf_refused(ctx.url)
     if provider.type == "webauthn":
+        # Imported here: py_webauthn is the optional `passkeys` extra.
+        from authgate._core.webauthn import flow as webauthn_flow
+
         return await webauthn_flow.callback(ctx, provider)
     return await _credentials(ctx, provider.id)
 
@@ -52,7 +54,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
 async def _credentials(ctx: RequestContext, provider_id: str) -> AuthResponse:
     options = ctx.options
     credentials = dict(ctx.body)
-    # Counted before authorize runs, whether or not the account exists (security decision 13).
+    # Counted before authorize runs, whether or not the account exists (SECURITY.md, decision 13).
     attempt = await throttle.admit(ctx, credentials)
     if isinstance(attempt, AuthResponse):
         return attempt

@@ -33,7 +33,7 @@ async def get(ctx: RequestContext) -> AuthResponse:
         if error:
             params["error"] = safe_code(error)
         return AuthResponse.to(append_query(custom, params))
-    # Security decision 4: only callbackUrl (resolved), error (allow-listed when rendered) and
+    # SECURITY.md, decision 4: only callbackUrl (resolved), error (allow-listed when rendered) and
     # email (escaped) are read from the query.
     return pages.render_signin(
         theme=ctx.options.theme,
@@ -58,7 +58,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
         return csrf_refused(ctx.url)
     if provider is None:  # v4 quirk Q4 (`?csrf=true`); v5 plain `/signin`
         return AuthResponse.to(f"{ctx.url}/{profile.sign_in_without_provider}")
-    if link.requested(ctx):  # "link account" (security decision 9): OAuth, signed in
+    if link.requested(ctx):  # "link account" (SECURITY.md, decision 9): OAuth, signed in
         intent = await link.intent(ctx, provider)
         if isinstance(intent, AuthResponse):
             return intent

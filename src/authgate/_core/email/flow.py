@@ -1,6 +1,6 @@
-"""E-mail sign-in: ``POST /signin/:id`` sends the link, ``/callback/:id`` uses it (spec §10).
+"""E-mail sign-in: ``POST /signin/:id`` sends the link, ``/callback/:id`` uses it (v4 ``email/``).
 
-Security decision 10 (stricter than v4): the token is stored **before** the mail is sent and
+SECURITY.md, decision 10 (stricter than v4): the token is stored **before** the mail is sent and
 removed if sending fails (v4 does both at once, so a failed send could leave a usable token);
 it lives ``Email.max_age`` (10 minutes by default); it is single use and bound to its address;
 ``HEAD`` never reaches this code (it is a 400 like every HEAD). With ``Email(confirm=True)``
@@ -74,7 +74,7 @@ async def start(ctx: RequestContext, provider: Email) -> AuthResponse:
         logger.info("SIGNIN_EMAIL_ERROR: address refused (%s)", type(exc).__name__)
         return to_error(ctx.url, "EmailSignin")
 
-    # Counted before any mail is sent (security decision 13): no mail bombing of one address.
+    # Counted before any mail is sent (SECURITY.md, decision 13): no mail bombing of one address.
     attempt = await throttle.admit(ctx, {}, identifier=email)
     if isinstance(attempt, AuthResponse):
         return attempt
@@ -187,7 +187,7 @@ async def _use(ctx: RequestContext, provider: Email, token: str, email: str) -> 
 def _link_user(stored: Mapping[str, Any] | None, email: str) -> dict[str, Any]:
     """The user a link is for (v4): the stored one, or a new one keyed by the address.
 
-    A stored user that never proved the address is not it (security decision 9, see
+    A stored user that never proved the address is not it (SECURITY.md, decision 9, see
     :mod:`authgate._core.accounts`): the link will take the address from it.
     """
     if stored is not None and address_verified(stored):

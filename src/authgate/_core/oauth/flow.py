@@ -1,10 +1,10 @@
-"""POST /signin/:id → the provider → GET|POST /callback/:id (spec §11.3, §11.4).
+"""POST /signin/:id → the provider → GET|POST /callback/:id (next-auth v4 ``core/lib/oauth/``).
 
 Errors end on next-auth's codes: building the authorization URL → ``OAuthSignin``; a failed
 check, token exchange, id_token or userinfo → ``OAuthCallback``; an ``?error=`` from the provider
 → ``Callback`` (quirk Q5). Every callback answer deletes the check cookies it was sent, and no
 failure sets a session. Logs name the provider, the step and the reason, never a code, token,
-verifier or secret (security decision 14).
+verifier or secret (SECURITY.md, decision 14).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
 from authgate._crypto.idtoken import IdTokenError, UnknownKeyError, verify_id_token
 from authgate._crypto.tokens import equal
 from authgate.http import AuthResponse
+from authgate.providers.oauth import PROTOCOL_PARAMS
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
@@ -38,22 +39,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("authgate")
 
-# Security decision 6: parameters that carry the protocol are authgate's, never the request's.
-PROTOCOL_PARAMS = frozenset(
-    {
-        "client_id",
-        "client_secret",
-        "redirect_uri",
-        "response_type",
-        "response_mode",
-        "state",
-        "nonce",
-        "code_challenge",
-        "code_challenge_method",
-        "request",
-        "request_uri",
-    }
-)
 # The account's identity is authgate's; a token response's members of these names are dropped.
 ACCOUNT_IDENTITY = frozenset({"provider", "type", "providerAccountId", "userId"})
 _SAFE = re.compile(r"[A-Za-z0-9_.-]{1,64}")

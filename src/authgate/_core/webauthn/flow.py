@@ -176,6 +176,13 @@ async def _callback(ctx: RequestContext, provider: Passkey) -> AuthResponse:
         return refuse(ctx, refused.reason, refused.detail)
 
 
+async def _stored_meanwhile(ctx: RequestContext, credential_id: str) -> bool:
+    try:
+        return await _store(ctx).get_authenticator(credential_id) is not None
+    except Exception:  # noqa: BLE001 - the storage is failing: not "taken"
+        return False
+
+
 def _account(provider: Passkey, credential_id: str) -> AdapterAccount:
     return {"type": "webauthn", "provider": provider.id, "providerAccountId": credential_id}  # type: ignore[typeddict-item]
 
@@ -277,7 +284,10 @@ async def _add_to_user(
             await store(tx, user)
     except verify.Refused:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
+        if await _stored_meanwhile(ctx, account["providerAccountId"]):
+            # A parallel registration of the same credential committed first.
+            raise verify.Refused("credential-taken", "stored by a parallel request") from exc
         return _storage_failed(ctx, exc)
     await fire(ctx.options, "link_account", user=user, account=dict(linked), profile=None)
     return AuthResponse.to(ctx.callback_url)

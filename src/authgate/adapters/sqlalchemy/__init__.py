@@ -81,7 +81,7 @@ def database_url(target: str | Path) -> str:
 def _engine(url: str, echo: bool, options: Mapping[str, Any] | None = None) -> AsyncEngine:
     parsed = make_url(url)
     # Bound parameters are session tokens, token hashes and addresses: SQLAlchemy would render
-    # them into its error messages (logged with exc_info) and echo logs (security decision 14).
+    # them into its error messages (logged with exc_info) and echo logs (SECURITY.md, decision 14).
     kwargs: dict[str, Any] = {"echo": echo, **(options or {}), "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:"):
