@@ -1,7 +1,9 @@
 """A Starlette app for the multi-process revocation test, configured by environment variables.
 
 ``AUTHGATE_TEST_REDIS`` (URL), ``AUTHGATE_TEST_PREFIX`` (key prefix), ``AUTHGATE_TEST_SECRET``,
-``AUTHGATE_TEST_URL`` (this worker's auth URL). Run by uvicorn in a process of its own.
+``AUTHGATE_TEST_URL`` (the public auth URL), ``AUTHGATE_TEST_TRUSTED_PROXIES`` (proxies in
+front, default 0). Run by uvicorn in a process of its own; sign-in throttling and revocation
+are both in the shared Redis.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from authgate import AuthConfig, AuthGate
 from authgate.integrations.asgi import AuthApp, request_from_scope
 from authgate.integrations.starlette import get_session
 from authgate.providers import Credentials
+from authgate.ratelimit import RateLimit
+from authgate.ratelimit.redis import RedisBackend
 from authgate.revocation.redis import RedisRevocationStore
 
 if TYPE_CHECKING:
@@ -33,16 +37,18 @@ def authorize(credentials: Mapping[str, Any], request: Any) -> dict[str, Any] | 
     return {"id": str(credentials.get("username")), "name": "Ada"}
 
 
-store = RedisRevocationStore(
-    url=os.environ["AUTHGATE_TEST_REDIS"], prefix=os.environ["AUTHGATE_TEST_PREFIX"]
-)
+prefix = os.environ["AUTHGATE_TEST_PREFIX"]
+store = RedisRevocationStore(url=os.environ["AUTHGATE_TEST_REDIS"], prefix=prefix)
 gate = AuthGate(
     AuthConfig(
         providers=[Credentials(authorize=authorize)],
         secret=os.environ["AUTHGATE_TEST_SECRET"],
         url=os.environ["AUTHGATE_TEST_URL"],
         revocation=store,
-        rate_limit=None,
+        rate_limit=RateLimit(
+            backend=RedisBackend(url=os.environ["AUTHGATE_TEST_REDIS"], prefix=prefix + "rl:"),
+            trusted_proxies=int(os.environ.get("AUTHGATE_TEST_TRUSTED_PROXIES", "0")),
+        ),
     ),
     env={},
 )
@@ -50,6 +56,13 @@ gate = AuthGate(
 
 async def me(request: Request) -> JSONResponse:
     return JSONResponse({"session": await get_session(request, gate), "pid": os.getpid()})
+
+
+async def client(request: Request) -> JSONResponse:
+    """The client address the sign-in limiter sees (through ``trusted_proxies``)."""
+    limiter = gate._options.limiter
+    assert limiter is not None
+    return JSONResponse({"client": limiter.client_ip(request_from_scope(request.scope))})
 
 
 async def sid(request: Request) -> JSONResponse:
@@ -71,6 +84,7 @@ app = Starlette(
     routes=[
         Route("/me", me),
         Route("/sid", sid),
+        Route("/client", client),
         Route("/admin/end-sessions", end_sessions, methods=["POST"]),
         Route("/admin/end-session", end_session, methods=["POST"]),
         Mount("/api/auth", AuthApp(gate)),

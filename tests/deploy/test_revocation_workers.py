@@ -8,64 +8,19 @@ through each: the very next read must refuse it. In CI a missing ``redis-server`
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
-from _support.redis_server import RedisServer, free_port, running_redis
+from _support.app_workers import worker
+from _support.redis_server import running_redis
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-SECRET = "revocation-workers-secret-0123456789abcdef"
 PASSWORD = "correct horse battery staple"
-SUPPORT = Path(__file__).resolve().parents[1]
-
-
-@contextlib.contextmanager
-def worker(redis: RedisServer, prefix: str) -> Iterator[str]:
-    """One uvicorn process; yields its origin."""
-    port = free_port()
-    origin = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "AUTHGATE_TEST_REDIS": redis.url,
-        "AUTHGATE_TEST_PREFIX": prefix,
-        "AUTHGATE_TEST_SECRET": SECRET,
-        "AUTHGATE_TEST_URL": f"{origin}/api/auth",
-    }
-    command = [sys.executable, "-m", "uvicorn", "_support.revocation_app:app"]
-    command += ["--app-dir", str(SUPPORT), "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited: {process.stderr.read()!r}")  # type: ignore[union-attr]
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{origin}/api/auth/providers", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not answer within 30 s")
-            time.sleep(0.05)  # waiting for a process to listen, not for time to pass in a test
-        yield origin
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
 
 
 @pytest.fixture(scope="module")
