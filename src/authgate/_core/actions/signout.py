@@ -15,6 +15,7 @@ from authgate._core import db_session, jwt_session, pages
 from authgate._core.cookies import clear_session, session_chunk_names
 from authgate._core.events import fire
 from authgate._core.redirects import csrf_refused, to_error
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 from authgate.revocation import session_ref
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("authgate")
 
-SIGN_OUT_FAILED = "SignOut"
+SIGN_OUT_FAILED = ErrorCode.SignOut
 
 
 async def end_jwt_session(options: InternalOptions, claims: JWT, now: float) -> bool:
