@@ -57,6 +57,7 @@ class ErrorCode(StrEnum):
     Signin = "Signin"
     Verification = "Verification"
     # authgate's own
+    EmailNotVerified = "EmailNotVerified"  # a password account whose address is unproven
     SignOut = "SignOut"  # a database sign-out that could not be carried out
     TooManyRequests = "TooManyRequests"  # the sign-in limiter
     # Auth.js v5 error types (ErrorRedirect.error_type; shown by the authjs-v5 profile)

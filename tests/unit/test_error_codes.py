@@ -32,7 +32,7 @@ def test_no_error_code_is_a_string_literal() -> None:
 
 def test_the_codes_are_their_wire_values() -> None:
     assert ErrorCode.CredentialsSignin == "CredentialsSignin"
-    assert ErrorCode.ConfigurationPage == "configuration"  # v4's lowercase quirk
+    assert str(ErrorCode.ConfigurationPage) == "configuration"  # v4's lowercase quirk
     assert f"{ErrorCode.OAuthAccountNotLinked}" == "OAuthAccountNotLinked"
     assert all(member.value.isidentifier() for member in ErrorCode)
 
