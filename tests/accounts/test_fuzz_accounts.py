@@ -137,7 +137,7 @@ def _gate(adapter: Recorder) -> AuthGate:
             providers=[Password(send_mail=_noop)],
             secret=SECRET,
             url=f"{ORIGIN}{BASE}",
-            adapter=adapter,  # type: ignore[arg-type]
+            adapter=adapter,
             session=SessionConfig(strategy="database"),
             two_factor=TwoFactor(),
             rate_limit=None,

@@ -84,10 +84,11 @@ class InternalOptions:
     pages: PagesConfig
     theme: Theme
     locale: str | None  # fixed by the config; None: negotiated per request
-    sign_in: AsyncHook | None
-    redirect: AsyncHook | None
-    jwt: AsyncHook | None
-    session: AsyncHook | None
+    # The user's callbacks (Callbacks.sign_in / redirect / jwt / session), normalised.
+    sign_in_callback: AsyncHook | None
+    redirect_callback: AsyncHook | None
+    jwt_callback: AsyncHook | None
+    session_callback: AsyncHook | None
     events: Mapping[str, AsyncHook]
     debug: bool
     limiter: SignInLimiter | None = None  # its counters live in the backend it holds
@@ -246,10 +247,10 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         pages=config.pages,
         theme=config.theme,
         locale=config.locale,
-        sign_in=hook(cb.sign_in, "Callbacks.sign_in", SIGN_IN_PARAMS),
-        redirect=hook(cb.redirect, "Callbacks.redirect", REDIRECT_PARAMS),
-        jwt=hook(cb.jwt, "Callbacks.jwt", JWT_PARAMS),
-        session=hook(cb.session, "Callbacks.session", SESSION_PARAMS),
+        sign_in_callback=hook(cb.sign_in, "Callbacks.sign_in", SIGN_IN_PARAMS),
+        redirect_callback=hook(cb.redirect, "Callbacks.redirect", REDIRECT_PARAMS),
+        jwt_callback=hook(cb.jwt, "Callbacks.jwt", JWT_PARAMS),
+        session_callback=hook(cb.session, "Callbacks.session", SESSION_PARAMS),
         events=events,
         debug=config.debug,
         limiter=limiter,

@@ -116,7 +116,7 @@ class AdapterSession(TypedDict):
 
 
 class VerificationToken(TypedDict):
-    """An e-mail sign-in token; ``token`` is ``sha256(token + secret)``, never the link's."""
+    """An e-mail sign-in token; ``token`` is an HMAC of the link's token, never the token."""
 
     identifier: str
     token: str

@@ -13,6 +13,7 @@ from authgate._core.password.sign_in import authenticate as password_sign_in
 from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.sign_in_check import refusal
 from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 from authgate.providers.password import Password
 
@@ -71,10 +72,10 @@ async def _credentials(ctx: RequestContext, provider_id: str) -> AuthResponse:
         except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
             return refusal(ctx, exc, where="CALLBACK_CREDENTIALS_HANDLER_ERROR", status=401)
     if not user:
-        return to_error(ctx.url, "CredentialsSignin", status=401, provider=provider_id)
+        return to_error(ctx.url, ErrorCode.CredentialsSignin, status=401, provider=provider_id)
     if not isinstance(user, Mapping):
         logger.error("CALLBACK_CREDENTIALS_HANDLER_ERROR: authorize must return a mapping or None")
-        return to_error(ctx.url, "Configuration", status=500)
+        return to_error(ctx.url, ErrorCode.Configuration, status=500)
     await throttle.settle(ctx, attempt)
     user = dict(user)
     # v4: providerAccountId is user.id, left out when undefined; the pipeline checks it.

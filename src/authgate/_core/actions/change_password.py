@@ -20,6 +20,7 @@ from authgate._core.password.store import (
     verify,
 )
 from authgate._core.redirects import to_error
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 from authgate.i18n import N_
 
@@ -49,7 +50,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
         return provider
     user_id = await current_user_id(ctx)
     if user_id is None:
-        return to_error(ctx.url, "SessionRequired", status=401)
+        return to_error(ctx.url, ErrorCode.SessionRequired, status=401)
     page = forms.change(ctx, provider)
     current = text_field(ctx.body, "currentPassword") or ""
     new = text_field(ctx.body, "newPassword") or ""
@@ -66,7 +67,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
         user = await adapter.get_user(user_id)
     except Exception as exc:  # noqa: BLE001
         logger.error("CHANGE_PASSWORD_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, "Callback", status=500)
+        return to_error(ctx.url, ErrorCode.Callback, status=500)
     matches, _ = await verify(stored, current)
     if not matches:
         return forms.refuse(ctx, "PasswordMismatch", page)
@@ -78,7 +79,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
         await store.set_password_hash(user_id, password_hash)
     except Exception as exc:  # noqa: BLE001
         logger.error("CHANGE_PASSWORD_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, "Callback", status=500)
+        return to_error(ctx.url, ErrorCode.Callback, status=500)
     await throttle.settle(ctx, attempt)
     keep = db_session.read_token(ctx.options, ctx.cookies.session_token.name, ctx.request.cookies)
     await end_other_sessions(ctx, user_id, keep=keep)

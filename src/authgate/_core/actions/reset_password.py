@@ -17,6 +17,7 @@ from authgate._core.body import text_field
 from authgate._core.password import forms, links, policy
 from authgate._core.password.store import end_other_sessions, hash_new
 from authgate._core.redirects import to_error
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 from authgate.i18n import N_
 
@@ -38,7 +39,7 @@ async def get(ctx: RequestContext) -> AuthResponse:
         return forms.show(ctx, forms.done(ctx, N_("Password changed"), what))
     email, token = query.get("email"), query.get("token")
     if not email or not token or len(token) > links.MAX_TOKEN_LENGTH:
-        return to_error(ctx.url, "Verification")
+        return to_error(ctx.url, ErrorCode.Verification)
     return forms.show(ctx, forms.reset(ctx, provider, email=email[:254], token=token))
 
 
@@ -50,7 +51,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
     token = text_field(ctx.body, "token") or ""
     password = text_field(ctx.body, "password") or ""
     if not email or not token or len(token) > links.MAX_TOKEN_LENGTH:
-        return to_error(ctx.url, "Verification")
+        return to_error(ctx.url, ErrorCode.Verification)
     page = forms.reset(ctx, provider, email=email[:254], token=token)
     if not password:
         return forms.refuse(ctx, "MissingFields", page)
@@ -65,9 +66,9 @@ async def post(ctx: RequestContext) -> AuthResponse:
         user = await _reset(ctx, provider, email, token, password_hash)
     except Exception as exc:  # noqa: BLE001 - one transaction: nothing was written
         logger.error("RESET_PASSWORD_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, "Callback", status=500)
+        return to_error(ctx.url, ErrorCode.Callback, status=500)
     if user is None:
-        return to_error(ctx.url, "Verification")
+        return to_error(ctx.url, ErrorCode.Verification)
     await end_other_sessions(ctx, user["id"], keep=None)
     return AuthResponse.to(f"{ctx.url}/reset-password?done=1&provider={provider.id}")
 

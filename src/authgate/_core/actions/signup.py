@@ -17,6 +17,7 @@ from authgate._core.password import forms, links, policy
 from authgate._core.password.store import hash_new
 from authgate._core.redirects import to_error
 from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 from authgate.i18n import N_
 
@@ -69,7 +70,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
         created = await _create(ctx, provider, email, name, password_hash)
     except Exception as exc:  # noqa: BLE001 - storage failed: nothing was written
         logger.error("SIGNUP_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, "Callback", status=500)
+        return to_error(ctx.url, ErrorCode.Callback, status=500)
     if created is None:
         await links.send(ctx, provider, "account-exists", email, f"{ctx.url}/signin")
     else:

@@ -18,6 +18,7 @@ from authgate._core.password.forms import refuse, show, signed_out_to_sign_in, u
 from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.two_factor import forms, pending, signed_in
 from authgate._core.two_factor.step import Answer, check_answer
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
     waiting = pending.read(ctx)
     current = None if waiting is not None else await signed_in.current(ctx)
     if waiting is None and current is None:
-        return to_error(ctx.url, "SessionRequired", status=401)
+        return to_error(ctx.url, ErrorCode.SessionRequired, status=401)
     subject = waiting.subject if waiting is not None else current.subject  # type: ignore[union-attr]
     if not answer.code and not answer.recovery_code:
         return refuse(ctx, "MissingFields", forms.challenge(ctx))
@@ -62,10 +63,10 @@ async def post(ctx: RequestContext) -> AuthResponse:
     try:
         method = await check_answer(ctx, subject, answer)
         if method is not None and waiting is not None and not await pending.use(ctx, waiting):
-            return to_error(ctx.url, "Verification")  # the pending sign-in was used already
+            return to_error(ctx.url, ErrorCode.Verification)  # the pending sign-in was used already
     except Exception as exc:  # noqa: BLE001 - fail closed
         logger.error("TWO_FACTOR_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, "Callback", status=500)
+        return to_error(ctx.url, ErrorCode.Callback, status=500)
     if method is None:
         return refuse(ctx, "InvalidCode", forms.challenge(ctx))
     await throttle.settle(ctx, attempt)

@@ -22,6 +22,7 @@ from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.two_factor import forms, recovery, signed_in, totp
 from authgate._core.two_factor.step import Answer, check_answer
 from authgate._crypto.sealed import Sealer
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ async def get(ctx: RequestContext) -> AuthResponse:
         remaining = await factors.count_recovery_codes(current.subject) if enrolled else 0
     except Exception as exc:  # noqa: BLE001
         logger.error("TWO_FACTOR_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, "Callback", status=500)
+        return to_error(ctx.url, ErrorCode.Callback, status=500)
     if enrolled:
         return show(ctx, forms.settings(ctx, remaining, remaining <= config.low_recovery_codes))
     secret = totp.new_secret()
@@ -87,7 +88,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
         return csrf_refused(ctx.url, forms.SETUP)
     current = await signed_in.current(ctx)
     if current is None:
-        return to_error(ctx.url, "SessionRequired", status=401)
+        return to_error(ctx.url, ErrorCode.SessionRequired, status=401)
     code = (text_field(ctx.body, "code") or "").replace(" ", "")
     op = text_field(ctx.body, "op")
     if op not in ("enable", "regenerate", "disable"):
@@ -102,7 +103,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
             response = await _change(ctx, current, op, code)
     except Exception as exc:  # noqa: BLE001 - nothing half-written: each is one write
         logger.error("TWO_FACTOR_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, "Callback", status=500)
+        return to_error(ctx.url, ErrorCode.Callback, status=500)
     if response.status < 400:
         await throttle.settle(ctx, attempt)
     return response

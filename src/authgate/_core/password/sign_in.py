@@ -14,6 +14,7 @@ from authgate._core.email.normalize import InvalidEmailError, normalize_email
 from authgate._core.password import links
 from authgate._core.password.store import hash_new, store_of, verify
 from authgate._core.redirects import to_error
+from authgate.errors import ErrorCode
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("authgate")
 
-UNVERIFIED = "EmailNotVerified"
+UNVERIFIED = ErrorCode.EmailNotVerified
 
 
 async def authenticate(
@@ -44,7 +45,7 @@ async def authenticate(
         stored = await store.get_password_hash(user["id"]) if user else None
     except Exception as exc:  # noqa: BLE001
         logger.error("CALLBACK_CREDENTIALS_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, "Callback", status=500)
+        return to_error(ctx.url, ErrorCode.Callback, status=500)
     password = credentials.get("password")
     matches, rehash = await verify(stored, password)
     if not matches or user is None or email is None or not isinstance(password, str):

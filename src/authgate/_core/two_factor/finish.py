@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from authgate._core.redirects import to_error
 from authgate._core.sign_in_flow import FirstFactor, Verified, issue
+from authgate.errors import ErrorCode
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
@@ -26,7 +27,7 @@ async def finish(ctx: RequestContext, waiting: Pending, method: str) -> AuthResp
         assert adapter is not None  # noqa: S101
         found = await adapter.get_user(waiting.subject)
         if found is None:
-            return to_error(ctx.url, "Verification")
+            return to_error(ctx.url, ErrorCode.Verification)
         user = dict(found)
     first = FirstFactor(
         user=dict(carried["user"]),

@@ -18,6 +18,7 @@ from authgate._core.redirects import to_error
 from authgate._core.two_factor import pending, recovery, totp
 from authgate._core.two_factor.methods import factor_subject, first_method
 from authgate._core.two_factor.signed_in import store
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -65,10 +66,10 @@ async def step(ctx: RequestContext, verified: Verified) -> AuthResponse | None:
         cookie = await pending.start(ctx, verified, str(subject), first_method(first.account))
     except Exception as exc:  # noqa: BLE001 - fail closed: no session without the check
         logger.error("TWO_FACTOR_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, "Callback", status=500)
+        return to_error(ctx.url, ErrorCode.Callback, status=500)
     if cookie is None:
         logger.error("TWO_FACTOR_ERROR: the sign-in does not fit in the pending cookie")
-        return to_error(ctx.url, "Configuration", status=500)
+        return to_error(ctx.url, ErrorCode.Configuration, status=500)
     url = f"{ctx.url}/two-factor"
     response = (
         AuthResponse.json({"url": url, "twoFactor": True})
