@@ -92,10 +92,12 @@ async def test_sign_up_when_the_database_is_down() -> None:
 
 async def test_mail_failures_answer_like_success() -> None:
     setup = broken_setup()
-    setup.mailbox.fail = True
+    mailbox = setup.mailbox
+    assert isinstance(mailbox, FlakyMail)
+    mailbox.fail = True
     response = await sign_up(setup.client())
     assert response.redirect == "http://localhost:3000/api/auth/signup?sent=1&provider=password"
-    setup.mailbox.fail = False
+    mailbox.fail = False
     setup.adapter.broken = {"create_verification_token"}
     await sign_up(setup.client(), "second@example.com")
     assert setup.mailbox.sent == [], "no token, no link"
