@@ -3,7 +3,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install check test demo bench lint
+.PHONY: install check test demo bench lint docs
 
 install:
 	scripts/install
@@ -20,6 +20,10 @@ test: install
 demo:
 	scripts/install --runtime
 	$(PY) -m examples.demo
+
+# The documentation site (MkDocs + Material + mkdocstrings) into site/.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 bench: install
 	$(PY) bench/session_bench.py

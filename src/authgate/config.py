@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from authgate import i18n
+from authgate._validate import css_color, one_of
 from authgate.adapters import AuthenticatorAdapter
 from authgate.errors import ConfigurationError
 from authgate.ratelimit import RateLimit
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
     from authgate.adapters import Adapter
     from authgate.providers import Provider
+    from authgate.two_factor import TwoFactor
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -60,22 +62,7 @@ COOKIE_KEYS: tuple[str, ...] = (
     "webauthn_challenge",
 )
 
-# A CSS colour we can put into a <style> element without escaping: #hex, a colour function
-# of numbers, or a named colour. Anything else (`;`, `}`, `<`, quotes) is refused.
-_CSS_COLOR = re.compile(
-    r"#[0-9a-fA-F]{3,8}"
-    r"|(?:rgb|rgba|hsl|hsla|hwb|lab|lch|oklab|oklch)\([0-9a-zA-Z.,%/ +-]{1,60}\)"
-    r"|[a-zA-Z]{3,30}"
-)
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-
-
-def _check_color(option: str, value: str) -> None:
-    if value and not _CSS_COLOR.fullmatch(value):
-        raise ConfigurationError(
-            f"{option}={value!r} is not a CSS colour authgate accepts: use #rgb/#rrggbb, "
-            "rgb(...)/hsl(...), or a colour name"
-        )
 
 
 def _check_url_or_path(option: str, value: str) -> None:
@@ -113,8 +100,8 @@ class Theme:
             raise ConfigurationError(
                 f"Theme(color_scheme={self.color_scheme!r}): use 'auto', 'dark' or 'light'"
             )
-        _check_color("Theme(brand_color)", self.brand_color)
-        _check_color("Theme(button_text)", self.button_text)
+        css_color("Theme(brand_color)", self.brand_color)
+        css_color("Theme(button_text)", self.button_text)
         if self.logo:
             _check_url_or_path("Theme(logo)", self.logo)
 
@@ -215,8 +202,7 @@ class CookieOption:
     def __post_init__(self) -> None:
         if not _COOKIE_NAME.fullmatch(self.name):
             raise ConfigurationError(f"CookieOption(name={self.name!r}) is not a valid cookie name")
-        if self.same_site not in ("lax", "strict", "none"):
-            raise ConfigurationError("CookieOption(same_site) must be 'lax', 'strict' or 'none'")
+        one_of("CookieOption(same_site)", self.same_site, ("lax", "strict", "none"))
         for label, value in (("path", self.path), ("domain", self.domain or "")):
             if any(c in value for c in ";,\r\n\x00 "):
                 raise ConfigurationError(
@@ -257,6 +243,8 @@ class Events:
     - ``session(session, token)``
     - ``create_user(user)``, ``update_user(user)``, ``link_account(user, account, profile)``:
       with an adapter
+    - ``two_factor_enabled(user_id)``, ``two_factor_disabled(user_id)``,
+      ``recovery_code_used(user_id, remaining)``: with ``AuthConfig(two_factor=...)``
     """
 
     sign_in: Callback | None = None
@@ -265,6 +253,39 @@ class Events:
     create_user: Callback | None = None
     update_user: Callback | None = None
     link_account: Callback | None = None
+    two_factor_enabled: Callback | None = None
+    two_factor_disabled: Callback | None = None
+    recovery_code_used: Callback | None = None
+
+
+_Hooks = TypeVar("_Hooks", Callbacks, Events)
+
+
+def hooks(kind: type[_Hooks], value: _Hooks | Mapping[str, Callback]) -> _Hooks:
+    """``value`` as ``kind``: a ``Callbacks``/``Events``, or a dict as NextAuth users write it.
+
+    Keys may be NextAuth's (``signIn``, ``createUser``) or Python's (``sign_in``).
+    """
+    if isinstance(value, kind):
+        return value
+    label = f"AuthConfig({kind.__name__.lower()})"
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            f"{label} must be {kind.__name__}(jwt=...) or a dict such as {{'jwt': jwt}}, "
+            f"not {type(value).__name__}"
+        )
+    known = [f.name for f in fields(kind)]
+    found: dict[str, Callback] = {}
+    for key, fn in value.items():
+        name = re.sub(r"(?<=[a-z])([A-Z])", r"_\1", str(key)).lower()
+        if name not in known:
+            raise ConfigurationError(
+                f"{label}: unknown {key!r}; use some of {', '.join(map(repr, known))}"
+            )
+        if fn is not None and not callable(fn):
+            raise ConfigurationError(f"{label}[{key!r}] must be a function")
+        found[name] = fn
+    return kind(**found)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -288,8 +309,9 @@ class AuthConfig:
         jwt: Token settings.
         pages: Custom pages.
         theme: Look of the built-in pages.
-        callbacks: Decision hooks.
-        events: Notification hooks.
+        callbacks: Decision hooks: :class:`Callbacks`, or a dict as in NextAuth
+            (``{"jwt": jwt, "signIn": sign_in}``).
+        events: Notification hooks: :class:`Events`, or a dict (``{"signOut": f}``).
         use_secure_cookies: Force (or forbid) ``Secure`` cookies with ``__Secure-``/``__Host-``
             prefixes; by default they are used when the URL is https.
         cookies: Per-cookie overrides, keyed by ``session_token``, ``callback_url``,
@@ -314,6 +336,9 @@ class AuthConfig:
             ``"es"``, ``"fr"``, ``"ja"``, ``"ko"``, ``"pt_BR"`` or ``"zh_Hans"`` (language tags
             such as ``"pt-BR"`` or ``"zh-CN"`` are understood). ``None`` (default): the best
             match of each request's ``Accept-Language``, English when nothing matches.
+        two_factor: Ask users who enrolled a second factor (TOTP, recovery codes) for it after
+            the first (:class:`authgate.TwoFactor`); needs an adapter with the
+            ``TwoFactorStore`` methods.
     """
 
     providers: Sequence[Provider]
@@ -325,8 +350,8 @@ class AuthConfig:
     jwt: JWTConfig = field(default_factory=JWTConfig)
     pages: PagesConfig = field(default_factory=PagesConfig)
     theme: Theme = field(default_factory=Theme)
-    callbacks: Callbacks = field(default_factory=Callbacks)
-    events: Events = field(default_factory=Events)
+    callbacks: Callbacks | Mapping[str, Callback] = field(default_factory=Callbacks)
+    events: Events | Mapping[str, Callback] = field(default_factory=Events)
     use_secure_cookies: bool | None = None
     cookies: Mapping[str, CookieOption] = field(default_factory=dict)
     debug: bool = False
@@ -336,6 +361,7 @@ class AuthConfig:
     adapter: Adapter | None = None
     http_client: httpx.AsyncClient | None = field(default=None, repr=False, compare=False)
     locale: str | None = None
+    two_factor: TwoFactor | None = None
 
     @property
     def session_strategy(self) -> Literal["jwt", "database"]:
@@ -361,6 +387,8 @@ class AuthConfig:
             raise ConfigurationError(
                 "AuthConfig(secret) must be a non-empty string or a list of them"
             )
+        object.__setattr__(self, "callbacks", hooks(Callbacks, self.callbacks))
+        object.__setattr__(self, "events", hooks(Events, self.events))
         unknown = sorted(set(self.cookies) - set(COOKIE_KEYS))
         if unknown:
             raise ConfigurationError(
@@ -387,6 +415,7 @@ class AuthConfig:
             )
         self._check_locale()
         self._check_adapter()
+        self._check_two_factor()
 
     def _check_locale(self) -> None:
         if self.locale is None:
@@ -409,6 +438,7 @@ class AuthConfig:
             raise ConfigurationError("AuthConfig(providers): at most one Passkey provider")
         for provider in self.providers:
             kind = getattr(provider, "type", None)
+            self._check_password_store(provider)
             if kind == "webauthn" and not isinstance(self.adapter, AuthenticatorAdapter):
                 raise ConfigurationError(
                     f"Passkey(id={provider.id!r}) stores credentials through the adapter: set "
@@ -430,3 +460,52 @@ class AuthConfig:
                     "Credentials(..., database_session=True) (the user is stored through the "
                     "adapter), or use SessionConfig(strategy='jwt')"
                 )
+
+    def _check_password_store(self, provider: object) -> None:
+        from authgate.adapters import PasswordStore, UserSessions
+        from authgate.providers.password import Password
+
+        if not isinstance(provider, Password):
+            return
+        adapter: object = self.adapter
+        if not isinstance(adapter, PasswordStore):
+            raise ConfigurationError(
+                f"Password(id={provider.id!r}) stores hashes through the adapter: set "
+                "AuthConfig(adapter=...) to one with the PasswordStore methods "
+                "(SQLAlchemyAdapter and MemoryAdapter have them)"
+            )
+        try:
+            import argon2  # noqa: F401
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ConfigurationError(
+                f"Password(id={provider.id!r}) hashes with argon2id: "
+                "pip install 'authgate[passwords]'"
+            ) from exc
+        if self.session_strategy == "database" and not isinstance(adapter, UserSessions):
+            raise ConfigurationError(
+                f"Password(id={provider.id!r}) ends a user's other sessions after a reset: the "
+                "adapter needs delete_user_sessions (authgate.adapters.UserSessions)"
+            )
+
+    def _check_two_factor(self) -> None:
+        if self.two_factor is None:
+            return
+        from authgate.adapters import TwoFactorStore
+        from authgate.two_factor import TwoFactor
+
+        if not isinstance(self.two_factor, TwoFactor):
+            raise ConfigurationError("AuthConfig(two_factor) must be a TwoFactor")
+        adapter: object = self.adapter
+        if not isinstance(adapter, TwoFactorStore):
+            raise ConfigurationError(
+                "AuthConfig(two_factor=...) stores second factors through the adapter: set "
+                "AuthConfig(adapter=...) to one with the TwoFactorStore methods "
+                "(SQLAlchemyAdapter and MemoryAdapter have them)"
+            )
+        try:
+            import pyotp  # noqa: F401
+            import segno  # noqa: F401
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ConfigurationError(
+                "AuthConfig(two_factor=...) needs: pip install 'authgate[two-factor]'"
+            ) from exc

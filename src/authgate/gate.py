@@ -12,6 +12,8 @@ from authgate._core import csrf_token, session_reader
 from authgate._core import options as internal_options
 from authgate._core.actions.providers import provider_map
 from authgate._core.origin import Location, locate
+from authgate._core.routing import outside
+from authgate._core.two_factor import signed_in
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -50,6 +52,7 @@ class AuthGate:
     def __init__(self, config: AuthConfig, *, env: Mapping[str, str] | None = None) -> None:
         self._config = config
         self._options = internal_options.build(config, env)
+        self._mount_reported = False
 
     @property
     def config(self) -> AuthConfig:
@@ -63,7 +66,21 @@ class AuthGate:
 
     async def handle(self, request: AuthRequest, *, now: float | None = None) -> AuthResponse:
         """Answer a request to the auth API (its path must be under :attr:`base_path`)."""
+        if not self._mount_reported and outside(request.path, self.base_path):
+            self._report_mount(request.path)
         return await _core.handle(request, self._options, now=now)
+
+    def _report_mount(self, path: str) -> None:
+        # Every request outside the base path is a bare 404: say why, once per gate.
+        self._mount_reported = True
+        logger.error(
+            "MOUNT_MISMATCH: a request for %r reached authgate, which answers only under its "
+            "base path %r (from AuthConfig(url=...) / base_path=...), so it got a 404. Mount "
+            "the API where the configuration says: app.mount(auth.base_path, AuthApp(auth)), "
+            "or make url/base_path match the mount point",
+            path[:200],
+            self.base_path,
+        )
 
     def _location(self, request: AuthRequest) -> Location | None:
         return locate(request, self._options)
@@ -101,9 +118,29 @@ class AuthGate:
         does not re-issue the cookie. Fails closed: any error means ``None`` (and is logged).
         """
         moment = time.time() if now is None else now
-        name = self.session_cookie_name(request)
-        found = await session_reader.read(self._options, request.cookies, name, moment)
-        return await session_reader.session_of(self._options, found, moment)  # type: ignore[no-any-return]
+        options = self._options
+        name = options.cookies(session_reader.secure_cookies(options, request)).session_token.name
+        found = await session_reader.read(options, request.cookies, name, moment)
+        return await session_reader.session_of(options, found, moment)  # type: ignore[no-any-return]
+
+    async def get_sign_in_methods(
+        self, request: AuthRequest, *, now: float | None = None
+    ) -> list[str] | None:
+        """How the session of ``request`` was signed in (``["pwd", "otp"]``), or ``None``.
+
+        ``None`` when there is no live session. The methods are recorded with
+        ``AuthConfig(two_factor=...)``; without it a session has none (``[]``).
+        """
+        moment = time.time() if now is None else now
+        signed = await signed_in.read(
+            self._options, self.session_cookie_name(request), request.cookies, moment
+        )
+        return None if signed is None else list(signed.methods)
+
+    async def has_second_factor(self, request: AuthRequest, *, now: float | None = None) -> bool:
+        """Whether the session of ``request`` proved a second factor (``require_two_factor``)."""
+        methods = await self.get_sign_in_methods(request, now=now)
+        return methods is not None and signed_in.has_second_factor(methods)
 
     def get_providers(self, request: AuthRequest | None = None) -> dict[str, dict[str, str]]:
         """The ``/providers`` map (``id``, ``name``, ``type``, ``signinUrl``, ``callbackUrl``).

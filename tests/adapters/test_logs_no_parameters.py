@@ -1,4 +1,5 @@
-"""A failing database never puts a session token or an address into the logs (decision 14).
+"""A failing database never puts a session token or an address into the logs (SECURITY.md,
+decision 14).
 
 SQLAlchemy's errors render the statement's bound parameters (``[parameters: ('<token>',)]``);
 the adapter's engine hides them, so the ``exc_info`` of ``SESSION_ERROR`` carries none.

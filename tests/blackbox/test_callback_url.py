@@ -1,4 +1,4 @@
-"""callbackUrl resolution (spec §4, security decision 3): always same origin, never a 500."""
+"""callbackUrl resolution (SECURITY.md, decision 3): always same origin, never a 500."""
 
 from __future__ import annotations
 

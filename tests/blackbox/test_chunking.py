@@ -1,4 +1,4 @@
-"""Session cookie chunking (spec §3.2): large tokens split into ``.0``, ``.1``, ..."""
+"""Session cookie chunking (v4 ``SessionStore``): large tokens split into ``.0``, ``.1``, ..."""
 
 from __future__ import annotations
 

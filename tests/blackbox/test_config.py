@@ -1,4 +1,4 @@
-"""Configuration (spec §1.1, §1.3, §16): errors at construction, environment, host detection."""
+"""Configuration (v4 ``core/init.ts``): errors at construction, environment, host detection."""
 
 from __future__ import annotations
 
@@ -259,12 +259,17 @@ def _jwt_with_unknown(token: Any, usr: Any) -> Any:
         (lambda: make_gate(callbacks=Callbacks(jwt=_jwt_with_unknown)), "usr"),
         (lambda: make_gate(callbacks=Callbacks(sign_in=lambda users: True)), "users"),
         (lambda: make_gate(events=Events(sign_out=lambda tok: None)), "tok"),
-        (lambda: make_gate(callbacks=Callbacks(session="not callable")), "callable"),
+        (lambda: make_gate(callbacks=Callbacks(session="not callable")), "callable"),  # type: ignore[arg-type]
         (lambda: Credentials(authorize=check_password, id="a b"), "id"),
         (lambda: Credentials(authorize=None), "authorize"),  # type: ignore[arg-type]
-        (lambda: make_gate(providers=[Credentials(authorize=lambda c: c)]), "2 positional"),
+        (lambda: make_gate(providers=[Credentials(authorize=lambda c: c)]), "2 positional"),  # type: ignore[arg-type,misc]
         (lambda: Credentials(authorize=check_password, credentials={"u": {"on click": "x"}}), "u"),
         (lambda: make_gate(providers="credentials"), "providers"),
+        (lambda: make_gate(callbacks={"jwtt": lambda token: token}), "unknown 'jwtt'; use some"),
+        (lambda: make_gate(callbacks={"jwt": "f"}), r"callbacks\)\['jwt'\] must be a function"),
+        (lambda: make_gate(callbacks=[lambda token: token]), "or a dict such as"),
+        (lambda: make_gate(events={"signout": print}), "unknown 'signout'"),
+        (lambda: CookieOption(name="x", same_site="Lax"), "same_site\\)='Lax': use one of"),  # type: ignore[arg-type]
     ],
 )
 def test_invalid_options_fail_at_construction_with_a_helpful_message(
@@ -277,3 +282,25 @@ def test_invalid_options_fail_at_construction_with_a_helpful_message(
 def test_the_secret_is_not_in_the_config_repr() -> None:
     config = AuthConfig(providers=[credentials_provider()], secret="very-secret-value")
     assert "very-secret-value" not in repr(config)
+
+
+async def test_callbacks_and_events_may_be_dicts_as_in_nextauth() -> None:
+    seen: list[str] = []
+
+    def jwt(token: dict[str, Any], user: Any = None) -> dict[str, Any]:
+        if user:
+            token["role"] = "admin"
+        return token
+
+    def session(session: dict[str, Any], token: dict[str, Any]) -> dict[str, Any]:
+        session["role"] = token["role"]
+        return session
+
+    gate = make_gate(
+        callbacks={"jwt": jwt, "session": session, "signIn": lambda user: True},
+        events={"signIn": lambda user: seen.append(user["id"])},
+    )
+    client = Client(gate)
+    await client.sign_in()
+    assert body_json(await client.get("/session"))["role"] == "admin"
+    assert seen == ["1"]

@@ -1,4 +1,4 @@
-"""Credentials sign-in, POST /callback/credentials (spec §9.3, §5, §13)."""
+"""Credentials sign-in, POST /callback/credentials (v4 ``core/routes/callback.ts``)."""
 
 from __future__ import annotations
 
@@ -299,7 +299,7 @@ async def test_jwt_callback_claims_round_trip_through_session() -> None:
 
     def jwt(**kwargs: Any) -> dict[str, Any]:
         calls.append(kwargs)
-        token = kwargs["token"]
+        token: dict[str, Any] = kwargs["token"]
         if kwargs.get("user"):
             token["role"] = "admin"
         return token

@@ -1,4 +1,4 @@
-"""The double-submit CSRF check on the credentials callback (spec §5, security decision 1)."""
+"""The double-submit CSRF check on the credentials callback (SECURITY.md, decision 1)."""
 
 from __future__ import annotations
 

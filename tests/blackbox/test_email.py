@@ -1,4 +1,4 @@
-"""E-mail (magic link) sign-in, black-box (spec §10, security decisions 10 and 11)."""
+"""E-mail (magic link) sign-in, black-box (SECURITY.md, decisions 10 and 11)."""
 
 from __future__ import annotations
 

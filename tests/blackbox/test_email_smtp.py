@@ -136,3 +136,20 @@ async def test_a_certificate_that_does_not_verify_gets_no_link(tmp_path: Path) -
         redirect = await request_link(client)
     assert query_of(redirect or "")["error"] == ["EmailSignin"]
     assert inbox.messages == []
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["o'brien@example.com", "d`angelo@example.com", "ada+tag@example.com", "1234@my-co.example"],
+)
+async def test_unusual_but_valid_addresses_get_their_link(address: str) -> None:
+    with running_smtp() as (port, inbox):
+        provider = Email(server=f"smtp://127.0.0.1:{port}")
+        client = Client(make_gate(providers=[provider], adapter=MemoryAdapter()))
+        redirect = await request_link(client, address)
+        assert redirect is not None
+        assert "verify-request" in redirect
+    assert inbox.recipients == [[address]]
+    parts = urlsplit(inbox.link())
+    await client.get(parts.path, query=parts.query, absolute=True)
+    assert body_json(await client.get("/session"))["user"]["email"] == address

@@ -1,4 +1,4 @@
-"""GET /error[/code] and /verify-request (spec §7.3, §8.5): pages and redirects."""
+"""GET /error[/code] and /verify-request (v4 ``core/pages``): pages and redirects."""
 
 from __future__ import annotations
 

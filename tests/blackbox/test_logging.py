@@ -1,4 +1,4 @@
-"""Security decision 14: secrets, passwords, tokens and cookies never reach the logs."""
+"""SECURITY.md, decision 14: secrets, passwords, tokens and cookies never reach the logs."""
 
 from __future__ import annotations
 

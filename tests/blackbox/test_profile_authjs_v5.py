@@ -1,4 +1,4 @@
-"""``AuthConfig(profile="authjs-v5")`` (spec §17): cookies, tokens, JSON redirects, /session."""
+"""``AuthConfig(profile="authjs-v5")`` (Auth.js v5): cookies, tokens, JSON redirects, /session."""
 
 from __future__ import annotations
 
@@ -195,7 +195,7 @@ async def test_get_token_and_get_session_helpers_follow_the_profile() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Errors (spec §17 "Errors", "Credentials failure", "CSRF failure", "Error page keys"),
+# Errors (Auth.js v5 "Errors", "Credentials failure", "CSRF failure", "Error page keys"),
 # checked against @auth/core 0.41.3's Auth() answers for the same requests.
 
 SIGNIN = f"{URL}/signin"

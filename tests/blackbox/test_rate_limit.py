@@ -1,4 +1,4 @@
-"""Sign-in throttling on the in-memory backend (security decision 13).
+"""Sign-in throttling on the in-memory backend (SECURITY.md, decision 13).
 
 Time is passed in (``now``); nothing sleeps.
 """
@@ -199,8 +199,9 @@ async def test_the_email_field_is_the_identifier_when_there_is_no_username() -> 
     assert response.redirect == THROTTLED
 
 
-async def test_a_configured_identifier_field() -> None:
-    gate = gate_with(identifier_fields=("login",))
+@pytest.mark.parametrize("fields", [("login",), ["login"]])
+async def test_a_configured_identifier_field(fields: Any) -> None:
+    gate = gate_with(identifier_fields=fields)
     for _ in range(5):
         await Client(gate).sign_in("", "x", login="ada")
     assert (await Client(gate).sign_in("", "x", login="ada")).redirect == THROTTLED

@@ -1,4 +1,4 @@
-"""GET /signin (spec §2.6, §7.4, §8.3): the page, its messages, the custom-page redirect."""
+"""GET /signin (v4 ``core/pages/signin.tsx``): the page, its messages, the custom-page redirect."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET and POST /signout (spec §2.9, §2.10)."""
+"""GET and POST /signout (v4 ``core/routes/signout.ts``)."""
 
 from __future__ import annotations
 

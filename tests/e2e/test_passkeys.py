@@ -14,21 +14,21 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import expect
-from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
+from _support import browsers
 from _support.servers import serve
 from authgate import AuthConfig, AuthGate, SessionConfig
 from authgate.adapters.memory import MemoryAdapter
-from authgate.integrations.asgi import AuthApp
 from authgate.providers import Credentials, Passkey
 from e2e.conftest import TEST_SECRET, screenshot
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from playwright.sync_api import BrowserContext, CDPSession, Page
+    from playwright.sync_api import BrowserContext, Page
+    from starlette.applications import Starlette
     from starlette.requests import Request
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery staple"
 
 
-def _app(adapter: MemoryAdapter, user_id: str) -> Any:
+def _app(adapter: MemoryAdapter, user_id: str, passkey: Passkey | None = None) -> Any:
     def authorize(credentials: dict[str, Any], request: Any) -> dict[str, Any] | None:
         if credentials.get("password") != PASSWORD:
             return None
@@ -52,7 +52,7 @@ def _app(adapter: MemoryAdapter, user_id: str) -> Any:
                         authorize=authorize,
                         credentials={"password": {"label": "Password", "type": "password"}},
                     ),
-                    Passkey(conditional_ui=False),
+                    passkey or Passkey(conditional_ui=False),
                 ],
                 adapter=adapter,
                 session=SessionConfig(strategy="jwt"),
@@ -65,16 +65,7 @@ def _app(adapter: MemoryAdapter, user_id: str) -> Any:
         async def home(request: Request) -> PlainTextResponse:
             return PlainTextResponse("home")
 
-        async def favicon(request: Request) -> Response:
-            return Response(status_code=204)
-
-        return Starlette(
-            routes=[
-                Route("/", home),
-                Route("/favicon.ico", favicon),
-                Mount(gate.base_path, AuthApp(gate)),
-            ],
-        )
+        return browsers.site(gate, Route("/", home))
 
     return make
 
@@ -88,25 +79,6 @@ def passkey_server() -> Iterator[tuple[str, MemoryAdapter]]:
         user = pool.submit(asyncio.run, adapter.create_user(new)).result()  # type: ignore[arg-type]
     with serve(_app(adapter, user["id"])) as origin:
         yield origin.replace("127.0.0.1", "localhost"), adapter
-
-
-def virtual_authenticator(context: BrowserContext, page: Page) -> tuple[CDPSession, str]:
-    cdp = context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable", {"enableUI": False})
-    made = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-                "automaticPresenceSimulation": True,
-            }
-        },
-    )
-    return cdp, str(made["authenticatorId"])
 
 
 def _sign_out(page: Page, origin: str) -> None:
@@ -127,7 +99,7 @@ def test_add_sign_in_remove_refused(
     page: Page, context: BrowserContext, passkey_server: tuple[str, MemoryAdapter]
 ) -> None:
     origin, adapter = passkey_server
-    cdp, authenticator = virtual_authenticator(context, page)
+    cdp, authenticator = browsers.virtual_authenticator(context, page)
 
     # Signed in with the password, the passkeys page adds a passkey.
     page.goto(f"{origin}/api/auth/signin?callbackUrl=%2F")
@@ -185,3 +157,31 @@ def test_without_javascript_the_page_still_signs_in(
         expect(page).to_have_url(f"{origin}/")
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def sign_up_server() -> Iterator[str]:
+    passkey = Passkey(allow_sign_up=True)  # conditional UI on (the default)
+    with serve(_app(MemoryAdapter(), "none", passkey)) as origin:
+        yield origin.replace("127.0.0.1", "localhost")
+
+
+def test_sign_up_then_autofill_signs_in(
+    page: Page, context: BrowserContext, sign_up_server: str
+) -> None:
+    origin = sign_up_server
+    page.goto(f"{origin}/api/auth/signin?callbackUrl=%2F")
+    browsers.virtual_authenticator(context, page)
+    email = page.locator("input[name=email][autocomplete='username webauthn']")
+    expect(email).to_be_visible()
+    email.fill("new@example.com")
+    page.click("[data-passkey-signup]")  # aborts the pending autofill request first
+    expect(page).to_have_url(f"{origin}/")
+    assert _session_email(page, origin) == "new@example.com"
+
+    # Signed out, the sign-in page's conditional (autofill) request finds the passkey: the
+    # virtual authenticator answers it as a user picking the suggestion would.
+    context.clear_cookies()
+    with page.expect_navigation(url=f"{origin}/"):
+        page.goto(f"{origin}/api/auth/signin?callbackUrl=%2F")
+    assert _session_email(page, origin) == "new@example.com"

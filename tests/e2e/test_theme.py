@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 from examples.demo.app import BRAND_COLOR, LOGO_PATH
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 BRAND_RGB = "rgb(194, 65, 12)"  # #c2410c (white text on it: 5.2:1)
-# Spec §8.6: --color-background / --color-background-card of each scheme.
+# next-auth v4 ``css/index.css``: --color-background / --color-background-card of each scheme.
 PALETTES = {
     "light": {"body": "rgb(236, 236, 236)", "card": "rgb(255, 255, 255)"},  # #ececec / #fff
     "dark": {"body": "rgb(22, 27, 34)", "card": "rgb(13, 17, 23)"},  # #161b22 / #0d1117
@@ -56,7 +56,9 @@ def computed(page: Page) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("system", ["light", "dark"])
-def test_pages_follow_the_theme(browser: Browser, themed: tuple[str, str], system: str) -> None:
+def test_pages_follow_the_theme(
+    browser: Browser, themed: tuple[str, str], system: Literal["light", "dark"]
+) -> None:
     scheme, origin = themed
     expected = PALETTES[system if scheme == "auto" else scheme]
     context = browser.new_context(color_scheme=system)  # the OS preference

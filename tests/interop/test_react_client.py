@@ -11,23 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
 from starlette.applications import Starlette
 from starlette.responses import FileResponse, HTMLResponse
 from starlette.routing import Mount, Route
 
-from _support.components import (
-    CHROMIUM_ARGS,
-    REPO_ROOT,
-    chromium_path,
-    missing,
-    node_interop_dir,
-    node_path,
-)
+from _support import browsers
+from _support.components import REPO_ROOT, missing, node_interop_dir
 from _support.servers import gunicorn, serve
 from authgate.integrations.asgi import AuthApp
 from interop.react_apps import PAGE, PASSWORD, make_gate
@@ -36,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from playwright.sync_api import Browser, Page
     from starlette.requests import Request
 
 pytestmark = [pytest.mark.interop, pytest.mark.e2e]
@@ -46,15 +39,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = node_interop_dir()
     if not (folder / "node_modules" / "esbuild" / "package.json").is_file():
         missing(f"esbuild is not installed in {folder}/node_modules")
-    out = tmp_path_factory.mktemp("client") / "client.js"
-    subprocess.run(
-        [node_path(), str(folder / "build-client.mjs"), str(out)],
-        cwd=folder,
-        check=True,
-        timeout=60,
-        capture_output=True,
-    )
-    return out
+    return browsers.bundle(tmp_path_factory.mktemp("client") / "client.js")
 
 
 @pytest.fixture(scope="module", params=["asgi", "flask", "django"])
@@ -102,13 +87,8 @@ def origin(request: pytest.FixtureRequest, bundle: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, args=list(CHROMIUM_ARGS), headless=True
-        )
+    with browsers.chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

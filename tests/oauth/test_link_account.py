@@ -1,4 +1,4 @@
-"""The explicit "link account" action (security decision 9) against a scripted provider.
+"""The explicit "link account" action (SECURITY.md, decision 9) against a scripted provider.
 
 A signed-in user POSTs ``/signin/:provider`` with ``csrfToken`` and ``link=true``; the intent
 is sealed into the check cookies with the session's user id, and the callback links the

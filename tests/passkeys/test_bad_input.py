@@ -7,6 +7,7 @@ and PostgreSQL, in both wire profiles (the ``adapter`` and ``profile`` fixtures)
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -383,3 +384,46 @@ async def test_options_for_a_provider_that_is_not_a_passkey(gate: Any) -> None:
     visitor.provider_id = "nope"
     response = await visitor.options()
     assert response.status == 400
+
+
+async def test_one_assertion_posted_twice_at_once_signs_in_once(
+    gate: Any, enrolled: SoftAuthenticator
+) -> None:
+    visitor, data = await answered(gate, enrolled)
+    token = await visitor.client.csrf()
+    twin = browser(gate)
+    twin.client.jar = dict(visitor.client.jar)
+    form = {"csrfToken": token, "action": "authenticate", "data": json.dumps(data)}
+    responses = await asyncio.gather(
+        visitor.client.post("/callback/passkey", form=form),
+        twin.client.post("/callback/passkey", form=form),
+    )
+    codes = sorted(str(error_of(r)) for r in responses)
+    assert codes == ["None", CODE], "the challenge is used once, even at the same moment"
+
+
+async def test_one_credential_added_twice_at_once_is_stored_once(
+    gate: Any, adapter: Any, enrolled: SoftAuthenticator
+) -> None:
+    alice = browser(gate)
+    assert (await alice.sign_in(enrolled)).status == 302
+    newcomer = key()
+    posts = []
+    for _ in range(2):
+        answer = await alice.options_json(action="register")
+        form = {
+            "csrfToken": await alice.client.csrf(),
+            "action": "register",
+            "data": json.dumps(newcomer.register(answer["options"])),
+        }
+        posts.append((dict(alice.client.jar), form))
+    clients = [browser(gate).client for _ in posts]
+    for client, (jar, _) in zip(clients, posts, strict=True):
+        client.jar = jar
+    responses = await asyncio.gather(
+        *(c.post("/callback/passkey", form=f) for c, (_, f) in zip(clients, posts, strict=True))
+    )
+    assert all(r.status != 500 for r in responses)
+    assert sorted(str(error_of(r)) for r in responses) == ["None", CODE]
+    user = await adapter.get_user_by_email("alice@example.com")
+    assert len(await adapter.list_authenticators_by_user_id(user["id"])) == 2

@@ -4,7 +4,7 @@ Properties, for any method, path (under and outside the base path), query, heade
 (including the session, CSRF and callback-url cookies with hostile values) and body:
 
 - the status is a valid HTTP status and never 5xx (the one exception is the wire contract's:
-  the error page for ``?error=Configuration`` answers 500, spec §7);
+  the error page for ``?error=Configuration`` answers 500, as in v4);
 - every header can be sent (ASCII, no CR/LF), every redirect stays on our origin;
 - a session cookie with a value is only ever set by a real credentials sign-in (valid CSRF
   double-submit and the right password);
@@ -262,7 +262,7 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 def is_configuration_error_page(response: AuthResponse) -> bool:
     # The one 500 of the wire contract: next-auth's error page for ?error=Configuration
-    # answers 500 (spec §7.3), whoever asks for it. It is a rendered page, not a failure.
+    # answers 500 (as in v4), whoever asks for it. It is a rendered page, not a failure.
     return (
         response.status == 500
         and (response.header("content-type") or "").startswith("text/html")
@@ -474,7 +474,7 @@ def test_asgi_app_never_fails(
         "scheme": "http",
         "client": ("127.0.0.1", 1234),
     }
-    loop.run_until_complete(AuthApp(TRUSTING)(scope, receive, send))
+    loop.run_until_complete(AuthApp(TRUSTING)(scope, receive, send))  # type: ignore[arg-type]
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
     status = sent[0]["status"]
     assert 100 <= status <= 599

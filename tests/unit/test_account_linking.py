@@ -1,4 +1,4 @@
-"""Account linking rules (spec §11.6, security decision 9) of authgate._core.accounts."""
+"""Account linking rules (SECURITY.md, decision 9) of authgate._core.accounts."""
 
 from __future__ import annotations
 

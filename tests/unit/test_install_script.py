@@ -38,7 +38,7 @@ def test_the_full_install_has_everything() -> None:
     apt = re.search(r"would run: apt-get install (.*)", out)
     assert apt is not None
     assert {"chromium", "postgresql", "redis-server", "fonts-noto-cjk"} <= set(apt.group(1).split())
-    assert out.count("would run: npm ci") == 2
+    assert out.count("would run: npm ci") == 3  # interop (v4, v5 passkey client), oidc
 
 
 def test_unknown_options_are_refused() -> None:

@@ -1,4 +1,4 @@
-"""The built-in pages: markup per spec §7.3/§7.4/§8, escaping, theme and security headers."""
+"""The built-in pages: markup of v4's ``core/pages``, escaping, theme and security headers."""
 
 from __future__ import annotations
 

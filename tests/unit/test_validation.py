@@ -50,8 +50,9 @@ async def sender(request: Any) -> None:
         (lambda: JWTConfig(max_age=-5), "JWTConfig(max_age)"),
         (
             lambda: AuthConfig(
-                providers=[Credentials(authorize=authorize), object()], secret=SECRET
-            ),  # type: ignore[list-item]
+                providers=[Credentials(authorize=authorize), object()],  # type: ignore[list-item]
+                secret=SECRET,
+            ),
             "every provider needs a string id",
         ),
         (
@@ -356,3 +357,17 @@ async def test_console_sender_prints_the_link(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "sign-in link for ada@example.com (valid until 08:10:00 UTC)" in out
     assert "callback/email?token=t" in out
+
+
+def test_one_copy_of_each_rule() -> None:
+    """The rules that drifted apart live in one place each (issue 9, "no drifted copies")."""
+    from authgate import _validate
+    from authgate._core import body, pages
+    from authgate._core.oauth import flow
+    from authgate.integrations import asgi
+    from authgate.providers import email, oauth
+
+    assert vars(asgi)["MAX_BODY_BYTES"] is body.MAX_BODY_BYTES
+    assert vars(flow)["PROTOCOL_PARAMS"] is oauth.PROTOCOL_PARAMS
+    assert vars(email)["CSS_COLOR"] is _validate.CSS_COLOR
+    assert vars(pages)["HEX_COLOR"] is _validate.HEX_COLOR

@@ -40,7 +40,8 @@ def not_found() -> AuthResponse:
 def _form_post(action: Action | None, provider_id: str | None, options: InternalOptions) -> bool:
     """Whether this is an OAuth callback, which a provider's page may post cross-site.
 
-    ``response_mode=form_post``: the state/PKCE/nonce checks protect it instead (spec §2.8).
+    ``response_mode=form_post``: the state/PKCE/nonce checks protect it instead (as in v4's
+    ``core/routes/callback.ts``).
     """
     provider = options.providers.get(provider_id or "") if action is Action.CALLBACK else None
     return provider is not None and provider.type == "oauth"
@@ -103,7 +104,7 @@ async def handle(
     if response.redirect is not None:
         if ctx.json_mode:
             kept = response.status != 302 and options.profile.keep_status_in_json
-            # A throttled sign-in is 429 + Retry-After in either profile (security decision 13).
+            # A throttled sign-in is 429 + Retry-After in either profile (SECURITY.md, decision 13).
             status = response.status if kept or response.status == 429 else 200
             converted = AuthResponse.json({"url": response.redirect}, status=status)
             converted.headers += [h for h in response.headers if h[0].lower() == "retry-after"]

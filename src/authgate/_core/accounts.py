@@ -1,9 +1,9 @@
-"""Who is signing in, with an adapter: next-auth's ``callbackHandler`` (spec §11.6, §12.4).
+"""Who is signing in, with an adapter: next-auth v4's ``core/lib/callback-handler.ts``.
 
 :func:`resolve` finds or creates the stored user for a provider's user and account, inside the
 transaction it is given, and returns the events to fire once that transaction committed.
 
-Linking rules (security decision 9, stricter than v4):
+Linking rules (SECURITY.md, decision 9, stricter than v4):
 
 - A known provider account signs in as its user.
 - An address counts as *verified* only when a provider vouched for it (``email_verified``, see
@@ -173,7 +173,7 @@ async def resolve(
     if email:
         same_email = await tx.get_user_by_email(email)
         if same_email is not None:
-            # Security decision 9: the provider's opt-in and both addresses verified.
+            # SECURITY.md, decision 9: the provider's opt-in and both addresses verified.
             linkable = allow_email_linking and email_verified and address_verified(same_email)
             if kind == "credentials" or not linkable:
                 raise AccountNotLinkedError("a user with this e-mail address exists")

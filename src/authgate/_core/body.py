@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 MAX_BODY_BYTES = 64 * 1024
+"""Bodies above this are refused with 413 (the ASGI app stops reading there too)."""
 MAX_FIELDS = 64
 MAX_JSON_DEPTH = 16
 MAX_FIELD_NAME_CHARS = 256

@@ -16,25 +16,27 @@ AsyncHook = Callable[..., Awaitable[Any]]
 def normalise(
     fn: Callable[..., Any], *, label: str, known: frozenset[str], threaded: bool = False
 ) -> AsyncHook:
-    """Wrap ``fn`` so the engine can always ``await hook(**every_known_keyword)``.
+    """Wrap ``fn`` so the engine can ``await hook(**the_keywords_of_this_call)``.
 
     Parameters the callback does not declare are not passed, so ``def jwt(token, user)`` works.
-    A parameter we would never pass is a configuration error, caught at start-up. A sync
-    function runs inline, or in a worker thread with ``threaded=True`` (``authorize`` often
-    hashes passwords or does blocking I/O).
+    A declared parameter that this call does not provide (``token`` for the ``session``
+    callback of database sessions, ``user`` for ``jwt`` on ``/session``) is ``None``, as v4
+    passes ``undefined``; one with a default keeps its default. A parameter we would never pass
+    is a configuration error, caught at start-up. A sync function runs inline, or in a worker
+    thread with ``threaded=True`` (``authorize`` often hashes passwords or does blocking I/O).
     """
     if not callable(fn):
         raise ConfigurationError(f"{label} must be callable")
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):  # builtins without a signature: give them everything
-        accepts_all, wanted = True, known
+        accepts_all, wanted, needed = True, known, frozenset[str]()
     else:
         params = signature.parameters.values()
         accepts_all = any(p.kind is p.VAR_KEYWORD for p in params)
-        wanted = frozenset(
-            p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-        )
+        named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        wanted = frozenset(p.name for p in named)
+        needed = frozenset(p.name for p in named if p.default is p.empty)
         unknown = wanted - known
         if unknown:
             raise ConfigurationError(
@@ -48,6 +50,8 @@ def normalise(
 
     async def hook(**kwargs: Any) -> Any:
         args = {k: v for k, v in kwargs.items() if k in selected}
+        for name in needed - args.keys():  # declared, not provided by this call: v4 undefined
+            args[name] = None
         if is_async:
             return await fn(**args)
         if threaded:

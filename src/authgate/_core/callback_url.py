@@ -1,6 +1,6 @@
 """Resolve the ``callbackUrl`` through the ``redirect`` callback, refusing what is not a URL.
 
-Security decision 3: an invalid or foreign value falls back to the base URL (v4 answers some
+SECURITY.md, decision 3: an invalid or foreign value falls back to the base URL (v4 answers some
 with a 500 and lets a planted cookie lock users out).
 """
 

@@ -1,10 +1,12 @@
-"""Database sessions (spec §12.3): a random token in the cookie, the session in the adapter.
+"""Database sessions: a random token in the cookie, the session in the adapter.
 
-- The token is 256 bits from :mod:`secrets` (security decision 2; v4 uses a UUID).
+next-auth v4: ``core/routes/session.ts``.
+
+- The token is 256 bits from :mod:`secrets` (SECURITY.md, decision 2; v4 uses a UUID).
 - ``/session`` deletes an expired session, slides the expiry once ``update_age`` has passed,
   and runs the ``session`` callback with the stored ``user``.
 - A failing database means "no session" and the cookie is **kept**: an outage must not sign
-  everybody out, and must never look like success (security decision 15). It is logged.
+  everybody out, and must never look like success (SECURITY.md, decision 15). It is logged.
 - A failing database at sign-out is a failed sign-out (``/error?error=SignOut``), the cookie
   kept for a retry: never a cleared cookie over a live row.
 """
@@ -130,11 +132,11 @@ async def derive(
 ) -> dict[str, Any]:
     """The ``/session`` body: the ``session`` callback over ``{user, expires}``."""
     payload: dict[str, Any] = {"user": session_user(user), "expires": iso(session["expires"])}
-    if options.session is not None:
+    if options.session_callback is not None:
         params: dict[str, Any] = {"session": payload, "user": user, "new_session": None}
         if update:
             params.update(trigger="update", new_session=data)
-        payload = await options.session(**params)
+        payload = await options.session_callback(**params)
     return payload
 
 

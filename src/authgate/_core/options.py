@@ -18,7 +18,7 @@ from authgate._core.oauth.runtime import OAuthRuntime
 from authgate._core.profiles import PROFILES, WireProfile
 from authgate._crypto.keys import CSRF_TOKEN, purpose_key
 from authgate._crypto.tokens import random_hex
-from authgate.config import DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE
+from authgate.config import DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE, Callbacks, Events, hooks
 from authgate.errors import ConfigurationError, MissingSecretError
 from authgate.jwt import JWTCodec
 from authgate.providers.oauth import DefaultChecks
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from authgate.adapters import Adapter
     from authgate.config import AuthConfig, PagesConfig, Theme
     from authgate.providers import Provider
+    from authgate.two_factor import TwoFactor
 
 logger = logging.getLogger("authgate")
 
@@ -49,6 +50,9 @@ EVENT_PARAMS = {
     "create_user": frozenset({"user"}),
     "update_user": frozenset({"user"}),
     "link_account": frozenset({"user", "account", "profile"}),
+    "two_factor_enabled": frozenset({"user_id"}),
+    "two_factor_disabled": frozenset({"user_id"}),
+    "recovery_code_used": frozenset({"user_id", "remaining"}),
 }
 
 
@@ -80,10 +84,11 @@ class InternalOptions:
     pages: PagesConfig
     theme: Theme
     locale: str | None  # fixed by the config; None: negotiated per request
-    sign_in: AsyncHook | None
-    redirect: AsyncHook | None
-    jwt: AsyncHook | None
-    session: AsyncHook | None
+    # The user's callbacks (Callbacks.sign_in / redirect / jwt / session), normalised.
+    sign_in_callback: AsyncHook | None
+    redirect_callback: AsyncHook | None
+    jwt_callback: AsyncHook | None
+    session_callback: AsyncHook | None
     events: Mapping[str, AsyncHook]
     debug: bool
     limiter: SignInLimiter | None = None  # its counters live in the backend it holds
@@ -98,6 +103,7 @@ class InternalOptions:
     check_codecs: Mapping[str, JWTCodec] = field(default_factory=dict)  # by check cookie name
     # Policy steps between "user verified" and "session issued" (sign_in_flow), in order.
     sign_in_steps: tuple[SignInStep, ...] = ()
+    two_factor: TwoFactor | None = None
 
     def cookies(self, secure: bool) -> CookieSet:
         return self.cookies_secure if secure else self.cookies_plain
@@ -126,7 +132,7 @@ _FALSE = frozenset({"", "0", "false", "no", "off"})
 def _trust_host(config: AuthConfig, env: Mapping[str, str]) -> bool:
     """Whether the request's Host headers may build URLs: only when the user says so.
 
-    SECURITY.md decision 12: ``trust_host=True`` or ``AUTH_TRUST_HOST``; never by default (a
+    SECURITY.md, decision 12: ``trust_host=True`` or ``AUTH_TRUST_HOST``; never by default (a
     forged ``X-Forwarded-Host`` would otherwise choose the host of the links mailed to users).
     """
     if config.trust_host is not None:
@@ -161,7 +167,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
                 "(generate one with: authgate secret, or python -c 'import secrets; "
                 "print(secrets.token_hex(32))')"
             )
-        # SECURITY.md decision 12: never a secret derived from public configuration.
+        # SECURITY.md, decision 12: never a secret derived from public configuration.
         logger.warning(
             "NO_SECRET: no secret configured (AuthConfig(secret=...) or AUTH_SECRET); using a "
             "random one for this process only. Every session ends when it restarts and other "
@@ -191,9 +197,10 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
             p.authorize, label=f"Credentials(id={p.id!r}).authorize", arity=2, threaded=True
         )
         for p in config.providers
-        if p.type == "credentials"
+        if p.type == "credentials" and hasattr(p, "authorize")  # Password: no user code
     }
-    cb = config.callbacks
+    cb = hooks(Callbacks, config.callbacks)
+    config_events = hooks(Events, config.events)
 
     def hook(fn: object, label: str, known: frozenset[str]) -> AsyncHook | None:
         return None if fn is None else callables.normalise(fn, label=label, known=known)  # type: ignore[arg-type]
@@ -201,7 +208,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
     events = {
         name: callables.normalise(fn, label=f"Events.{name}", known=known)
         for name, known in EVENT_PARAMS.items()
-        if (fn := getattr(config.events, name)) is not None
+        if (fn := getattr(config_events, name)) is not None
     }
     if config.debug:
         logger.warning("DEBUG_ENABLED: debug logging is on; do not use it in production")
@@ -240,10 +247,10 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         pages=config.pages,
         theme=config.theme,
         locale=config.locale,
-        sign_in=hook(cb.sign_in, "Callbacks.sign_in", SIGN_IN_PARAMS),
-        redirect=hook(cb.redirect, "Callbacks.redirect", REDIRECT_PARAMS),
-        jwt=hook(cb.jwt, "Callbacks.jwt", JWT_PARAMS),
-        session=hook(cb.session, "Callbacks.session", SESSION_PARAMS),
+        sign_in_callback=hook(cb.sign_in, "Callbacks.sign_in", SIGN_IN_PARAMS),
+        redirect_callback=hook(cb.redirect, "Callbacks.redirect", REDIRECT_PARAMS),
+        jwt_callback=hook(cb.jwt, "Callbacks.jwt", JWT_PARAMS),
+        session_callback=hook(cb.session, "Callbacks.session", SESSION_PARAMS),
         events=events,
         debug=config.debug,
         limiter=limiter,
@@ -253,7 +260,18 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         reissue_after=config.jwt.reissue_after,
         oauth=OAuthRuntime(config.http_client, allow_loopback_http=not production),
         check_codecs=check_codecs,
+        two_factor=config.two_factor,
+        sign_in_steps=_sign_in_steps(config),
     )
+
+
+def _sign_in_steps(config: AuthConfig) -> tuple[SignInStep, ...]:
+    """The policy steps the configuration asks for, in order."""
+    if config.two_factor is None:
+        return ()
+    from authgate._core.two_factor.step import step
+
+    return (step,)
 
 
 def _with_client_credentials(provider: Provider, env: Mapping[str, str]) -> Provider:

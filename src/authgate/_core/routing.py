@@ -15,6 +15,15 @@ class Action(StrEnum):
     VERIFY_REQUEST = "verify-request"
     ERROR = "error"
     LOG = "_log"
+    # authgate: password accounts (authgate.providers.Password)
+    SIGNUP = "signup"
+    VERIFY_EMAIL = "verify-email"
+    FORGOT_PASSWORD = "forgot-password"
+    RESET_PASSWORD = "reset-password"
+    CHANGE_PASSWORD = "change-password"
+    # authgate: two-factor sign-in (AuthConfig(two_factor=...))
+    TWO_FACTOR = "two-factor"
+    TWO_FACTOR_SETUP = "two-factor-setup"
     WEBAUTHN_OPTIONS = "webauthn-options"
     PASSKEYS = "passkeys"  # authgate: the signed-in user's passkeys page
     WEBAUTHN_SCRIPT = "webauthn.js"  # authgate: the built-in pages' only script
@@ -27,6 +36,12 @@ class NotOursError(Exception):
     """The path is outside the base path (or is the base path itself): a 404 for the host app."""
 
 
+def outside(path: str, base_path: str) -> bool:
+    """Whether ``path`` is neither ``base_path`` nor below it."""
+    prefix = base_path.rstrip("/") + "/"
+    return path != base_path and not path.startswith(prefix)
+
+
 def parse(path: str, base_path: str) -> tuple[Action | None, str | None]:
     """``(action, provider_id)``; ``action`` is ``None`` for an unknown action.
 
@@ -34,7 +49,7 @@ def parse(path: str, base_path: str) -> tuple[Action | None, str | None]:
         NotOursError: The path is not below ``base_path``.
     """
     prefix = base_path.rstrip("/") + "/"
-    if not path.startswith(prefix):
+    if outside(path, base_path) or path == base_path:
         raise NotOursError(path)
     segments = path[len(prefix) :].rstrip("/").split("/")
     if not segments[0]:

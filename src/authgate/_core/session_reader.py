@@ -1,8 +1,10 @@
 """Request → session: the one place a session is read.
 
-Every reader goes through here: ``AuthGate.get_session`` (and so every framework integration),
-the ``/session`` route, sign-out and account linking (:func:`read`), the resource-server mode
-(``authgate.resource``) and ``authgate.jwt.get_token`` (:func:`find_token`). The steps:
+Every reader goes through here: ``AuthGate.get_session`` (and so every framework integration)
+and the ``/session`` route (:func:`read`, then :func:`session_of` or the route's re-issue);
+sign-out, account linking and sign-in's "previous session" (``jwt_session.read``,
+``db_session.read_token``), the resource-server mode (``authgate.resource``) and
+``authgate.jwt.get_token`` locate the token with :func:`find_token`. The steps:
 
 1. which cookie (:func:`secure_cookies` picks the ``__Secure-`` name or the plain one);
 2. where the token is (:func:`find_token`: the cookie, its chunks joined, empty values skipped
@@ -36,16 +38,20 @@ if TYPE_CHECKING:
     from authgate.types import JWT
 
 __all__ = [
+    "BEARER",
     "MAX_DATABASE_TOKEN",
     "SessionRead",
     "TokenSource",
     "admit",
     "bearer_token",
+    "claims_shape",
     "decode",
     "find_token",
     "join_chunks",
     "read",
     "secure_cookies",
+    "session_of",
+    "source_of",
 ]
 
 logger = logging.getLogger("authgate")
@@ -126,24 +132,23 @@ def find_token(
     The first cookie name that carries a value wins, even if the token turns out invalid:
     like next-auth, a bad cookie is not replaced by the next name or the bearer header.
     """
+    found: tuple[str, str] | None = None
     for name in source.names:
-        if source.chunked:
-            raw = join_chunks(cookies, name, skip_empty=source.skip_empty)
-        else:
-            raw = cookies.get(name) or None
+        raw = (
+            join_chunks(cookies, name, skip_empty=source.skip_empty)
+            if source.chunked
+            else cookies.get(name) or None
+        )
         if raw is not None:
-            return _capped(name, raw, source)
-    if source.bearer:
-        raw = bearer_token(headers.get("authorization"))
+            found = name, raw
+            break
+    else:
+        raw = bearer_token(headers.get("authorization")) if source.bearer else None
         if raw is not None:
-            return _capped(BEARER, raw, source)
-    return None
-
-
-def _capped(where: str, raw: str, source: TokenSource) -> tuple[str, str] | None:
-    if source.max_length is not None and len(raw) > source.max_length:
+            found = BEARER, raw
+    if found is not None and source.max_length is not None and len(found[1]) > source.max_length:
         return None
-    return where, raw
+    return found
 
 
 def secure_cookies(
@@ -260,7 +265,7 @@ async def session_of(options: InternalOptions, found: SessionRead, now: float) -
             return await db_session.derive(options, *found.stored)
         if found.claims is None:
             return None
-        if options.jwt is None and options.session is None:
+        if options.jwt_callback is None and options.session_callback is None:
             return jwt_session.default_session(options, found.claims, now)
         derived = await jwt_session.derive(options, found.claims, now=now)
     except Exception:

@@ -1,4 +1,4 @@
-"""The engine's hook into the sign-in limiter (security decision 13).
+"""The engine's hook into the sign-in limiter (SECURITY.md, decision 13).
 
 ``admit`` runs before a credential is checked (credentials now; e-mail sign-in calls it with the
 address): it counts the attempt or answers ``TooManyRequests``. ``settle`` reports a success.

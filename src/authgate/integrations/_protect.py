@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+
+from authgate._core.redirects import append_query
 
 if TYPE_CHECKING:
     from authgate.gate import AuthGate
@@ -17,4 +18,4 @@ SESSION_REQUIRED = {"error": "SessionRequired"}
 def sign_in_url(gate: AuthGate, callback_url: str) -> str:
     """Where to send a visitor who must sign in (the custom sign-in page if configured)."""
     page = gate.config.pages.sign_in or f"{gate.base_path}/signin"
-    return f"{page}{'&' if '?' in page else '?'}callbackUrl={quote(callback_url, safe='')}"
+    return append_query(page, {"callbackUrl": callback_url})

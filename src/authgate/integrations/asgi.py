@@ -1,6 +1,6 @@
 """Serve the auth API as a plain ASGI application (no framework needed).
 
->>> app.mount("/api/auth", AuthApp(auth))          # Starlette / FastAPI
+>>> app.mount(auth.base_path, AuthApp(auth))        # Starlette / FastAPI
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
+from authgate._core.body import MAX_BODY_BYTES  # one limit: the core refuses the same size
 from authgate.http import AuthRequest, AuthResponse
 
 if TYPE_CHECKING:
@@ -27,9 +28,6 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-MAX_BODY_BYTES = 64 * 1024
-"""Bodies above this are refused with 413 before they are read further."""
 
 
 def full_path(scope: Scope) -> str:

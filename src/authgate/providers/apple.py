@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from authgate.providers.oauth import OIDC, ProfileMapper, ProviderStyle, TokenSet
+from authgate.providers.oauth import OIDC, ProfileMapper, ProviderStyle, TokenSet, pick, present
 
 __all__ = ["Apple"]
 
@@ -35,12 +35,12 @@ def _name(user: object) -> str | None:
 
 
 def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
-    return {
-        "id": profile["sub"],
-        "name": _name(profile.get("user")),
-        "email": profile.get("email"),
-        "image": None,
-    }
+    return present(
+        id=profile["sub"],
+        name=_name(profile.get("user")),
+        email=pick(profile, "email"),
+        image=None,  # Apple has no picture (Auth.js: null)
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

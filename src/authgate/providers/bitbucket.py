@@ -17,6 +17,8 @@ from authgate.providers.oauth import (
     ProviderStyle,
     TokenSet,
     UserinfoRequest,
+    pick,
+    present,
 )
 
 __all__ = ["Bitbucket"]
@@ -27,12 +29,12 @@ _STYLE = ProviderStyle(logo="/bitbucket.svg", bg="#205081", text="#fff")
 def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
     links = profile.get("links") or {}
     avatar = links.get("avatar") if isinstance(links, dict) else None
-    return {
-        "id": profile["uuid"],
-        "name": profile.get("display_name") or profile.get("nickname"),
-        "email": profile.get("email"),
-        "image": avatar.get("href") if isinstance(avatar, dict) else None,
-    }
+    return present(
+        id=profile["uuid"],
+        name=pick(profile, "display_name", "nickname"),
+        email=pick(profile, "email"),
+        image=pick(avatar, "href"),
+    )
 
 
 async def _userinfo(http: ProviderHTTP, tokens: TokenSet) -> dict[str, Any]:

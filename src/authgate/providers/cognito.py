@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from authgate.providers.oauth import OIDC, ProfileMapper, ProviderStyle, TokenSet
+from authgate.providers.oauth import OIDC, ProfileMapper, ProviderStyle, TokenSet, pick, present
 
 __all__ = ["Cognito"]
 
@@ -18,12 +18,12 @@ _STYLE = ProviderStyle(logo="/cognito.svg", bg="#fff", text="#C17B9E")
 
 
 def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
-    return {
-        "id": profile["sub"],
-        "name": profile.get("name") or profile.get("cognito:username") or profile.get("username"),
-        "email": profile.get("email"),
-        "image": profile.get("picture"),
-    }
+    return present(
+        id=profile["sub"],
+        name=pick(profile, "name", "cognito:username", "username"),
+        email=pick(profile, "email"),
+        image=pick(profile, "picture"),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-from authgate.providers.oauth import EmailCheck, OAuth, ProfileMapper, ProviderStyle, TokenSet
+from authgate.providers.oauth import (
+    EmailCheck,
+    OAuth,
+    ProfileMapper,
+    ProviderStyle,
+    TokenSet,
+    pick,
+    present,
+)
 
 __all__ = ["Discord"]
 
@@ -30,12 +38,12 @@ def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
         image = f"https://cdn.discordapp.com/embed/avatars/{(int(user_id) >> 22) % 6}.png"
     else:
         image = f"https://cdn.discordapp.com/embed/avatars/{int(profile['discriminator']) % 5}.png"
-    return {
-        "id": user_id,
-        "name": profile.get("global_name") or profile.get("username"),
-        "email": profile.get("email"),
-        "image": image,
-    }
+    return present(
+        id=user_id,
+        name=pick(profile, "global_name", "username"),
+        email=pick(profile, "email"),
+        image=image,
+    )
 
 
 def _verified(profile: Mapping[str, Any]) -> bool:

@@ -8,7 +8,7 @@
     Email(send_verification_request=console_sender)  # development: the link goes to stdout
 
 The link is single use, bound to the address it was sent to, and lives 10 minutes by default
-(security decision 10; next-auth v4: 24 hours). Only an HMAC of the token is stored.
+(SECURITY.md, decision 10; next-auth v4: 24 hours). Only an HMAC of the token is stored.
 Requires an adapter (``AuthConfig(adapter=...)``) and, for the default sender, ``aiosmtplib``
 (``pip install 'authgate[email]'``).
 """
@@ -27,6 +27,7 @@ from html import escape
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
 
+from authgate._validate import CSS_COLOR
 from authgate.errors import ConfigurationError
 from authgate.i18n import DEFAULT_LOCALE, language
 
@@ -48,10 +49,9 @@ __all__ = [
 
 logger = logging.getLogger("authgate")
 
-DEFAULT_EMAIL_MAX_AGE = 10 * 60  # security decision 10: 10 minutes (v4: 24 hours)
+DEFAULT_EMAIL_MAX_AGE = 10 * 60  # SECURITY.md, decision 10: 10 minutes (v4: 24 hours)
 DEFAULT_FROM = "authgate <no-reply@example.com>"
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_COLOR = re.compile(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,30}|(?:rgb|hsl)a?\([0-9.,% ]{1,40}\)")
 
 
 def _loopback(host: str) -> bool:
@@ -165,8 +165,8 @@ def verification_email(
     host = urlsplit(url).netloc
     brand = theme.brand_color if theme and theme.brand_color else "#346df1"
     button_text = theme.button_text if theme and theme.button_text else "#fff"
-    brand = brand if _COLOR.fullmatch(brand) else "#346df1"
-    button_text = button_text if _COLOR.fullmatch(button_text) else "#fff"
+    brand = brand if CSS_COLOR.fullmatch(brand) else "#346df1"
+    button_text = button_text if CSS_COLOR.fullmatch(button_text) else "#fff"
     # v4: a zero-width space before each dot keeps mail clients from linking the host.
     shown_host = escape(host).replace(".", "&#8203;.")
     href = escape(url, quote=True)
@@ -200,39 +200,47 @@ def verification_email(
     return subject, text, html
 
 
-def _message(request: VerificationRequest, sender: str) -> EmailMessage:
-    subject, text, html = verification_email(request.url, request.theme, request.locale)
+def compose(*, to: str, sender: str, subject: str, text: str, html: str) -> EmailMessage:
+    """A text + HTML mail."""
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender
-    message["To"] = request.identifier
+    message["To"] = to
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+async def deliver(server: SMTPServer, message: EmailMessage) -> None:
+    """Send ``message`` through ``server`` with aiosmtplib; raise when it was not accepted."""
+    try:
+        import aiosmtplib
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise RuntimeError("sending mail needs: pip install 'authgate[email]'") from exc
+    errors, _ = await aiosmtplib.send(
+        message,
+        hostname=server.host,
+        port=server.port,
+        username=server.username,
+        password=server.password,
+        use_tls=server.use_tls,
+        start_tls=server.start_tls,
+        cert_bundle=server.cert_bundle,
+        timeout=server.timeout,
+    )
+    if errors:  # v4: rejected recipients are a failure
+        raise RuntimeError(f"{len(errors)} recipient(s) rejected")
 
 
 def smtp_sender(server: SMTPServer, from_: str) -> SendVerificationRequest:
     """A sender delivering the default e-mail through ``server`` with aiosmtplib."""
 
     async def send(request: VerificationRequest) -> None:
-        try:
-            import aiosmtplib
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise RuntimeError("the Email provider needs: pip install 'authgate[email]'") from exc
-        message = _message(request, from_)
-        errors, _ = await aiosmtplib.send(
-            message,
-            hostname=server.host,
-            port=server.port,
-            username=server.username,
-            password=server.password,
-            use_tls=server.use_tls,
-            start_tls=server.start_tls,
-            cert_bundle=server.cert_bundle,
-            timeout=server.timeout,
+        subject, text, html = verification_email(request.url, request.theme, request.locale)
+        message = compose(
+            to=request.identifier, sender=from_, subject=subject, text=text, html=html
         )
-        if errors:  # v4: rejected recipients are a failure
-            raise RuntimeError(f"{len(errors)} recipient(s) rejected")
+        await deliver(server, message)
 
     return send
 

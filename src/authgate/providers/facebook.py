@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from authgate.providers.oauth import OAuth, ProfileMapper, ProviderStyle, TokenSet
+from authgate.providers.oauth import OAuth, ProfileMapper, ProviderStyle, TokenSet, pick, present
 
 __all__ = ["Facebook"]
 
@@ -19,12 +19,12 @@ _STYLE = ProviderStyle(logo="/facebook.svg", bg="#006aff", text="#fff")
 def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
     picture = profile.get("picture")
     data = picture.get("data") if isinstance(picture, dict) else None
-    return {
-        "id": str(profile["id"]),
-        "name": profile.get("name"),
-        "email": profile.get("email"),
-        "image": data.get("url") if isinstance(data, dict) else None,
-    }
+    return present(
+        id=str(profile["id"]),
+        name=pick(profile, "name"),
+        email=pick(profile, "email"),
+        image=pick(data, "url"),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,6 +17,8 @@ from authgate.providers.oauth import (
     ProviderStyle,
     TokenSet,
     UserinfoRequest,
+    pick,
+    present,
 )
 
 __all__ = ["GitHub"]
@@ -25,12 +27,12 @@ _STYLE = ProviderStyle(logo="/github.svg", bg="#24292f", text="#fff")
 
 
 def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
-    return {
-        "id": str(profile["id"]),
-        "name": profile.get("name") or profile.get("login"),
-        "email": profile.get("email"),
-        "image": profile.get("avatar_url"),
-    }
+    return present(
+        id=str(profile["id"]),
+        name=pick(profile, "name", "login"),
+        email=pick(profile, "email"),
+        image=pick(profile, "avatar_url"),
+    )
 
 
 async def _userinfo(http: ProviderHTTP, tokens: TokenSet) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from authgate.providers.oauth import OAuth, ProfileMapper, ProviderStyle, TokenSet
+from authgate.providers.oauth import OAuth, ProfileMapper, ProviderStyle, TokenSet, pick, present
 
 __all__ = ["GitLab"]
 
@@ -17,12 +17,12 @@ _STYLE = ProviderStyle(logo="/gitlab.svg", bg="#FC6D26", text="#fff")
 
 
 def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
-    return {
-        "id": str(profile["id"]),
-        "name": profile.get("name") or profile.get("username"),
-        "email": profile.get("email"),
-        "image": profile.get("avatar_url"),
-    }
+    return present(
+        id=str(profile["id"]),
+        name=pick(profile, "name", "username"),
+        email=pick(profile, "email"),
+        image=pick(profile, "avatar_url"),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

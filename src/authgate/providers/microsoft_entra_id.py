@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from authgate.providers.oauth import OIDC, ProfileMapper, ProviderStyle, TokenSet
+from authgate.providers.oauth import OIDC, ProfileMapper, ProviderStyle, TokenSet, pick, present
 
 __all__ = ["MicrosoftEntraID"]
 
@@ -20,13 +20,13 @@ _STYLE = ProviderStyle(logo="/microsoft-entra-id.svg", bg="#0072c6", text="#fff"
 
 
 def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
-    return {
-        "id": profile["sub"],
-        "name": profile.get("name"),
+    return present(
+        id=profile["sub"],
+        name=pick(profile, "name"),
         # Not preferred_username: Microsoft documents it as mutable and not always an address.
-        "email": profile.get("email"),
-        "image": None,
-    }
+        email=pick(profile, "email"),
+        image=None,  # no Graph photo download (Auth.js: a data URL, or null)
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,18 +22,24 @@ from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from authgate._crypto.idtoken import ASYMMETRIC_ALGORITHMS
+from authgate._validate import names, one_of
 from authgate.errors import ConfigurationError
 
 __all__ = [
+    "ABSENT",
     "DEFAULT_ID_TOKEN_ALGORITHMS",
     "OIDC",
+    "EmailCheck",
     "OAuth",
     "ProfileMapper",
     "ProviderHTTP",
     "ProviderStyle",
     "TokenSet",
     "UserinfoRequest",
+    "claims_email_verified",
     "default_profile",
+    "pick",
+    "present",
 ]
 
 Check = Literal["state", "pkce", "nonce"]
@@ -94,28 +100,68 @@ _HEADER = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")
 _OWN_HEADERS = frozenset({"authorization", "accept", "content-type", "content-length", "host"})
 # What a callback carries for the protocol; never copied into a profile.
 _CALLBACK_PARAMS = frozenset({"code", "state", "error", "iss", "id_token", "session_state"})
-_PROTOCOL_PARAMS = frozenset(
+# SECURITY.md, decision 6: parameters that carry the protocol are authgate's. Refused in
+# ``authorization_params`` here, and dropped from the request's query at sign-in (_core/oauth).
+PROTOCOL_PARAMS = frozenset(
     {
         "client_id",
+        "client_secret",
         "redirect_uri",
         "response_type",
+        "response_mode",
         "state",
         "nonce",
         "code_challenge",
         "code_challenge_method",
-        "client_secret",
+        "request",
+        "request_uri",
     }
 )
 
 
+class _Absent:
+    """The JavaScript ``undefined`` of a profile mapping: the key is left out of the user."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+
+
+def pick(source: Mapping[str, Any] | None, *keys: str) -> Any:
+    """JavaScript's ``source.a ?? source.b ?? ...`` for a profile mapping.
+
+    The first value that is not ``None``; otherwise the last key's value, which is
+    :data:`ABSENT` when that key is missing (next-auth's ``undefined``: the key is left out of
+    the user, the token and the JSON) and ``None`` when the provider sent ``null``.
+    """
+    value: Any = ABSENT
+    for key in keys:
+        value = source.get(key, ABSENT) if isinstance(source, Mapping) else ABSENT
+        if value is not None and value is not ABSENT:
+            return value
+    return value
+
+
+def present(**fields: Any) -> dict[str, Any]:
+    """The user a profile mapping returns: fields that are :data:`ABSENT` are left out."""
+    return {key: value for key, value in fields.items() if value is not ABSENT}
+
+
 def default_profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
-    """OpenID Connect standard claims → the user (``sub``, ``name``, ``email``, ``picture``)."""
-    return {
-        "id": profile.get("sub", profile.get("id")),
-        "name": profile.get("name") or profile.get("preferred_username") or profile.get("nickname"),
-        "email": profile.get("email"),
-        "image": profile.get("picture"),
-    }
+    """OpenID Connect standard claims → the user (``sub``, ``name``, ``email``, ``picture``).
+
+    A claim the provider does not send is left out of the user (next-auth: ``undefined``).
+    """
+    return present(
+        id=pick(profile, "sub", "id"),
+        name=pick(profile, "name", "preferred_username", "nickname"),
+        email=pick(profile, "email"),
+        image=pick(profile, "picture"),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,7 +234,7 @@ class OAuth:
         is_email_verified: ``is_email_verified(raw_profile)``: whether the provider vouches for
             the e-mail address (default: the OIDC ``email_verified`` claim is true). An address
             it does not vouch for is stored with ``emailVerified`` null and never finds, links
-            to or signs in an existing user (security decision 9).
+            to or signs in an existing user (SECURITY.md, decision 9).
         allow_dangerous_email_account_linking: With an adapter, link to an existing user with
             the same e-mail address when both addresses are verified.
         timeout: Seconds for each call to the provider.
@@ -232,24 +278,24 @@ class OAuth:
             _check_url(f"{label}.{name}", getattr(self, name))
         if not (self.id_token and self.issuer is None):  # else: AUTH_<ID>_ISSUER, at build
             self.check_endpoints()
-        unknown = set(self.checks) - {"state", "pkce", "nonce"}
-        if unknown or not isinstance(self.checks, tuple):
-            raise ConfigurationError(f"{label}: checks must be a tuple of state, pkce, nonce")
+        if not isinstance(self.checks, DefaultChecks):
+            checks = names(f"{label}.checks", self.checks, ("state", "pkce", "nonce"))
+            object.__setattr__(self, "checks", checks)
         if "nonce" in self.checks and not self.id_token:
             raise ConfigurationError(f"{label}: the nonce check needs id_token=True")
-        if self.client_auth not in ("client_secret_basic", "client_secret_post", "none"):
-            raise ConfigurationError(
-                f"{label}: client_auth must be client_secret_basic, client_secret_post or none"
-            )
-        if self.response_mode not in ("query", "form_post"):
-            raise ConfigurationError(f"{label}: response_mode must be 'query' or 'form_post'")
-        bad_algs = set(self.id_token_algorithms) - _KNOWN_ALGORITHMS
-        if bad_algs or not self.id_token_algorithms:
-            raise ConfigurationError(
-                f"{label}: id_token_algorithms {sorted(bad_algs)} unknown; use some of "
-                f"{sorted(_KNOWN_ALGORITHMS)}"
-            )
-        protocol = _PROTOCOL_PARAMS & set(self.authorization_params)
+        one_of(
+            f"{label}.client_auth",
+            self.client_auth,
+            ("client_secret_basic", "client_secret_post", "none"),
+        )
+        one_of(f"{label}.response_mode", self.response_mode, ("query", "form_post"))
+        algorithms = names(
+            f"{label}.id_token_algorithms", self.id_token_algorithms, sorted(_KNOWN_ALGORITHMS)
+        )
+        if not algorithms:
+            raise ConfigurationError(f"{label}.id_token_algorithms must not be empty")
+        object.__setattr__(self, "id_token_algorithms", algorithms)
+        protocol = PROTOCOL_PARAMS & set(self.authorization_params)
         if protocol:
             raise ConfigurationError(
                 f"{label}: authorization_params may not set {sorted(protocol)} (authgate does)"
@@ -264,13 +310,13 @@ class OAuth:
 
     def _check_extras(self, label: str) -> None:
         """``profile_params`` and ``request_headers``."""
-        if not isinstance(self.profile_params, tuple) or not all(
-            isinstance(p, str) and p and p not in _CALLBACK_PARAMS for p in self.profile_params
-        ):
+        params = names(f"{label}.profile_params", self.profile_params)
+        taken = sorted(_CALLBACK_PARAMS.intersection(params))
+        if taken:
             raise ConfigurationError(
-                f"{label}: profile_params must be a tuple of parameter names other than "
-                f"{sorted(_CALLBACK_PARAMS)}"
+                f"{label}.profile_params: {taken} carry the protocol, never profile data"
             )
+        object.__setattr__(self, "profile_params", params)
         if any(
             not isinstance(k, str)
             or not isinstance(v, str)

@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from authgate.providers.oauth import OAuth, ProfileMapper, ProviderStyle, TokenSet
+from authgate.providers.oauth import (
+    ABSENT,
+    OAuth,
+    ProfileMapper,
+    ProviderStyle,
+    TokenSet,
+    pick,
+    present,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,12 +33,12 @@ USER_AGENT = "web:authgate:v1"
 
 def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
     icon = profile.get("icon_img") or profile.get("snoovatar_img")
-    return {
-        "id": str(profile["id"]),
-        "name": profile.get("name"),
-        "email": None,
-        "image": icon.split("?", 1)[0] if isinstance(icon, str) and icon else None,
-    }
+    return present(
+        id=str(profile["id"]),
+        name=pick(profile, "name"),
+        email=None,  # Reddit shares no address
+        image=icon.split("?", 1)[0] if isinstance(icon, str) and icon else ABSENT,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

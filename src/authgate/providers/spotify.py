@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from authgate.providers.oauth import OAuth, ProfileMapper, ProviderStyle, TokenSet
+from authgate.providers.oauth import OAuth, ProfileMapper, ProviderStyle, TokenSet, pick, present
 
 __all__ = ["Spotify"]
 
@@ -19,12 +19,12 @@ _STYLE = ProviderStyle(logo="/spotify.svg", bg="#000", text="#1db954")
 def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
     images = profile.get("images") or []
     first = images[0] if images and isinstance(images[0], dict) else {}
-    return {
-        "id": str(profile["id"]),
-        "name": profile.get("display_name"),
-        "email": profile.get("email"),
-        "image": first.get("url"),
-    }
+    return present(
+        id=str(profile["id"]),
+        name=pick(profile, "display_name"),
+        email=pick(profile, "email"),
+        image=pick(first, "url"),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from authgate.providers.oauth import OIDC, ProfileMapper, ProviderStyle, TokenSet
+from authgate.providers.oauth import OIDC, ProfileMapper, ProviderStyle, TokenSet, pick, present
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -22,12 +22,12 @@ _STYLE = ProviderStyle(logo="/twitch.svg", bg="#65459B", text="#fff")
 
 
 def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
-    return {
-        "id": profile["sub"],
-        "name": profile.get("preferred_username"),
-        "email": profile.get("email"),
-        "image": profile.get("picture"),
-    }
+    return present(
+        id=profile["sub"],
+        name=pick(profile, "preferred_username"),
+        email=pick(profile, "email"),
+        image=pick(profile, "picture"),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from authgate.providers.oauth import OAuth, ProfileMapper, ProviderStyle, TokenSet
+from authgate.providers.oauth import OAuth, ProfileMapper, ProviderStyle, TokenSet, pick, present
 
 __all__ = ["Twitter"]
 
@@ -19,12 +19,12 @@ _STYLE = ProviderStyle(logo="/twitter.svg", bg="#000", text="#fff")
 
 def _profile(profile: dict[str, Any], tokens: TokenSet) -> dict[str, Any]:
     data = profile.get("data") or {}
-    return {
-        "id": str(data["id"]),
-        "name": data.get("name"),
-        "email": None,
-        "image": data.get("profile_image_url"),
-    }
+    return present(
+        id=str(data["id"]),
+        name=pick(data, "name"),
+        email=None,  # X shares no address
+        image=pick(data, "profile_image_url"),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

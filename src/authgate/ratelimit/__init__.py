@@ -1,6 +1,6 @@
 """Sign-in throttling: per identifier and per client IP, progressive, never a permanent lockout.
 
-Security decision 13 (ASVS 6.3.1, NIST SP 800-63B §3.2.2). next-auth has no throttling at all.
+SECURITY.md, decision 13 (ASVS 6.3.1, NIST SP 800-63B §3.2.2). next-auth has no throttling at all.
 
 Every credentials sign-in attempt (``POST /callback/<credentials id>``) is counted against two
 keys before ``authorize`` runs: the client IP and the identifier the user typed (each of
@@ -25,7 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from authgate.errors import ConfigurationError
+from authgate._validate import names
+from authgate.errors import ConfigurationError, ErrorCode
 from authgate.ratelimit._workers import several_workers
 from authgate.ratelimit.memory import MemoryBackend
 
@@ -42,7 +43,7 @@ __all__ = [
     "several_workers",
 ]
 
-THROTTLED_CODE = "TooManyRequests"
+THROTTLED_CODE = ErrorCode.TooManyRequests
 """The ``?error=`` code of a throttled sign-in (shown on the sign-in page)."""
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -160,9 +161,8 @@ class RateLimit:
         for name in ("per_identifier", "per_ip"):
             if not isinstance(getattr(self, name), Policy):
                 raise ConfigurationError(f"RateLimit({name}) must be a Policy")
-        fields: Any = self.identifier_fields
-        if isinstance(fields, str) or not all(isinstance(f, str) and f for f in fields):
-            raise ConfigurationError("RateLimit(identifier_fields) must be a tuple of field names")
+        fields = names("RateLimit(identifier_fields)", self.identifier_fields)
+        object.__setattr__(self, "identifier_fields", fields)
         parse_proxies(self.trusted_proxies)
         if not isinstance(self.unavailable_retry_after, int) or self.unavailable_retry_after < 1:
             raise ConfigurationError("RateLimit(unavailable_retry_after) must be >= 1 second")

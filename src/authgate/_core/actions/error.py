@@ -27,7 +27,7 @@ async def get(ctx: RequestContext) -> AuthResponse:
         return AuthResponse.to(f"{ctx.url}/signin?error={code}")
     custom = ctx.options.pages.error
     if custom:
-        # v4 interpolates the code raw; it is encoded here (security decision 5).
+        # v4 interpolates the code raw; it is encoded here (SECURITY.md, decision 5).
         return AuthResponse.to(append_query(custom, {"error": code or "Default"}))
     return pages.render_error(
         theme=ctx.options.theme,

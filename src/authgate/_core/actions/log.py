@@ -20,7 +20,7 @@ _LEVELS = {"error": logging.ERROR, "warn": logging.WARNING, "debug": logging.DEB
 async def post(ctx: RequestContext) -> AuthResponse:
     level = _LEVELS.get(text_field(ctx.body, "level") or "")
     code = text_field(ctx.body, "code") or ""
-    # Client metadata can carry anything (tokens, URLs with codes): security decision 14.
+    # Client metadata can carry anything (tokens, URLs with codes): SECURITY.md, decision 14.
     if level is not None and _CODE.fullmatch(code):
         logger.log(level, "client reported %s", code)
     return AuthResponse(status=200)

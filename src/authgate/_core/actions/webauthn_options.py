@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from authgate._core.webauthn import flow
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -16,4 +15,7 @@ async def get(ctx: RequestContext) -> AuthResponse:
     if provider is None or provider.type != "webauthn":
         # @auth/core throws InvalidProvider (a 500); it is the client's mistake.
         return AuthResponse.json({"error": "Invalid provider"}, status=400)
+    # Imported here: py_webauthn is the optional `passkeys` extra.
+    from authgate._core.webauthn import flow
+
     return await flow.options(ctx, provider)

@@ -1,1 +1,1 @@
-"""E-mail sign-in (spec §10): address normalisation and the two halves of the flow."""
+"""E-mail sign-in (v4 ``providers/email.ts``): address normalisation and the flow's two halves."""

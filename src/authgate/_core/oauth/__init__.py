@@ -1,4 +1,4 @@
-"""OAuth 2.0 / OpenID Connect sign-in (spec §11).
+"""OAuth 2.0 / OpenID Connect sign-in (next-auth v4 ``core/lib/oauth/``).
 
 The authorization request, the check cookies, the callback (token exchange, id_token,
 userinfo) and the outbound HTTP policy.

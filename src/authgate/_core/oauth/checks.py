@@ -1,4 +1,4 @@
-"""The state / PKCE / nonce check cookies (next-auth v4 ``checks.ts``, security decision 7).
+"""The state / PKCE / nonce check cookies (next-auth v4 ``checks.ts``, SECURITY.md, decision 7).
 
 Each value is random, kept in its own cookie as a JWE of ``{value, provider}`` salted with the
 cookie name (so it never decodes as a session token, nor as another check), lives 15 minutes,

@@ -1,10 +1,10 @@
-"""POST /signin/:id → the provider → GET|POST /callback/:id (spec §11.3, §11.4).
+"""POST /signin/:id → the provider → GET|POST /callback/:id (next-auth v4 ``core/lib/oauth/``).
 
 Errors end on next-auth's codes: building the authorization URL → ``OAuthSignin``; a failed
 check, token exchange, id_token or userinfo → ``OAuthCallback``; an ``?error=`` from the provider
 → ``Callback`` (quirk Q5). Every callback answer deletes the check cookies it was sent, and no
 failure sets a session. Logs name the provider, the step and the reason, never a code, token,
-verifier or secret (security decision 14).
+verifier or secret (SECURITY.md, decision 14).
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from authgate._core.redirects import to_error
 from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
 from authgate._crypto.idtoken import IdTokenError, UnknownKeyError, verify_id_token
 from authgate._crypto.tokens import equal
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
+from authgate.providers.oauth import PROTOCOL_PARAMS
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
@@ -38,22 +40,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("authgate")
 
-# Security decision 6: parameters that carry the protocol are authgate's, never the request's.
-PROTOCOL_PARAMS = frozenset(
-    {
-        "client_id",
-        "client_secret",
-        "redirect_uri",
-        "response_type",
-        "response_mode",
-        "state",
-        "nonce",
-        "code_challenge",
-        "code_challenge_method",
-        "request",
-        "request_uri",
-    }
-)
 # The account's identity is authgate's; a token response's members of these names are dropped.
 ACCOUNT_IDENTITY = frozenset({"provider", "type", "providerAccountId", "userId"})
 _SAFE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -88,7 +74,7 @@ async def start(
             endpoints = await ctx.options.oauth.endpoints(http, provider, ctx.now)
     except ProviderError as exc:
         logger.error("SIGNIN_OAUTH_ERROR: provider %s: %s", provider.id, exc)
-        return to_error(ctx.url, "OAuthSignin")
+        return to_error(ctx.url, ErrorCode.OAuthSignin)
     params: dict[str, str] = {"client_id": provider.client_id or ""}
     scope = provider.scope or endpoints.authorization_params.get("scope")
     if scope is None and provider.id_token:
@@ -143,12 +129,12 @@ async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
             provider.id,
             _safe(params["error"]),
         )
-        return to_error(ctx.url, "Callback", error_type="OAuthCallbackError")
+        return to_error(ctx.url, ErrorCode.Callback, error_type=ErrorCode.OAuthCallbackError)
     try:  # a "link account" flow: the intent comes from the sealed check cookies only
         link_to = checks.link_intent(ctx, provider)
     except checks.CheckError as exc:
         logger.error("OAUTH_CALLBACK_ERROR: provider %s: %s", provider.id, exc)
-        return to_error(ctx.url, "OAuthCallback")
+        return to_error(ctx.url, ErrorCode.OAuthCallback)
     if link_to is not None:
         refused = await link.still_signed_in(ctx, link_to)
         if refused is not None:
@@ -158,7 +144,7 @@ async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
             tokens, raw_profile = await _tokens_and_profile(ctx, provider, http, params)
     except (checks.CheckError, FlowError, ProviderError, IdTokenError) as exc:
         logger.error("OAUTH_CALLBACK_ERROR: provider %s: %s", provider.id, exc)
-        return to_error(ctx.url, "OAuthCallback")
+        return to_error(ctx.url, ErrorCode.OAuthCallback)
 
     try:
         mapped = provider.profile(raw_profile, tokens)
@@ -170,7 +156,7 @@ async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
             type(exc).__name__,
             exc_info=exc,
         )
-        return to_error(ctx.url, "OAuthCallback")
+        return to_error(ctx.url, ErrorCode.OAuthCallback)
     key = account_key(user_data.get("id")) if isinstance(user_data, Mapping) else None
     if key is None:
         # next-auth v4: logged, then back to the sign-in page without an error code. An id

@@ -1,4 +1,4 @@
-"""Calls to OAuth providers, with the limits of security decision 8.
+"""Calls to OAuth providers, with the limits of SECURITY.md, decision 8.
 
 https only (plain http only to a loopback host outside production), TLS verified by the client,
 no redirects followed, a timeout per call, bodies read up to a size cap, JSON objects only.

@@ -1,7 +1,7 @@
 """The four built-in pages (sign in, sign out, error, verify request), rendered to HTML.
 
 Pure functions of their arguments: no request, no config object, no I/O. The markup follows
-next-auth v4 (spec §7.3, §7.4, §8) with the deviations listed in ``docs/compatibility.md``:
+next-auth v4 (``core/pages/*.tsx``) with the deviations listed in ``docs/compatibility.md``:
 only allow-listed error codes are ever rendered, every value goes through Jinja2's autoescaping,
 and every page carries :func:`page_security_headers`.
 """
@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 import jinja2
 from markupsafe import Markup
 
+from authgate._validate import HEX_COLOR
 from authgate.http import AuthResponse
 from authgate.i18n import ENGLISH, N_, Language
 
@@ -96,10 +97,12 @@ SIGNIN_ERROR_MESSAGES: Final[Mapping[str, str]] = {
     "EmailSignin": N_("The e-mail could not be sent."),
     "CredentialsSignin": N_("Sign in failed. Check the details you provided are correct."),
     "SessionRequired": N_("Please sign in to access this page."),
-    # authgate: a throttled sign-in (security decision 13).
+    # authgate: a throttled sign-in (SECURITY.md, decision 13).
     "TooManyRequests": N_("Too many sign-in attempts. Try again later."),
+    # authgate: password accounts (authgate.providers.Password) before the address is confirmed.
+    "EmailNotVerified": N_("Confirm your e-mail address first: we have sent you a new link."),
 }
-"""Sign-in page messages keyed by the case-sensitive ``?error=`` code (spec §7.4)."""
+"""Sign-in page messages keyed by the case-sensitive ``?error=`` code (v4 ``signin.tsx``)."""
 
 ERROR_PAGES: Final[Mapping[str, tuple[int, str]]] = {
     "default": (200, N_("Error")),
@@ -109,7 +112,7 @@ ERROR_PAGES: Final[Mapping[str, tuple[int, str]]] = {
     # authgate: a sign-out the database could not carry out (compatibility row 90).
     "signout": (503, N_("Sign out failed")),
 }
-"""Built-in error page variants: lower-cased code -> (HTTP status, heading) (spec §7.3)."""
+"""Built-in error page variants: lower-cased code -> (HTTP status, heading) (v4 ``error.tsx``)."""
 
 ERROR_PAGE_KEYS: Final[Mapping[str, str]] = {
     "default": "default",
@@ -137,13 +140,12 @@ _SHIPPED_LOGO: Final = re.compile(r"/([a-z0-9-]{1,64})\.svg")
 # Defence in depth: theme colours are validated when the config is built, provider styles may
 # come from anywhere. A value outside this alphabet cannot end a declaration or a rule.
 _CSS_VALUE: Final = re.compile(r"[#0-9a-zA-Z.,%/ ()+-]{1,100}")
-_HEX_COLOR: Final = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _ATTRIBUTE_NAME: Final = re.compile(r"[a-zA-Z_:][-a-zA-Z0-9_:.]{0,63}")
 _FORM_TYPES: Final = frozenset({"email", "credentials", "webauthn"})
 
 
 def page_security_headers(*, script: bool = False) -> list[tuple[str, str]]:
-    """Headers every built-in page is sent with (security decision 5).
+    """Headers every built-in page is sent with (SECURITY.md, decision 5).
 
     No ``form-action`` directive: Chrome applies it to the redirect that follows an OAuth
     sign-in POST, which would block the hop to the provider. ``script``: the page loads the
@@ -190,6 +192,7 @@ class _ProviderView:
     options_url: str | None = None  # webauthn: GET {url}/webauthn-options/{id}
     conditional: bool = False  # webauthn: offer passkeys in autofill
     sign_up: bool = False  # webauthn: the "Sign up with a passkey" button
+    account_links: bool = False  # Password: "Create an account", "Forgot your password?"
 
 
 def _css_value(value: object) -> str | None:
@@ -199,7 +202,7 @@ def _css_value(value: object) -> str | None:
 
 
 def _hex_to_rgba(value: str | None, alpha: float = 0.8) -> str | None:
-    if value is None or not _HEX_COLOR.fullmatch(value):
+    if value is None or not HEX_COLOR.fullmatch(value):
         return None
     digits = value[1:]
     if len(digits) == 3:
@@ -335,7 +338,8 @@ def _provider_views(providers: Sequence[object], url: str) -> list[_ProviderView
             fields = _credential_fields(
                 pid, credentials if isinstance(credentials, Mapping) else {}
             )
-            views.append(_ProviderView(**common, fields=fields))
+            links = bool(getattr(provider, "account_pages", False))
+            views.append(_ProviderView(**common, fields=fields, account_links=links))
         elif kind == "webauthn":
             views.append(
                 _ProviderView(
@@ -389,7 +393,7 @@ def render_signin(
     messages: Mapping[str, str] = SIGNIN_ERROR_MESSAGES,
     lang: Language = ENGLISH,
 ) -> AuthResponse:
-    """The sign-in page (spec §8.3) with the §7.4 message for ``error``, if any."""
+    """The sign-in page (v4 ``core/pages/signin.tsx``) with the message for ``error``, if any."""
     url = url.rstrip("/")
     context = _shell(theme, lang, title=N_("Sign In"), button_text=True)
     views = _provider_views(providers, url)
@@ -410,7 +414,7 @@ def render_signin(
 def render_signout(
     *, theme: Theme, url: str, csrf_token: str, lang: Language = ENGLISH
 ) -> AuthResponse:
-    """The sign-out confirmation page (spec §8.4)."""
+    """The sign-out confirmation page (v4 ``core/pages/signout.tsx``)."""
     context = _shell(theme, lang, title=N_("Sign Out"), button_text=True)
     context.update(url=url.rstrip("/"), csrf_token=csrf_token)
     return _page("signout.html", context)
@@ -425,7 +429,7 @@ def render_error(
     case_sensitive: bool = False,
     lang: Language = ENGLISH,
 ) -> AuthResponse:
-    """The built-in error page (spec §7.3); the code only selects one of four fixed variants.
+    """The built-in error page (v4 ``error.tsx``); the code only selects one of four fixed variants.
 
     v4 matches the code case-insensitively; Auth.js v5 (``case_sensitive``) only its exact
     keys ``Configuration``, ``AccessDenied`` and ``Verification``.
@@ -448,7 +452,7 @@ def render_error(
 def render_verify_request(
     *, theme: Theme, url: str, origin: str, lang: Language = ENGLISH
 ) -> AuthResponse:
-    """The "check your email" page shown after a magic link was sent (spec §8.5)."""
+    """The "check your email" page shown after a magic link was sent (v4 ``verify-request.tsx``)."""
     context = _shell(theme, lang, title=N_("Verify Request"), button_text=False)
     context.update(url=url.rstrip("/"), origin=origin, host=urlsplit(origin).netloc)
     return _page("verify-request.html", context)

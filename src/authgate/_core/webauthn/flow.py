@@ -25,6 +25,7 @@ from authgate._core.events import fire
 from authgate._core.redirects import to_error
 from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
 from authgate._core.webauthn import ceremony, challenge, verify
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ logger = logging.getLogger("authgate")
 
 __all__ = ["callback", "options", "relying_party"]
 
-ERROR_CODE = "WebAuthnVerificationError"
+ERROR_CODE = ErrorCode.WebAuthnVerificationError
 
 
 def relying_party(ctx: RequestContext, provider: Passkey) -> tuple[str, str, tuple[str, ...]]:
@@ -141,7 +142,7 @@ def refuse(ctx: RequestContext, reason: str, detail: str = "") -> AuthResponse:
 
 def _storage_failed(ctx: RequestContext, exc: BaseException) -> AuthResponse:
     logger.error("CALLBACK_WEBAUTHN_ERROR: the adapter failed (%s)", type(exc).__name__)
-    return to_error(ctx.url, "Callback", status=500)
+    return to_error(ctx.url, ErrorCode.Callback, status=500)
 
 
 async def callback(ctx: RequestContext, provider: Passkey) -> AuthResponse:
@@ -174,6 +175,13 @@ async def _callback(ctx: RequestContext, provider: Passkey) -> AuthResponse:
         return await _register(ctx, provider, expected, found)
     except verify.Refused as refused:
         return refuse(ctx, refused.reason, refused.detail)
+
+
+async def _stored_meanwhile(ctx: RequestContext, credential_id: str) -> bool:
+    try:
+        return await _store(ctx).get_authenticator(credential_id) is not None
+    except Exception:  # noqa: BLE001 - the storage is failing: not "taken"
+        return False
 
 
 def _account(provider: Passkey, credential_id: str) -> AdapterAccount:
@@ -277,7 +285,10 @@ async def _add_to_user(
             await store(tx, user)
     except verify.Refused:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
+        if await _stored_meanwhile(ctx, account["providerAccountId"]):
+            # A parallel registration of the same credential committed first.
+            raise verify.Refused("credential-taken", "stored by a parallel request") from exc
         return _storage_failed(ctx, exc)
     await fire(ctx.options, "link_account", user=user, account=dict(linked), profile=None)
     return AuthResponse.to(ctx.callback_url)

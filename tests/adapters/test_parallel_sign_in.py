@@ -1,0 +1,145 @@
+"""Two sign-ins at once (issue 9): a double click must not fail a first sign-in.
+
+With database sessions, parallel first credentials sign-ins of a user with no row yet race to
+create the user and link the account; the losers hit a unique constraint. The sign-in pipeline
+retries once in a fresh transaction, which finds the winner's user. Real parallel HTTP requests
+against uvicorn, on a SQLite file and on a real PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.pool import NullPool
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from _support.servers import serve
+from authgate import AuthConfig, AuthGate, SessionConfig
+from authgate._core import adapter_flow
+from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
+from authgate.integrations.asgi import AuthApp
+from authgate.providers import Credentials
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from _support.postgres_server import PostgresServer
+
+pytestmark = pytest.mark.anyio
+
+PARALLEL = 6
+SECRET = "parallel-sign-in-secret-0123456789abcdef"
+
+
+def authorize(credentials: Any, request: Any) -> dict[str, Any]:
+    return {"id": "7", "name": "Ada", "email": "ada@example.com"}
+
+
+def adapter_for(target: str, prefix: str) -> SQLAlchemyAdapter:
+    # NullPool: the server's event loop ends with the test, so no connection may outlive it.
+    options = {"poolclass": NullPool}
+    return SQLAlchemyAdapter(target, create=True, table_prefix=prefix, engine_options=options)
+
+
+def app_for(target: str, prefix: str) -> Callable[[str], Any]:
+    def make(origin: str) -> Any:
+        gate = AuthGate(
+            AuthConfig(
+                providers=[Credentials(authorize=authorize, database_session=True)],
+                adapter=adapter_for(target, prefix),
+                session=SessionConfig(strategy="database"),
+                secret=SECRET,
+                url=f"{origin}/api/auth",
+                rate_limit=None,
+            ),
+            env={},
+        )
+        return Starlette(routes=[Mount("/api/auth", AuthApp(gate))])
+
+    return make
+
+
+async def double_click(origin: str) -> list[httpx.Response]:
+    """``PARALLEL`` browsers: each fetches its CSRF token, then all post at the same time."""
+    clients = [httpx.AsyncClient(base_url=f"{origin}/api/auth") for _ in range(PARALLEL)]
+    try:
+        tokens = [(await c.get("/csrf")).json()["csrfToken"] for c in clients]
+        posts = [
+            c.post(
+                "/callback/credentials",
+                data={"csrfToken": t, "username": "ada", "password": "x", "json": "true"},
+            )
+            for c, t in zip(clients, tokens, strict=True)
+        ]
+        return list(await asyncio.gather(*posts))
+    finally:
+        for c in clients:
+            await c.aclose()
+
+
+async def counts(target: str, prefix: str) -> dict[str, int]:
+    reader = adapter_for(target, prefix)
+    try:
+        async with reader.engine.connect() as conn:
+            t = reader.tables
+            return {
+                name: (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+                for name, table in (
+                    ("users", t.users),
+                    ("accounts", t.accounts),
+                    ("sessions", t.sessions),
+                )
+            }
+    finally:
+        await reader.close()
+
+
+@pytest.fixture(params=["sqlite-file", "postgres"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite-file":
+        return str(tmp_path / "auth.db")
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.url
+
+
+@pytest.fixture
+def prefix() -> str:
+    """Fresh tables per test: the PostgreSQL server is shared by the whole run."""
+    return f"t{uuid.uuid4().hex[:12]}_"
+
+
+async def test_parallel_first_sign_ins_all_succeed(
+    target: str, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level(logging.INFO, logger="authgate"),
+        serve(app_for(target, prefix), ready_path="/api/auth/providers") as origin,
+    ):
+        answers = await double_click(origin)
+    urls = [a.json().get("url", "") for a in answers]
+    assert all(a.status_code == 200 for a in answers), [a.status_code for a in answers]
+    assert all("error" not in u for u in urls), urls
+    assert all(a.cookies.get("next-auth.session-token") for a in answers)
+    assert await counts(target, prefix) == {"users": 1, "accounts": 1, "sessions": PARALLEL}
+    assert "CREATE_USER_ERROR" not in caplog.text
+    assert "CALLBACK_CREDENTIALS_ERROR" not in caplog.text
+
+
+async def test_without_the_retry_a_double_click_fails(
+    target: str, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race is real: with one attempt some of the parallel sign-ins fail (the old bug)."""
+    monkeypatch.setattr(adapter_flow, "ATTEMPTS", 1)
+    with serve(app_for(target, prefix), ready_path="/api/auth/providers") as origin:
+        answers = await double_click(origin)
+    urls = [a.json().get("url", "") for a in answers]
+    assert any("error=" in u for u in urls), urls
+    assert (await counts(target, prefix))["users"] == 1
