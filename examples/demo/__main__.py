@@ -19,7 +19,8 @@ def main() -> None:
         f"\n  authgate demo on http://{host}:{port}\n"
         f"  users database: {resolve_db_path().resolve()} ({state})\n"
         f"\n    username: {DEMO_USERNAME}\n    password: {DEMO_PASSWORD}\n"
-        "\n  or sign in with any e-mail address: the link is printed here\n",
+        "\n  or sign in with any e-mail address, or create an account at /api/auth/signup:"
+        "\n  the links are printed here. Enrol TOTP at /api/auth/two-factor-setup\n",
         flush=True,
     )
     uvicorn.run(app, host=host, port=port)

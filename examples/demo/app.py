@@ -1,4 +1,4 @@
-"""The demo app: FastAPI + authgate's Credentials and Email providers, one SQLite file.
+"""The demo app: FastAPI + authgate's Credentials, Email and Password providers, one SQLite file.
 
 The file holds the credentials users (``demo_credentials``, argon2id hashes) and the Auth.js
 tables of :class:`~authgate.adapters.sqlalchemy.SQLAlchemyAdapter` (``users``, ``accounts``,
@@ -43,6 +43,7 @@ from authgate import (  # Session: FastAPI reads it
     Session,
     SessionConfig,
     Theme,
+    TwoFactor,
 )
 from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
 from authgate.integrations.asgi import AuthApp
@@ -53,7 +54,14 @@ from authgate.integrations.starlette import (
     get_session,
     sign_in_url,
 )
-from authgate.providers import Credentials, Email, SMTPServer, console_sender
+from authgate.providers import (
+    Credentials,
+    Email,
+    Password,
+    SMTPServer,
+    console_mail,
+    console_sender,
+)
 
 if TYPE_CHECKING:
     from authgate import AuthRequest, User
@@ -277,7 +285,17 @@ def create_app(
                     from_="authgate demo <demo@example.com>",
                     send_verification_request=None if smtp else console_sender,
                 ),
+                # Accounts authgate stores itself: /api/auth/signup, forgot / reset password.
+                Password(
+                    name="Email and password",
+                    server=smtp,
+                    from_="authgate demo <demo@example.com>",
+                    send_mail=None if smtp else console_mail,
+                ),
             ],
+            # Anyone signed in can enrol TOTP at /api/auth/two-factor-setup; then every
+            # password sign-in asks for the code.
+            two_factor=TwoFactor(issuer="authgate demo"),
             adapter=adapter,
             # Database sessions are one line away (SessionConfig(strategy="database") and
             # Credentials(database_session=True)); the demo keeps its JWT sessions.
@@ -294,6 +312,8 @@ def create_app(
     app.state.demo_user_created = created
     app.state.adapter = adapter
     app.add_middleware(ProtectMiddleware, gate=auth, protect=["/dashboard"])
+    # /admin needs a session that proved a second factor (step-up, not sign-out).
+    app.add_middleware(ProtectMiddleware, gate=auth, protect=["/admin"], require_two_factor=True)
     app.mount(auth.base_path, AuthApp(auth))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -315,7 +335,16 @@ def create_app(
     @app.get("/dashboard", response_class=HTMLResponse)
     async def dashboard(request: Request) -> str:
         session: Session = request.state.session  # set by ProtectMiddleware
-        return render("dashboard.html", session=session, sign_out=f"{auth.base_path}/signout")
+        return render(
+            "dashboard.html", session=session, sign_out=f"{auth.base_path}/signout", admin=False
+        )
+
+    @app.get("/admin", response_class=HTMLResponse)
+    async def admin(request: Request) -> str:
+        session: Session = request.state.session  # a session with a second factor
+        return render(
+            "dashboard.html", session=session, sign_out=f"{auth.base_path}/signout", admin=True
+        )
 
     # Not `Annotated[Session, Depends(current_session)]`: with `from __future__ import
     # annotations` FastAPI evaluates that string in the module's globals, where this local
@@ -340,7 +369,7 @@ def create_app(
             message = SIGN_IN_MESSAGES.get(error, "Unable to sign in.")
         return render(
             "signin.html",
-            providers=[p for p in providers.values() if p["type"] == "credentials"],
+            providers=[p for p in providers.values() if p["id"] == "credentials"],
             csrf_token=csrf_token,
             callback_url=callbackUrl,
             message=message,

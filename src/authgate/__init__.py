@@ -21,6 +21,7 @@ from authgate.errors import (
 )
 from authgate.gate import AuthGate, CsrfToken
 from authgate.http import AuthRequest, AuthResponse, Cookie
+from authgate.two_factor import TwoFactor
 from authgate.types import JWT, Account, Session, User
 
 __version__ = "0.1.0"
@@ -47,6 +48,7 @@ __all__ = [
     "SessionConfig",
     "SignInError",
     "Theme",
+    "TwoFactor",
     "User",
     "__version__",
 ]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from authgate.adapters import Adapter
     from authgate.providers import Provider
+    from authgate.two_factor import TwoFactor
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -242,6 +243,8 @@ class Events:
     - ``session(session, token)``
     - ``create_user(user)``, ``update_user(user)``, ``link_account(user, account, profile)``:
       with an adapter
+    - ``two_factor_enabled(user_id)``, ``two_factor_disabled(user_id)``,
+      ``recovery_code_used(user_id, remaining)``: with ``AuthConfig(two_factor=...)``
     """
 
     sign_in: Callback | None = None
@@ -250,6 +253,9 @@ class Events:
     create_user: Callback | None = None
     update_user: Callback | None = None
     link_account: Callback | None = None
+    two_factor_enabled: Callback | None = None
+    two_factor_disabled: Callback | None = None
+    recovery_code_used: Callback | None = None
 
 
 _Hooks = TypeVar("_Hooks", Callbacks, Events)
@@ -330,6 +336,9 @@ class AuthConfig:
             ``"es"``, ``"fr"``, ``"ja"``, ``"ko"``, ``"pt_BR"`` or ``"zh_Hans"`` (language tags
             such as ``"pt-BR"`` or ``"zh-CN"`` are understood). ``None`` (default): the best
             match of each request's ``Accept-Language``, English when nothing matches.
+        two_factor: Ask users who enrolled a second factor (TOTP, recovery codes) for it after
+            the first (:class:`authgate.TwoFactor`); needs an adapter with the
+            ``TwoFactorStore`` methods.
     """
 
     providers: Sequence[Provider]
@@ -352,6 +361,7 @@ class AuthConfig:
     adapter: Adapter | None = None
     http_client: httpx.AsyncClient | None = field(default=None, repr=False, compare=False)
     locale: str | None = None
+    two_factor: TwoFactor | None = None
 
     @property
     def session_strategy(self) -> Literal["jwt", "database"]:
@@ -405,6 +415,7 @@ class AuthConfig:
             )
         self._check_locale()
         self._check_adapter()
+        self._check_two_factor()
 
     def _check_locale(self) -> None:
         if self.locale is None:
@@ -427,6 +438,7 @@ class AuthConfig:
             raise ConfigurationError("AuthConfig(providers): at most one Passkey provider")
         for provider in self.providers:
             kind = getattr(provider, "type", None)
+            self._check_password_store(provider)
             if kind == "webauthn" and not isinstance(self.adapter, AuthenticatorAdapter):
                 raise ConfigurationError(
                     f"Passkey(id={provider.id!r}) stores credentials through the adapter: set "
@@ -448,3 +460,52 @@ class AuthConfig:
                     "Credentials(..., database_session=True) (the user is stored through the "
                     "adapter), or use SessionConfig(strategy='jwt')"
                 )
+
+    def _check_password_store(self, provider: object) -> None:
+        from authgate.adapters import PasswordStore, UserSessions
+        from authgate.providers.password import Password
+
+        if not isinstance(provider, Password):
+            return
+        adapter: object = self.adapter
+        if not isinstance(adapter, PasswordStore):
+            raise ConfigurationError(
+                f"Password(id={provider.id!r}) stores hashes through the adapter: set "
+                "AuthConfig(adapter=...) to one with the PasswordStore methods "
+                "(SQLAlchemyAdapter and MemoryAdapter have them)"
+            )
+        try:
+            import argon2  # noqa: F401
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ConfigurationError(
+                f"Password(id={provider.id!r}) hashes with argon2id: "
+                "pip install 'authgate[passwords]'"
+            ) from exc
+        if self.session_strategy == "database" and not isinstance(adapter, UserSessions):
+            raise ConfigurationError(
+                f"Password(id={provider.id!r}) ends a user's other sessions after a reset: the "
+                "adapter needs delete_user_sessions (authgate.adapters.UserSessions)"
+            )
+
+    def _check_two_factor(self) -> None:
+        if self.two_factor is None:
+            return
+        from authgate.adapters import TwoFactorStore
+        from authgate.two_factor import TwoFactor
+
+        if not isinstance(self.two_factor, TwoFactor):
+            raise ConfigurationError("AuthConfig(two_factor) must be a TwoFactor")
+        adapter: object = self.adapter
+        if not isinstance(adapter, TwoFactorStore):
+            raise ConfigurationError(
+                "AuthConfig(two_factor=...) stores second factors through the adapter: set "
+                "AuthConfig(adapter=...) to one with the TwoFactorStore methods "
+                "(SQLAlchemyAdapter and MemoryAdapter have them)"
+            )
+        try:
+            import pyotp  # noqa: F401
+            import segno  # noqa: F401
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ConfigurationError(
+                "AuthConfig(two_factor=...) needs: pip install 'authgate[two-factor]'"
+            ) from exc

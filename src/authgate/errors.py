@@ -11,12 +11,15 @@
     │   └── AccessDeniedError        code "AccessDenied" (the sign_in callback said no)
     └── TokenError                   a token that does not decode, verify or fit; means "no session"
 
-Codes are next-auth v4's, so custom pages written for NextAuth work unchanged.
+Codes are next-auth v4's, so custom pages written for NextAuth work unchanged. Every code
+authgate itself sends is an :class:`ErrorCode` (one typed set); a :class:`SignInError`
+subclass of yours may carry a code of its own (:data:`CustomCode`).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from enum import StrEnum
+from typing import ClassVar, NewType
 
 __all__ = [
     "AccessDeniedError",
@@ -24,10 +27,60 @@ __all__ = [
     "CallbackError",
     "ConfigurationError",
     "CredentialsSigninError",
+    "CustomCode",
+    "ErrorCode",
     "MissingSecretError",
     "SignInError",
     "TokenError",
+    "code_of",
 ]
+
+
+class ErrorCode(StrEnum):
+    """An error code (the value is what goes on the wire)."""
+
+    # next-auth v4 ?error= codes
+    AccessDenied = "AccessDenied"
+    Callback = "Callback"
+    Configuration = "Configuration"
+    ConfigurationPage = "configuration"  # v4's lowercase quirk: the 500 "Server error" page
+    CredentialsSignin = "CredentialsSignin"
+    Default = "Default"
+    EmailCreateAccount = "EmailCreateAccount"
+    EmailSignin = "EmailSignin"
+    MissingCSRF = "MissingCSRF"
+    OAuthAccountNotLinked = "OAuthAccountNotLinked"
+    OAuthCallback = "OAuthCallback"
+    OAuthCreateAccount = "OAuthCreateAccount"
+    OAuthSignin = "OAuthSignin"
+    SessionRequired = "SessionRequired"
+    Signin = "Signin"
+    Verification = "Verification"
+    # authgate's own
+    EmailNotVerified = "EmailNotVerified"  # a password account whose address is unproven
+    SignOut = "SignOut"  # a database sign-out that could not be carried out
+    TooManyRequests = "TooManyRequests"  # the sign-in limiter
+    # Auth.js v5 error types (ErrorRedirect.error_type; shown by the authjs-v5 profile)
+    AccountNotLinked = "AccountNotLinked"
+    EmailSignInError = "EmailSignInError"
+    OAuthCallbackError = "OAuthCallbackError"
+    OAuthSignInError = "OAuthSignInError"
+    UnknownAction = "UnknownAction"
+    WebAuthnVerificationError = "WebAuthnVerificationError"
+
+
+CustomCode = NewType("CustomCode", str)
+"""A code a :class:`~authgate.errors.SignInError` subclass of the application carries."""
+
+AnyCode = ErrorCode | CustomCode  # what to_error takes
+
+
+def code_of(value: str) -> AnyCode:
+    """``value`` as an :class:`ErrorCode` when it is one, else as the application's own code."""
+    try:
+        return ErrorCode(value)
+    except ValueError:
+        return CustomCode(value)
 
 
 class AuthGateError(Exception):
@@ -45,7 +98,7 @@ class MissingSecretError(ConfigurationError):
 class SignInError(AuthGateError):
     """A sign-in failed for a reason that may be shown to the user (by its ``code``)."""
 
-    code: ClassVar[str] = "Signin"
+    code: ClassVar[str] = ErrorCode.Signin
 
 
 class CredentialsSigninError(SignInError):
@@ -66,7 +119,7 @@ class CredentialsSigninError(SignInError):
     The next-auth v4 profile ignores it (``&provider=<id>`` instead, as v4 does).
     """
 
-    code: ClassVar[str] = "CredentialsSignin"
+    code: ClassVar[str] = ErrorCode.CredentialsSignin
     reason: str = "credentials"
 
     def __init__(self, *args: object, reason: str | None = None) -> None:
@@ -78,13 +131,13 @@ class CredentialsSigninError(SignInError):
 class CallbackError(SignInError):
     """Completing a sign-in failed."""
 
-    code: ClassVar[str] = "Callback"
+    code: ClassVar[str] = ErrorCode.Callback
 
 
 class AccessDeniedError(SignInError):
     """The ``sign_in`` callback refused the user."""
 
-    code: ClassVar[str] = "AccessDenied"
+    code: ClassVar[str] = ErrorCode.AccessDenied
 
 
 class TokenError(AuthGateError):

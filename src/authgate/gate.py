@@ -13,6 +13,7 @@ from authgate._core import options as internal_options
 from authgate._core.actions.providers import provider_map
 from authgate._core.origin import Location, locate
 from authgate._core.routing import outside
+from authgate._core.two_factor import signed_in
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -121,6 +122,25 @@ class AuthGate:
         name = options.cookies(session_reader.secure_cookies(options, request)).session_token.name
         found = await session_reader.read(options, request.cookies, name, moment)
         return await session_reader.session_of(options, found, moment)  # type: ignore[no-any-return]
+
+    async def get_sign_in_methods(
+        self, request: AuthRequest, *, now: float | None = None
+    ) -> list[str] | None:
+        """How the session of ``request`` was signed in (``["pwd", "otp"]``), or ``None``.
+
+        ``None`` when there is no live session. The methods are recorded with
+        ``AuthConfig(two_factor=...)``; without it a session has none (``[]``).
+        """
+        moment = time.time() if now is None else now
+        signed = await signed_in.read(
+            self._options, self.session_cookie_name(request), request.cookies, moment
+        )
+        return None if signed is None else list(signed.methods)
+
+    async def has_second_factor(self, request: AuthRequest, *, now: float | None = None) -> bool:
+        """Whether the session of ``request`` proved a second factor (``require_two_factor``)."""
+        methods = await self.get_sign_in_methods(request, now=now)
+        return methods is not None and signed_in.has_second_factor(methods)
 
     def get_providers(self, request: AuthRequest | None = None) -> dict[str, dict[str, str]]:
         """The ``/providers`` map (``id``, ``name``, ``type``, ``signinUrl``, ``callbackUrl``).

@@ -80,7 +80,8 @@ def wsgi_handler_for(
 ) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
     """Django's WSGI handler answering with ``gate`` (``settings.AUTHGATE``) and ``urlconf``."""
     configure()
-    handler = WSGIHandler()
+    with override_settings(**overrides):  # the handler loads MIDDLEWARE when it is built
+        handler = WSGIHandler()
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         with override_settings(AUTHGATE=gate, ROOT_URLCONF=urlconf, **overrides):

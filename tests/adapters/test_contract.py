@@ -9,6 +9,7 @@ import pytest
 from authgate.adapters import Adapter, AuthenticatorAdapter
 from authgate.adapters.memory import MemoryAdapter
 from authgate.adapters.sqlalchemy import SQLAlchemyAdapter, database_url
+from authgate.testing.account_contract import ACCOUNT_CHECKS, applies
 from authgate.testing.adapter_contract import AUTHENTICATOR_CHECKS, CHECKS, run_adapter_contract
 
 if TYPE_CHECKING:
@@ -90,6 +91,12 @@ async def test_sqlite_file_is_created_on_first_use(tmp_path: Path) -> None:
     "check", AUTHENTICATOR_CHECKS, ids=lambda c: c.__name__.removeprefix("check_")
 )
 async def test_authenticator_contract(check: Any, adapter: Adapter) -> None:
+    await check(adapter)
+
+
+@pytest.mark.parametrize("check", ACCOUNT_CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))
+async def test_account_capabilities_contract(check: Any, adapter: Adapter) -> None:
+    assert applies(check, adapter), "every shipped adapter has every capability"
     await check(adapter)
 
 

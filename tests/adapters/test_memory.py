@@ -36,12 +36,12 @@ async def test_unique_constraints() -> None:
     account = {"provider": "gh", "providerAccountId": "1", "type": "oauth", "userId": ada}
     await adapter.link_account(account)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="linked already"):
-        await adapter.link_account({**account, "userId": bob})  # type: ignore[arg-type]
+        await adapter.link_account({**account, "userId": bob})  # type: ignore[typeddict-item]
 
     session = {"sessionToken": "t", "userId": ada, "expires": LATER}
     await adapter.create_session(session)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="session token exists"):
-        await adapter.create_session({**session, "userId": bob})  # type: ignore[arg-type]
+        await adapter.create_session({**session, "userId": bob})  # type: ignore[typeddict-item]
 
 
 async def test_references_to_unknown_users_are_refused() -> None:
@@ -52,9 +52,7 @@ async def test_references_to_unknown_users_are_refused() -> None:
     with pytest.raises(LookupError):
         await adapter.link_account(account)  # type: ignore[arg-type]
     with pytest.raises(LookupError):
-        await adapter.create_session(
-            {"sessionToken": "t", "userId": "404", "expires": LATER}  # type: ignore[typeddict-item]
-        )
+        await adapter.create_session({"sessionToken": "t", "userId": "404", "expires": LATER})
     with pytest.raises(LookupError):
         await adapter.create_authenticator(
             {  # type: ignore[typeddict-item]
@@ -74,15 +72,16 @@ async def test_references_to_unknown_users_are_refused() -> None:
         "sessions": [],
         "authenticators": [],
         "verification_tokens": [],
+        "passwords": {},
+        "two_factor": [],
+        "recovery_codes": {},
     }
 
 
 async def test_a_session_of_a_vanished_user_is_no_session() -> None:
     adapter = MemoryAdapter()
     ada = await _user(adapter)
-    await adapter.create_session(
-        {"sessionToken": "t", "userId": ada, "expires": LATER}  # type: ignore[typeddict-item]
-    )
+    await adapter.create_session({"sessionToken": "t", "userId": ada, "expires": LATER})
     adapter._t.users.pop(ada)  # as a row deleted behind the adapter's back
     assert await adapter.get_session_and_user("t") is None
 
@@ -91,11 +90,9 @@ async def test_a_failed_transaction_undoes_deletes_and_updates() -> None:
     adapter = MemoryAdapter()
     ada = await _user(adapter)
     await adapter.link_account(
-        {"provider": "gh", "providerAccountId": "1", "type": "oauth", "userId": ada}  # type: ignore[typeddict-item]
+        {"provider": "gh", "providerAccountId": "1", "type": "oauth", "userId": ada}
     )
-    await adapter.create_session(
-        {"sessionToken": "t", "userId": ada, "expires": LATER}  # type: ignore[typeddict-item]
-    )
+    await adapter.create_session({"sessionToken": "t", "userId": ada, "expires": LATER})
     before = adapter.dump()
 
     async def work() -> None:

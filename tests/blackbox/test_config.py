@@ -259,10 +259,10 @@ def _jwt_with_unknown(token: Any, usr: Any) -> Any:
         (lambda: make_gate(callbacks=Callbacks(jwt=_jwt_with_unknown)), "usr"),
         (lambda: make_gate(callbacks=Callbacks(sign_in=lambda users: True)), "users"),
         (lambda: make_gate(events=Events(sign_out=lambda tok: None)), "tok"),
-        (lambda: make_gate(callbacks=Callbacks(session="not callable")), "callable"),
+        (lambda: make_gate(callbacks=Callbacks(session="not callable")), "callable"),  # type: ignore[arg-type]
         (lambda: Credentials(authorize=check_password, id="a b"), "id"),
         (lambda: Credentials(authorize=None), "authorize"),  # type: ignore[arg-type]
-        (lambda: make_gate(providers=[Credentials(authorize=lambda c: c)]), "2 positional"),
+        (lambda: make_gate(providers=[Credentials(authorize=lambda c: c)]), "2 positional"),  # type: ignore[arg-type,misc]
         (lambda: Credentials(authorize=check_password, credentials={"u": {"on click": "x"}}), "u"),
         (lambda: make_gate(providers="credentials"), "providers"),
         (lambda: make_gate(callbacks={"jwtt": lambda token: token}), "unknown 'jwtt'; use some"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -45,7 +45,7 @@ async def signed_in_cookies(client: Client) -> dict[str, Cookie]:
     ],
 )
 async def test_names_and_secure_attribute(
-    config: dict[str, object], names: dict[str, str], secure: bool
+    config: dict[str, Any], names: dict[str, str], secure: bool
 ) -> None:
     client = Client(make_gate(**config))
     cookies = await signed_in_cookies(client)

@@ -299,7 +299,7 @@ async def test_jwt_callback_claims_round_trip_through_session() -> None:
 
     def jwt(**kwargs: Any) -> dict[str, Any]:
         calls.append(kwargs)
-        token = kwargs["token"]
+        token: dict[str, Any] = kwargs["token"]
         if kwargs.get("user"):
             token["role"] = "admin"
         return token

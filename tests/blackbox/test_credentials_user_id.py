@@ -134,3 +134,19 @@ async def test_jwt_sessions_without_an_id_have_no_sub_as_in_v4(user_id: Any) -> 
     claims = decode_session(response)
     assert "sub" not in claims
     assert claims["email"] == "a@b.co"
+
+
+async def test_jwt_callbacks_see_the_id_as_authorize_returned_it() -> None:
+    from authgate import Callbacks
+
+    seen: list[Any] = []
+
+    def jwt(token: Any, account: Any) -> Any:
+        if account is not None:
+            seen.append(account["providerAccountId"])
+        return token
+
+    provider = Credentials(authorize=returning(7))
+    response = await Client(make_gate(providers=[provider], callbacks=Callbacks(jwt=jwt))).sign_in()
+    assert decode_session(response)["sub"] == "7"
+    assert seen == [7]  # v4: account.providerAccountId is user.id, a number stays a number

@@ -163,7 +163,9 @@ async def test_database_down_is_no_session_but_keeps_the_cookie(
     assert await gate.get_session(request, now=NOW) is None
     adapter.down = False
     assert body_json(await client.get("/session"))["user"]["name"] == "Ada"
-    assert (await gate.get_session(request, now=NOW))["user"]["name"] == "Ada"  # type: ignore[index]
+    session = await gate.get_session(request, now=NOW)
+    assert session is not None
+    assert session["user"]["name"] == "Ada"
 
 
 class BrokenSessions(SQLAlchemyAdapter):

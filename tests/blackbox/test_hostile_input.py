@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import pytest
 
 from .conftest import CSRF, PASSWORD, SESSION, URL, Client, body_json, make_gate, set_cookies
+
+if TYPE_CHECKING:
+    from authgate.http import AuthResponse
 
 pytestmark = pytest.mark.anyio
 
 CSRF_TRUE = f"{URL}/signin?csrf=true"
 
 
-async def post_raw(body: bytes, content_type: str | None, path: str = "/callback/credentials"):
+async def post_raw(
+    body: bytes, content_type: str | None, path: str = "/callback/credentials"
+) -> AuthResponse:
     client = Client(make_gate())
     await client.csrf()
     return await client.post(path, body=body, content_type=content_type)

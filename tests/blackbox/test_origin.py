@@ -6,9 +6,14 @@ work; clients that send neither header, and same-origin browsers, are unaffected
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from .conftest import PASSWORD, SESSION, Client, make_gate, set_cookies
+
+if TYPE_CHECKING:
+    from authgate.http import AuthResponse
 
 pytestmark = pytest.mark.anyio
 
@@ -16,7 +21,7 @@ POSTS = ["/callback/credentials", "/signin/credentials", "/signout", "/session",
 FORBIDDEN = (403, b"Forbidden: cross-site request refused")
 
 
-async def sign_in(client: Client, headers: list[tuple[str, str]]):
+async def sign_in(client: Client, headers: list[tuple[str, str]]) -> AuthResponse:
     token = await client.csrf()
     form = {"csrfToken": token, "username": "ada", "password": PASSWORD}
     return await client.post("/callback/credentials", form=form, headers=headers)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
     from authgate import AuthGate
+    from authgate.http import AuthResponse
 
 pytestmark = pytest.mark.anyio
 
@@ -58,7 +59,9 @@ def gate_on(backend: RedisBackend, **limit: Any) -> AuthGate:
     return make_gate(rate_limit=RateLimit(backend=backend, **limit))
 
 
-async def attempt(gate: AuthGate, username: str = "ada", *, ip: str = "203.0.113.7", **kw: Any):
+async def attempt(
+    gate: AuthGate, username: str = "ada", *, ip: str = "203.0.113.7", **kw: Any
+) -> AuthResponse:
     client = Client(gate, client_host=ip, headers=kw.pop("headers", []), now=kw.pop("now", NOW))
     return await client.sign_in(username, kw.pop("password", "wrong"), **kw)
 
@@ -118,7 +121,7 @@ async def test_a_forged_x_forwarded_for_does_not_reset_the_count(
 async def test_keys_hold_hashes_and_expire(backends: list[RedisBackend], prefix: str) -> None:
     backend = backends[0]
     await attempt(gate_on(backend), "ada@example.com")
-    keys = sorted(k.decode() for k in await backend.client.keys(prefix + "*"))
+    keys = sorted(k.decode() for k in await backend.client.keys(prefix + "*"))  # type: ignore[union-attr]
     assert len(keys) == 2
     # Keys are hex digests: look for the identifier and address themselves, not for "ada",
     # which random hex contains now and then.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -160,7 +161,7 @@ async def test_log_answers_200_empty_without_cookies() -> None:
     ],
 )
 async def test_base_path_comes_from_the_url_or_the_option(
-    config: dict[str, str], base: str, url: str | None
+    config: dict[str, Any], base: str, url: str | None
 ) -> None:
     gate = make_gate(**config)
     assert gate.base_path == base

@@ -11,6 +11,7 @@ from authgate import Callbacks, Events, SessionConfig
 from authgate import jwt as authjwt
 from authgate._crypto.jwe import KeyRing
 from authgate._crypto.keys import v4_key
+from authgate.errors import TokenError
 
 from .conftest import (
     NOW,
@@ -160,7 +161,7 @@ async def test_secret_rotation_reads_old_tokens_and_issues_with_the_new_secret()
     assert body_json(response)["user"]["name"] == "Ada"
     reissued = set_cookies(response)[SESSION].value
     assert authjwt.decode(reissued, "new-secret", now=NOW)["sub"] == "1"
-    with pytest.raises(authjwt.TokenError):
+    with pytest.raises(TokenError):
         authjwt.decode(reissued, "old-secret", now=NOW)
 
 

@@ -12,8 +12,8 @@ GUIDES = REPO_ROOT / "docs" / "guides"
 PRESET_ROW = re.compile(r"^\| `(\w+)` \| `([\w-]+)` \| `(\S+)` \|$", re.MULTILINE)
 
 
-def presets() -> dict[str, providers.OAuth]:
-    found = {}
+def presets() -> dict[str, type[providers.OAuth]]:
+    found: dict[str, type[providers.OAuth]] = {}
     for name in providers.__all__:
         cls = getattr(providers, name)
         if isinstance(cls, type) and issubclass(cls, providers.OAuth):
@@ -27,7 +27,7 @@ def test_the_callback_url_table_lists_every_preset() -> None:
     rows = PRESET_ROW.findall((GUIDES / "oauth.md").read_text())
     assert sorted(name for name, _, _ in rows) == sorted(presets())
     instances = {
-        name: cls(client_id="id", client_secret="secret", **_extra(cls))
+        name: cls(client_id="id", client_secret="secret", **_extra(cls))  # type: ignore[arg-type]
         for name, cls in presets().items()
     }
     gate = AuthGate(
@@ -55,9 +55,11 @@ def test_the_cli_guide_lists_every_command() -> None:
         for name, sub in action.choices.items():  # type: ignore[union-attr]
             assert f"`authgate {name}" in text, name
             for nested in (
-                getattr(sub, "_subparsers", None)._group_actions if sub._subparsers else []
+                getattr(sub, "_subparsers", None)._group_actions  # type: ignore[union-attr]
+                if sub._subparsers
+                else []
             ):
-                for child in nested.choices:  # type: ignore[union-attr]
+                for child in nested.choices:
                     assert f"`authgate {name} {child}" in text, (name, child)
 
 

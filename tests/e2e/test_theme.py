@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 from examples.demo.app import BRAND_COLOR, LOGO_PATH
@@ -56,7 +56,9 @@ def computed(page: Page) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("system", ["light", "dark"])
-def test_pages_follow_the_theme(browser: Browser, themed: tuple[str, str], system: str) -> None:
+def test_pages_follow_the_theme(
+    browser: Browser, themed: tuple[str, str], system: Literal["light", "dark"]
+) -> None:
     scheme, origin = themed
     expected = PALETTES[system if scheme == "auto" else scheme]
     context = browser.new_context(color_scheme=system)  # the OS preference

@@ -180,3 +180,14 @@ async def test_under_asgi_the_async_views_sign_in_and_read_the_session(asgi_app:
         assert (await http.get("/api/me")).json()["user"]["name"] == "Ada L"
         signed_out = await http.get("/api/auth/session")
         assert signed_out.json()["user"]["email"] == "ada@example.com"
+
+
+def test_the_csrf_tag_without_the_middleware_fails_loudly() -> None:
+    app = wsgi_handler_for(
+        django_gate(),
+        urlconf=PAGES_URLCONF,
+        MIDDLEWARE=["django.middleware.csrf.CsrfViewMiddleware"],
+        DEBUG_PROPAGATE_EXCEPTIONS=True,
+    )
+    with wsgi_client(app) as http, pytest.raises(ImproperlyConfigured, match="AuthGateMiddleware"):
+        http.get("/auth/signin")

@@ -32,7 +32,7 @@ def make_app(gate: Any = None, **config: Any) -> Flask:
     @app.get("/page")
     @session_required
     def page() -> str:
-        return f"page for {current_session['user']['name']}"
+        return f"page for {current_session['user']['name']}"  # type: ignore[index]
 
     @app.get("/api/data")
     @session_required

@@ -46,7 +46,7 @@ def make_app(gate: Any = None, **options: Any) -> Litestar:
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=make_app())
+    transport = httpx.ASGITransport(app=make_app())  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 
@@ -99,7 +99,7 @@ async def test_a_custom_page_gets_the_csrf_cookie_and_its_token_signs_in(
 async def test_under_a_root_path_the_api_and_the_redirects_keep_the_prefix() -> None:
     # Litestar routes on the path after root_path: the API is mounted at /api/auth.
     app = make_app(make_gate(url="http://testserver/app/api/auth"), path="/api/auth")
-    transport = httpx.ASGITransport(app=app, root_path="/app")
+    transport = httpx.ASGITransport(app=app, root_path="/app")  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         assert (await http.get("/app/page")).headers["location"] == (
             "/app/api/auth/signin?callbackUrl=%2Fapp%2Fpage"

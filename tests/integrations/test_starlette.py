@@ -218,7 +218,7 @@ async def test_lying_content_length_is_413_before_reading() -> None:
         "headers": [(b"host", b"testserver"), (b"content-length", b"999999999999")],
         "query_string": b"",
     }
-    await app(scope, receive, send)
+    await app(scope, receive, send)  # type: ignore[arg-type]
     assert sent[0]["status"] == 413
 
 

@@ -2,8 +2,9 @@
 
 The real package is bundled with esbuild (``node/build-client.mjs``, built into a temporary
 folder at the start of the module) into a static page served next to an authgate app
-(Starlette, ``AuthApp`` at ``/api/auth``) by a real uvicorn on 127.0.0.1. Each client function
-is called from the page and its result compared with what next-auth's ``react/index.tsx`` returns.
+(Starlette, ``AuthApp`` at ``/api/auth``) by a real uvicorn on 127.0.0.1, and by the Flask and
+Django integrations under gunicorn (``react_apps.py``). Each client function
+is called from the page and its result compared with what spec §14 says it returns.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from starlette.responses import FileResponse, HTMLResponse
 from starlette.routing import Mount, Route
 
 from _support import browsers
-from _support.components import missing, node_interop_dir
-from _support.servers import serve
-from authgate import AuthConfig, AuthGate, Callbacks
+from _support.components import REPO_ROOT, missing, node_interop_dir
+from _support.servers import gunicorn, serve
 from authgate.integrations.asgi import AuthApp
-from authgate.providers import Credentials
+from interop.react_apps import PAGE, PASSWORD, make_gate
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -33,31 +33,6 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.interop, pytest.mark.e2e]
 
-SECRET = "react-client-secret-0123456789abcdef"
-PASSWORD = "correct horse battery staple"
-USER = {"id": "1", "name": "Ada", "email": "ada@example.com", "image": "https://i.example/a.png"}
-PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>client</title></head>
-<body><script src="/client.js"></script></body></html>"""
-
-
-def authorize(credentials: dict[str, Any], request: object) -> dict[str, Any] | None:
-    ok = credentials.get("username") == "ada" and credentials.get("password") == PASSWORD
-    return dict(USER) if ok else None
-
-
-def jwt_callback(
-    token: dict[str, Any], trigger: str | None = None, session: Any = None
-) -> dict[str, Any]:
-    # What a next-auth app does to let useSession().update() change the name.
-    if trigger == "update" and isinstance(session, dict) and isinstance(session.get("name"), str):
-        return {**token, "name": session["name"]}
-    return token
-
-
-def session_callback(session: dict[str, Any], token: dict[str, Any]) -> dict[str, Any]:
-    # v4 builds session.user from the token *before* the jwt callback: copy the update over.
-    return {**session, "user": {**session["user"], "name": token.get("name")}}
-
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -67,26 +42,30 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return browsers.bundle(tmp_path_factory.mktemp("client") / "client.js")
 
 
-@pytest.fixture(scope="module")
-def origin(bundle: Path) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["asgi", "flask", "django"])
+def origin(request: pytest.FixtureRequest, bundle: Path) -> Iterator[str]:
+    """The client's page and the auth API: Starlette + AuthApp on uvicorn, or the Flask or
+    Django integration under gunicorn (2 workers)."""
+    if request.param != "asgi":
+        app = {
+            "flask": "interop.react_apps:flask_app()",
+            "django": "django.core.wsgi:get_wsgi_application()",
+        }[request.param]
+
+        def env(origin: str) -> dict[str, str]:
+            return {
+                "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'tests'}",
+                "REACT_ORIGIN": origin,
+                "REACT_BUNDLE": str(bundle),
+                "DJANGO_SETTINGS_MODULE": "interop.react_django",
+            }
+
+        with gunicorn(app, env=env, worker_class="gthread") as running:
+            yield running
+        return
+
     def make(origin: str) -> Starlette:
-        gate = AuthGate(
-            AuthConfig(
-                providers=[
-                    Credentials(
-                        authorize=authorize,
-                        credentials={
-                            "username": {"label": "Username", "type": "text"},
-                            "password": {"label": "Password", "type": "password"},
-                        },
-                    )
-                ],
-                secret=SECRET,
-                url=f"{origin}/api/auth",
-                callbacks=Callbacks(jwt=jwt_callback, session=session_callback),
-            ),
-            env={},
-        )
+        gate = make_gate(origin)
 
         async def page(request: Request) -> HTMLResponse:
             return HTMLResponse(PAGE)

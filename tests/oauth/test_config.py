@@ -9,7 +9,10 @@ import pytest
 from authgate.errors import ConfigurationError
 from authgate.providers import OIDC, GitHub, OAuth
 
-ENDPOINTS = {"authorization": "https://p.example/auth", "token": "https://p.example/token"}
+ENDPOINTS: dict[str, Any] = {
+    "authorization": "https://p.example/auth",
+    "token": "https://p.example/token",
+}
 
 
 @pytest.mark.parametrize(

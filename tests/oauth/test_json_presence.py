@@ -17,7 +17,7 @@ from authgate.providers import Credentials
 from blackbox.conftest import Client, body_json, decode_session, make_gate
 
 from .fake_idp import SUBJECT, FakeIdP
-from .test_flow import NOW, finish, make, start
+from .test_flow import NOW, finish, make, start  # type: ignore[attr-defined]
 
 pytestmark = pytest.mark.anyio
 

@@ -132,7 +132,8 @@ async def test_bitbucket_user_that_is_not_an_object() -> None:
 )
 def test_discord_avatar_urls(profile: dict[str, Any], image: str) -> None:
     provider = Discord(client_id="id", client_secret="s")
-    mapped = provider.profile({**profile, "username": "ada"}, TOKENS)  # type: ignore[arg-type]
+    mapped = provider.profile({**profile, "username": "ada"}, TOKENS)
+    assert isinstance(mapped, dict)
     assert mapped["image"] == f"https://cdn.discordapp.com/{image}"
     assert mapped["name"] == "ada"
     assert mapped["id"] == "80351110224678912"

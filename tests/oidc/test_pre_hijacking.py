@@ -19,7 +19,7 @@ from authgate import AuthConfig, AuthGate
 from authgate.providers import OIDC, Email
 from blackbox.conftest import SECRET, Client, body_json
 
-from .test_oidc_adapter import APP, SESSION, adapter, issuer, rows, sign_in
+from .test_oidc_adapter import APP, SESSION, adapter, issuer, rows, sign_in  # type: ignore[attr-defined]
 
 if TYPE_CHECKING:
     from authgate.adapters.sqlalchemy import SQLAlchemyAdapter

@@ -113,4 +113,5 @@ def error_of(response: AuthResponse) -> str | None:
     from blackbox.conftest import query_of
 
     location = response.redirect or ""
-    return (query_of(location).get("error") or [None])[0]
+    errors = query_of(location).get("error")
+    return errors[0] if errors else None

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.anyio
 
 
 def _csp(response: Any) -> str:
-    return dict(response.headers)["content-security-policy"]
+    value: str = dict(response.headers)["content-security-policy"]
+    return value
 
 
 async def test_sign_in_page_has_the_passkey_form_and_only_our_script() -> None:
@@ -94,7 +95,7 @@ async def test_list_rename_remove() -> None:
     )
     assert renamed.status == 302
     assert renamed.redirect == f"{URL}/passkeys"
-    assert (await adapter.get_authenticator(first_id))["name"] == "Laptop"
+    assert (await adapter.get_authenticator(first_id))["name"] == "Laptop"  # type: ignore[index]
     html = (await alice.client.get("/passkeys")).body.decode()
     assert 'value="Laptop"' in html
 
@@ -103,7 +104,7 @@ async def test_list_rename_remove() -> None:
         form={"csrfToken": token, "op": "rename", "credentialID": first_id, "name": "x\u0007y"},
     )
     assert bad.status == 400
-    assert (await adapter.get_authenticator(first_id))["name"] == "Laptop"
+    assert (await adapter.get_authenticator(first_id))["name"] == "Laptop"  # type: ignore[index]
 
     removed = await alice.client.post(
         "/passkeys", form={"csrfToken": token, "op": "remove", "credentialID": first_id}

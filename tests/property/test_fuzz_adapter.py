@@ -252,7 +252,13 @@ def make_gate(**config: Any) -> AuthGate:
         ),
     ]
     return AuthGate(
-        AuthConfig(providers=providers, secret=SECRET, adapter=ADAPTER, http_client=HTTP, **config)
+        AuthConfig(
+            providers=providers,  # type: ignore[arg-type]
+            secret=SECRET,
+            adapter=ADAPTER,
+            http_client=HTTP,
+            **config,
+        )
     )
 
 
@@ -520,8 +526,9 @@ def target_of(response: AuthResponse) -> str | None:
         return response.redirect
     if (response.header("content-type") or "").startswith("application/json"):
         data = json.loads(response.body)
-        if isinstance(data, dict) and isinstance(data.get("url"), str):
-            return data["url"]
+        url = data.get("url") if isinstance(data, dict) else None
+        if isinstance(url, str):
+            return url
     return None
 
 
@@ -559,7 +566,8 @@ def is_dead(write: Write) -> bool:
     row = write.result
     if not isinstance(row, dict) or row.get("expires") is None:
         return False
-    return row["expires"] <= datetime.now(UTC)
+    expired: bool = row["expires"] <= datetime.now(UTC)
+    return expired
 
 
 def check_writes(request: AuthRequest, response: AuthResponse, gate_name: str, mails: int) -> str:

@@ -474,7 +474,7 @@ def test_asgi_app_never_fails(
         "scheme": "http",
         "client": ("127.0.0.1", 1234),
     }
-    loop.run_until_complete(AuthApp(TRUSTING)(scope, receive, send))
+    loop.run_until_complete(AuthApp(TRUSTING)(scope, receive, send))  # type: ignore[arg-type]
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
     status = sent[0]["status"]
     assert 100 <= status <= 599

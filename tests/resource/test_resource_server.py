@@ -147,7 +147,7 @@ def fastapi_app() -> FastAPI:
 
 
 def starlette_app() -> Starlette:
-    async def me(request: Request) -> JSONResponse:  # type: ignore[override]
+    async def me(request: Request) -> JSONResponse:
         token = request.state.token
         return JSONResponse({"sub": token["sub"] if token else None})
 

@@ -33,7 +33,7 @@ TRANSLATED = [code for code in i18n.LOCALES if code != i18n.DEFAULT_LOCALE]
 def _extracted() -> dict[str, set[str]]:
     """msgid -> flags, as `scripts/i18n extract` finds them (babel.cfg)."""
     with (ROOT / "babel.cfg").open() as fp:
-        method_map, options_map = parse_mapping_cfg(fp, "babel.cfg")
+        method_map, options_map = parse_mapping_cfg(fp, "babel.cfg")  # type: ignore[no-untyped-call]
     found: dict[str, set[str]] = {}
     for _file, _line, message, _comments, _context in extract_from_dir(
         SRC,
@@ -88,7 +88,7 @@ def test_every_catalog_translates_every_message(code: str) -> None:
     problems = [(m.id, [str(e) for e in errors]) for m, errors in catalog.check()]
     assert not problems, problems
     for msgid, message in messages.items():
-        assert set(re.findall(r"%\((\w+)\)s", msgid)) == set(
+        assert set(re.findall(r"%\((\w+)\)s", str(msgid))) == set(
             re.findall(r"%\((\w+)\)s", str(message.string))
         ), (code, msgid)
         assert "%" not in re.sub(r"%\(\w+\)s", "", str(message.string)), (code, msgid)

@@ -5,15 +5,19 @@ Nothing here measures time: a spy counts the argon2 verifications instead.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from argon2 import PasswordHasher
 
 from authgate import passwords
 from authgate.passwords import hash_password, needs_rehash, verify_password
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 # Cheap parameters keep the suite fast; the code path is the same.
-FAST = passwords.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 class SpyHasher:
@@ -36,7 +40,7 @@ class SpyHasher:
 
 
 @pytest.fixture
-def spy(monkeypatch: pytest.MonkeyPatch) -> SpyHasher:
+def spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[SpyHasher]:
     hasher = SpyHasher(FAST)
     monkeypatch.setattr(passwords, "_HASHER", hasher)
     passwords._dummy_hash.cache_clear()

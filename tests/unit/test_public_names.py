@@ -15,7 +15,8 @@ PINNED = {
         "JWT", "AccessDeniedError", "Account", "AuthConfig", "AuthGate", "AuthGateError",
         "AuthRequest", "AuthResponse", "Callbacks", "ConfigurationError", "Cookie",
         "CookieOption", "CredentialsSigninError", "CsrfToken", "Events", "JWTConfig",
-        "PagesConfig", "Session", "SessionConfig", "SignInError", "Theme", "User", "__version__",
+        "PagesConfig", "Session", "SessionConfig", "SignInError", "Theme", "TwoFactor", "User",
+        "__version__",
     ],
     "authgate.testing": ["DEFAULT_USER", "FakeIdentityProvider", "session_cookies"],
     "authgate.i18n": [

@@ -25,6 +25,7 @@ from authgate._core.accounts import AccountNotLinkedError, CreateUserError, Reso
 from authgate._core.accounts import resolve as resolve_accounts
 from authgate._core.events import fire
 from authgate._core.redirects import to_error
+from authgate.errors import ErrorCode
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
@@ -36,7 +37,7 @@ __all__ = ["ATTEMPTS", "Stored", "known_user", "open_session", "run"]
 
 logger = logging.getLogger("authgate")
 
-_CREATE_ERRORS = {"oauth": "OAuthCreateAccount", "email": "EmailCreateAccount"}
+_CREATE_ERRORS = {"oauth": ErrorCode.OAuthCreateAccount, "email": ErrorCode.EmailCreateAccount}
 ATTEMPTS = 3  # a retry sees what a parallel sign-in committed (SQLite may need two)
 
 Steps = Callable[[Resolved, "Adapter"], Awaitable["AuthResponse | None"]]
@@ -71,7 +72,7 @@ async def known_user(ctx: RequestContext, first: FirstFactor) -> AdapterUser | A
         )
     except Exception as exc:  # noqa: BLE001 - storage failed: logged, answered Callback
         logger.error("CALLBACK_ERROR: adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, "Callback", status=first.denied_status)
+        return to_error(ctx.url, ErrorCode.Callback, status=first.denied_status)
 
 
 async def run(ctx: RequestContext, first: FirstFactor, steps: Steps) -> Stored | AuthResponse:
@@ -80,7 +81,7 @@ async def run(ctx: RequestContext, first: FirstFactor, steps: Steps) -> Stored |
         try:
             stored = await _transaction(ctx, first, steps)
         except AccountNotLinkedError:
-            return to_error(ctx.url, "OAuthAccountNotLinked", status=first.denied_status)
+            return to_error(ctx.url, ErrorCode.OAuthAccountNotLinked, status=first.denied_status)
         except _StoringError as exc:
             cause = exc.__cause__
             if attempt < ATTEMPTS:  # most likely a parallel sign-in stored it first
@@ -93,7 +94,9 @@ async def run(ctx: RequestContext, first: FirstFactor, steps: Steps) -> Stored |
             if isinstance(cause, CreateUserError):
                 logger.error("CREATE_USER_ERROR: the adapter failed (%s)", cause)
                 return to_error(
-                    ctx.url, _CREATE_ERRORS.get(first.kind, "Callback"), status=first.denied_status
+                    ctx.url,
+                    _CREATE_ERRORS.get(first.kind, ErrorCode.Callback),
+                    status=first.denied_status,
                 )
             return _failed(ctx, first, cause or exc)
         except Exception as exc:  # noqa: BLE001 - a step or the session write: logged
@@ -111,7 +114,7 @@ def _failed(ctx: RequestContext, first: FirstFactor, exc: BaseException) -> Auth
         type(exc).__name__,
         exc_info=exc,
     )
-    return to_error(ctx.url, "Callback", status=first.denied_status)
+    return to_error(ctx.url, ErrorCode.Callback, status=first.denied_status)
 
 
 async def _transaction(ctx: RequestContext, first: FirstFactor, steps: Steps) -> Stored:

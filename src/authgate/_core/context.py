@@ -81,7 +81,7 @@ async def build(
     cb_cookie = request.cookies.get(cb_name)
     candidate = text_field(body, "callbackUrl") or request.query.get("callbackUrl") or cb_cookie
     resolved = await callback_url.resolve(
-        candidate, base_url=location.origin, redirect=options.redirect
+        candidate, base_url=location.origin, redirect=options.redirect_callback
     )
     if resolved != cb_cookie:
         init_cookies.append(cookies.callback_url.make(resolved))

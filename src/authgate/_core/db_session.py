@@ -132,11 +132,11 @@ async def derive(
 ) -> dict[str, Any]:
     """The ``/session`` body: the ``session`` callback over ``{user, expires}``."""
     payload: dict[str, Any] = {"user": session_user(user), "expires": iso(session["expires"])}
-    if options.session is not None:
+    if options.session_callback is not None:
         params: dict[str, Any] = {"session": payload, "user": user, "new_session": None}
         if update:
             params.update(trigger="update", new_session=data)
-        payload = await options.session(**params)
+        payload = await options.session_callback(**params)
     return payload
 
 

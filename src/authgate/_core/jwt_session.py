@@ -106,16 +106,16 @@ async def derive(
     """
     session = default_session(options, claims, now)
     token: Any = claims
-    if options.jwt is not None:
+    if options.jwt_callback is not None:
         if update:
-            token = await options.jwt(token=claims, trigger="update", session=data)
+            token = await options.jwt_callback(token=claims, trigger="update", session=data)
         else:
-            token = await options.jwt(token=claims, session=None)
+            token = await options.jwt_callback(token=claims, session=None)
         if not token:
             return None
-    if options.session is not None:
+    if options.session_callback is not None:
         params: dict[str, Any] = {"session": session, "token": token}
         if update:
             params.update(trigger="update", new_session=data)
-        session = await options.session(**params)
+        session = await options.session_callback(**params)
     return session, token

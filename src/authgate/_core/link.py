@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from authgate._core import db_session, jwt_session
 from authgate._core.redirects import to_error
+from authgate.errors import ErrorCode
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
@@ -82,10 +83,10 @@ async def intent(ctx: RequestContext, provider: Any) -> str | AuthResponse:
             "checks and an adapter are needed)",
             provider.id,
         )
-        return to_error(ctx.url, "Signin")
+        return to_error(ctx.url, ErrorCode.Signin)
     user_id = await current_user_id(ctx)
     if user_id is None:
-        return to_error(ctx.url, "SessionRequired")
+        return to_error(ctx.url, ErrorCode.SessionRequired)
     return user_id
 
 
@@ -93,8 +94,8 @@ async def still_signed_in(ctx: RequestContext, user_id: str) -> AuthResponse | N
     """At the callback: ``None`` when the session is still ``user_id``'s, else the refusal."""
     current = await current_user_id(ctx)
     if current is None:
-        return to_error(ctx.url, "SessionRequired")
+        return to_error(ctx.url, ErrorCode.SessionRequired)
     if current != user_id:
         logger.warning("SIGNIN_LINK_ERROR: the session changed user during the link flow")
-        return to_error(ctx.url, "OAuthAccountNotLinked")
+        return to_error(ctx.url, ErrorCode.OAuthAccountNotLinked)
     return None

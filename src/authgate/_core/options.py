@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from authgate.adapters import Adapter
     from authgate.config import AuthConfig, PagesConfig, Theme
     from authgate.providers import Provider
+    from authgate.two_factor import TwoFactor
 
 logger = logging.getLogger("authgate")
 
@@ -49,6 +50,9 @@ EVENT_PARAMS = {
     "create_user": frozenset({"user"}),
     "update_user": frozenset({"user"}),
     "link_account": frozenset({"user", "account", "profile"}),
+    "two_factor_enabled": frozenset({"user_id"}),
+    "two_factor_disabled": frozenset({"user_id"}),
+    "recovery_code_used": frozenset({"user_id", "remaining"}),
 }
 
 
@@ -80,10 +84,11 @@ class InternalOptions:
     pages: PagesConfig
     theme: Theme
     locale: str | None  # fixed by the config; None: negotiated per request
-    sign_in: AsyncHook | None
-    redirect: AsyncHook | None
-    jwt: AsyncHook | None
-    session: AsyncHook | None
+    # The user's callbacks (Callbacks.sign_in / redirect / jwt / session), normalised.
+    sign_in_callback: AsyncHook | None
+    redirect_callback: AsyncHook | None
+    jwt_callback: AsyncHook | None
+    session_callback: AsyncHook | None
     events: Mapping[str, AsyncHook]
     debug: bool
     limiter: SignInLimiter | None = None  # its counters live in the backend it holds
@@ -98,6 +103,7 @@ class InternalOptions:
     check_codecs: Mapping[str, JWTCodec] = field(default_factory=dict)  # by check cookie name
     # Policy steps between "user verified" and "session issued" (sign_in_flow), in order.
     sign_in_steps: tuple[SignInStep, ...] = ()
+    two_factor: TwoFactor | None = None
 
     def cookies(self, secure: bool) -> CookieSet:
         return self.cookies_secure if secure else self.cookies_plain
@@ -191,7 +197,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
             p.authorize, label=f"Credentials(id={p.id!r}).authorize", arity=2, threaded=True
         )
         for p in config.providers
-        if p.type == "credentials"
+        if p.type == "credentials" and hasattr(p, "authorize")  # Password: no user code
     }
     cb = hooks(Callbacks, config.callbacks)
     config_events = hooks(Events, config.events)
@@ -241,10 +247,10 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         pages=config.pages,
         theme=config.theme,
         locale=config.locale,
-        sign_in=hook(cb.sign_in, "Callbacks.sign_in", SIGN_IN_PARAMS),
-        redirect=hook(cb.redirect, "Callbacks.redirect", REDIRECT_PARAMS),
-        jwt=hook(cb.jwt, "Callbacks.jwt", JWT_PARAMS),
-        session=hook(cb.session, "Callbacks.session", SESSION_PARAMS),
+        sign_in_callback=hook(cb.sign_in, "Callbacks.sign_in", SIGN_IN_PARAMS),
+        redirect_callback=hook(cb.redirect, "Callbacks.redirect", REDIRECT_PARAMS),
+        jwt_callback=hook(cb.jwt, "Callbacks.jwt", JWT_PARAMS),
+        session_callback=hook(cb.session, "Callbacks.session", SESSION_PARAMS),
         events=events,
         debug=config.debug,
         limiter=limiter,
@@ -254,7 +260,18 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         reissue_after=config.jwt.reissue_after,
         oauth=OAuthRuntime(config.http_client, allow_loopback_http=not production),
         check_codecs=check_codecs,
+        two_factor=config.two_factor,
+        sign_in_steps=_sign_in_steps(config),
     )
+
+
+def _sign_in_steps(config: AuthConfig) -> tuple[SignInStep, ...]:
+    """The policy steps the configuration asks for, in order."""
+    if config.two_factor is None:
+        return ()
+    from authgate._core.two_factor.step import step
+
+    return (step,)
 
 
 def _with_client_credentials(provider: Provider, env: Mapping[str, str]) -> Provider:

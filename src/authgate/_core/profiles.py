@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
+from authgate.errors import ErrorCode
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -22,18 +24,18 @@ ErrorPage = Literal["signin", "error"]
 # next-auth v4 core/index.ts: GET /error sends these to the sign-in page, not the error page.
 V4_SIGN_IN_PAGE_ERRORS: Final = frozenset(
     {
-        "Signin",
-        "OAuthSignin",
-        "OAuthCallback",
-        "OAuthCreateAccount",
-        "EmailCreateAccount",
-        "Callback",
-        "OAuthAccountNotLinked",
-        "EmailSignin",
-        "CredentialsSignin",
-        "SessionRequired",
+        ErrorCode.Signin,
+        ErrorCode.OAuthSignin,
+        ErrorCode.OAuthCallback,
+        ErrorCode.OAuthCreateAccount,
+        ErrorCode.EmailCreateAccount,
+        ErrorCode.Callback,
+        ErrorCode.OAuthAccountNotLinked,
+        ErrorCode.EmailSignin,
+        ErrorCode.CredentialsSignin,
+        ErrorCode.SessionRequired,
         # authgate: a throttled sign-in (SECURITY.md, decision 13) is shown with the form.
-        "TooManyRequests",
+        ErrorCode.TooManyRequests,
     }
 )
 
@@ -43,7 +45,8 @@ class ErrorRouting:
     """Where an error redirect goes when the profile does not route it through ``GET /error``.
 
     The engine names an error by next-auth v4's code, plus the Auth.js error type where that
-    is not the code (``to_error(url, "Callback", error_type="OAuthCallbackError")``). This
+    is not the code (``to_error(url, ErrorCode.Callback,
+    error_type=ErrorCode.OAuthCallbackError)``). This
     does with the type what @auth/core's ``Auth()`` does with a thrown ``AuthError``: a
     client-safe type keeps its name, any other becomes ``Configuration`` (the OAuth check,
     token and profile failures v4 calls ``OAuthCallback`` are ``InvalidCheck`` /
@@ -63,7 +66,7 @@ class ErrorRouting:
 
     def route(self, error_type: str) -> tuple[str, ErrorPage]:
         """The code shown for ``error_type`` and the page it goes to."""
-        shown = error_type if error_type in self.client_safe else "Configuration"
+        shown = error_type if error_type in self.client_safe else ErrorCode.Configuration
         return shown, "signin" if error_type in self.sign_in_kind else "error"
 
 
@@ -125,7 +128,7 @@ class WireProfile:
     sign_in_message_renames: tuple[tuple[str, str], ...] = ()
     sign_in_page_by_provider: bool = True
     default_checks: tuple[Literal["state", "pkce", "nonce"], ...] | None = None
-    sign_in_callback_error: str | None = None
+    sign_in_callback_error: ErrorCode | None = None
     unknown_provider_error: bool = False
     sign_in_without_provider: str = "signin?csrf=true"
     provider_id_actions: frozenset[str] | None = None
@@ -162,34 +165,34 @@ NEXTAUTH_V4: Final = WireProfile(
 )
 
 # @auth/core errors.ts (0.41): isClientError's set, and the SignInError subclasses
-# (kind "signIn"). WebAuthnVerificationError is left out: authgate has no WebAuthn.
+# (kind "signIn").
 AUTHJS_V5_ERRORS: Final = ErrorRouting(
     client_safe=frozenset(
         {
-            "CredentialsSignin",
-            "OAuthAccountNotLinked",
-            "OAuthCallbackError",
-            "AccessDenied",
-            "Verification",
-            "MissingCSRF",
-            "AccountNotLinked",
-            "WebAuthnVerificationError",
+            ErrorCode.CredentialsSignin,
+            ErrorCode.OAuthAccountNotLinked,
+            ErrorCode.OAuthCallbackError,
+            ErrorCode.AccessDenied,
+            ErrorCode.Verification,
+            ErrorCode.MissingCSRF,
+            ErrorCode.AccountNotLinked,
+            ErrorCode.WebAuthnVerificationError,
             # authgate: a throttled sign-in (SECURITY.md, decision 13), a code v5 does not have.
-            "TooManyRequests",
+            ErrorCode.TooManyRequests,
             # authgate: a sign-out the database could not carry out (v5 swallows the error).
-            "SignOut",
+            ErrorCode.SignOut,
         }
     ),
     sign_in_kind=frozenset(
         {
-            "CredentialsSignin",
-            "OAuthAccountNotLinked",
-            "OAuthCallbackError",
-            "OAuthSignInError",
-            "EmailSignInError",
-            "MissingCSRF",
-            "AccountNotLinked",
-            "TooManyRequests",
+            ErrorCode.CredentialsSignin,
+            ErrorCode.OAuthAccountNotLinked,
+            ErrorCode.OAuthCallbackError,
+            ErrorCode.OAuthSignInError,
+            ErrorCode.EmailSignInError,
+            ErrorCode.MissingCSRF,
+            ErrorCode.AccountNotLinked,
+            ErrorCode.TooManyRequests,
         }
     ),
     reason_param="code",
@@ -211,7 +214,7 @@ AUTHJS_V5: Final = WireProfile(
     sign_in_page_by_provider=False,
     default_checks=("pkce",),
     # @auth/core callback/index.ts handleAuthorized: a non-AuthError becomes AccessDenied.
-    sign_in_callback_error="AccessDenied",
+    sign_in_callback_error=ErrorCode.AccessDenied,
     # @auth/core utils/providers.ts: `Provider with id "…" not found` (a plain Error).
     unknown_provider_error=True,
     # @auth/core actions/signin/index.ts: no provider, back to `${basePath}/signin`.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
+from authgate.errors import AnyCode, ErrorCode
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ DEFAULT_REASON = "credentials"
 
 def safe_code(code: str) -> str:
     """An error code fit for a URL and a page; anything odd becomes ``Configuration``."""
-    return code if _SAFE_CODE.fullmatch(code) else "Configuration"
+    return code if _SAFE_CODE.fullmatch(code) else ErrorCode.Configuration
 
 
 def append_query(url: str, params: dict[str, str]) -> str:
@@ -45,18 +46,18 @@ class ErrorRedirect(AuthResponse):
         reason: ``CredentialsSigninError.reason`` (v5's ``&code=``).
     """
 
-    code: str = "Configuration"
+    code: str = ErrorCode.Configuration
     error_type: str | None = None
     reason: str | None = None
 
 
 def to_error(
     url: str,
-    code: str,
+    code: AnyCode,
     *,
     status: int = 302,
     provider: str | None = None,
-    error_type: str | None = None,
+    error_type: ErrorCode | None = None,
     reason: str | None = None,
 ) -> AuthResponse:
     """Redirect to ``{url}/error?error=code`` (the status matters in JSON mode).
@@ -64,13 +65,13 @@ def to_error(
     ``error_type`` names the Auth.js error where it is not ``code`` (the v5 profile routes
     by it); ``reason`` is a ``CredentialsSigninError``'s.
     """
-    code = safe_code(code)
-    params = {"error": code}
+    shown = safe_code(code)
+    params = {"error": shown}
     if provider is not None:
         params["provider"] = provider
     response = ErrorRedirect.to(append_query(f"{url}/error", params), status=status)
     assert isinstance(response, ErrorRedirect)  # noqa: S101 - the classmethod builds cls
-    response.code = code
+    response.code = shown
     response.error_type = error_type
     response.reason = reason
     return response
@@ -80,7 +81,7 @@ def csrf_refused(url: str, page: str = "signin") -> AuthResponse:
     """A request without a valid CSRF token: v4 ``{url}/<page>?csrf=true``, v5 ``MissingCSRF``."""
     response = ErrorRedirect.to(f"{url}/{page}?csrf=true")
     assert isinstance(response, ErrorRedirect)  # noqa: S101
-    response.code = "MissingCSRF"
+    response.code = ErrorCode.MissingCSRF
     return response
 
 
@@ -91,7 +92,7 @@ def reroute(ctx: RequestContext, response: AuthResponse) -> AuthResponse:
         return response
     shown, page = routing.route(response.error_type or response.code)
     params = {"error": shown}
-    if shown == "CredentialsSignin":
+    if shown == ErrorCode.CredentialsSignin:
         reason = response.reason
         valid = isinstance(reason, str) and _SAFE_REASON.fullmatch(reason)
         params[routing.reason_param] = reason if valid and reason else DEFAULT_REASON

@@ -15,6 +15,15 @@ class Action(StrEnum):
     VERIFY_REQUEST = "verify-request"
     ERROR = "error"
     LOG = "_log"
+    # authgate: password accounts (authgate.providers.Password)
+    SIGNUP = "signup"
+    VERIFY_EMAIL = "verify-email"
+    FORGOT_PASSWORD = "forgot-password"
+    RESET_PASSWORD = "reset-password"
+    CHANGE_PASSWORD = "change-password"
+    # authgate: two-factor sign-in (AuthConfig(two_factor=...))
+    TWO_FACTOR = "two-factor"
+    TWO_FACTOR_SETUP = "two-factor-setup"
     WEBAUTHN_OPTIONS = "webauthn-options"
     PASSKEYS = "passkeys"  # authgate: the signed-in user's passkeys page
     WEBAUTHN_SCRIPT = "webauthn.js"  # authgate: the built-in pages' only script

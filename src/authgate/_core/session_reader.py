@@ -1,8 +1,10 @@
 """Request → session: the one place a session is read.
 
-Every reader goes through here: ``AuthGate.get_session`` (and so every framework integration),
-the ``/session`` route, sign-out and account linking (:func:`read`), the resource-server mode
-(``authgate.resource``) and ``authgate.jwt.get_token`` (:func:`find_token`). The steps:
+Every reader goes through here: ``AuthGate.get_session`` (and so every framework integration)
+and the ``/session`` route (:func:`read`, then :func:`session_of` or the route's re-issue);
+sign-out, account linking and sign-in's "previous session" (``jwt_session.read``,
+``db_session.read_token``), the resource-server mode (``authgate.resource``) and
+``authgate.jwt.get_token`` locate the token with :func:`find_token`. The steps:
 
 1. which cookie (:func:`secure_cookies` picks the ``__Secure-`` name or the plain one);
 2. where the token is (:func:`find_token`: the cookie, its chunks joined, empty values skipped
@@ -36,16 +38,20 @@ if TYPE_CHECKING:
     from authgate.types import JWT
 
 __all__ = [
+    "BEARER",
     "MAX_DATABASE_TOKEN",
     "SessionRead",
     "TokenSource",
     "admit",
     "bearer_token",
+    "claims_shape",
     "decode",
     "find_token",
     "join_chunks",
     "read",
     "secure_cookies",
+    "session_of",
+    "source_of",
 ]
 
 logger = logging.getLogger("authgate")
@@ -259,7 +265,7 @@ async def session_of(options: InternalOptions, found: SessionRead, now: float) -
             return await db_session.derive(options, *found.stored)
         if found.claims is None:
             return None
-        if options.jwt is None and options.session is None:
+        if options.jwt_callback is None and options.session_callback is None:
             return jwt_session.default_session(options, found.claims, now)
         derived = await jwt_session.derive(options, found.claims, now=now)
     except Exception:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from authgate._core import callback_url, jwt_session
 from authgate._core.redirects import to_error
-from authgate.errors import SignInError
+from authgate.errors import ErrorCode, SignInError, code_of
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def refusal(
     *,
     where: str,
     status: int,
-    unexpected: str | None = None,
+    unexpected: ErrorCode | None = None,
 ) -> AuthResponse:
     """Map an exception from user code to an error redirect without leaking its message.
 
@@ -38,13 +38,14 @@ def refusal(
     ``unexpected`` (and ``status``) or, when that is ``None``, ``Configuration`` with a 500.
     """
     if isinstance(exc, SignInError):
-        provider = ctx.provider_id if exc.code == "CredentialsSignin" else None
+        code = code_of(exc.code)
+        provider = ctx.provider_id if code is ErrorCode.CredentialsSignin else None
         reason = getattr(exc, "reason", None)
-        return to_error(ctx.url, exc.code, status=status, provider=provider, reason=reason)
+        return to_error(ctx.url, code, status=status, provider=provider, reason=reason)
     logger.error("%s: %s raised %s", where, ctx.provider_id, type(exc).__name__, exc_info=exc)
     if unexpected is not None:
         return to_error(ctx.url, unexpected, status=status)
-    return to_error(ctx.url, "Configuration", status=500)
+    return to_error(ctx.url, ErrorCode.Configuration, status=500)
 
 
 def redirect_from_sign_in(ctx: RequestContext, target: str) -> AuthResponse:
@@ -52,7 +53,7 @@ def redirect_from_sign_in(ctx: RequestContext, target: str) -> AuthResponse:
     # v4 redirects to the string raw; it must at least be a URL (never a header injection).
     if not callback_url.is_valid(target):
         logger.error("SIGNIN_CALLBACK_ERROR: sign_in returned a string that is not a URL")
-        return to_error(ctx.url, "Configuration", status=500)
+        return to_error(ctx.url, ErrorCode.Configuration, status=500)
     return AuthResponse.to(f"{ctx.origin}{target}" if target.startswith("/") else target)
 
 
@@ -67,7 +68,7 @@ async def check_sign_in(
     denied_status: int = 302,
 ) -> AuthResponse | None:
     """Run the ``sign_in`` callback; an :class:`AuthResponse` means stop and answer with it."""
-    hook = ctx.options.sign_in
+    hook = ctx.options.sign_in_callback
     if hook is None:
         return None
     try:
@@ -83,7 +84,7 @@ async def check_sign_in(
             unexpected=ctx.options.profile.sign_in_callback_error,
         )
     if not allowed:  # before the string case: v4 treats "" as a refusal
-        return to_error(ctx.url, "AccessDenied", status=denied_status)
+        return to_error(ctx.url, ErrorCode.AccessDenied, status=denied_status)
     if isinstance(allowed, str):
         return redirect_from_sign_in(ctx, allowed)
     return None
@@ -97,16 +98,20 @@ async def sign_in_cookies(
     profile: Mapping[str, Any] | None,
     is_new_user: bool | None,
     denied_status: int = 302,
+    claims: Mapping[str, Any] | None = None,
 ) -> list[Cookie] | AuthResponse:
     """JWT sessions at sign-in: the ``jwt`` callback (``signUp`` for a new user), then the cookie.
+
+    ``claims``: authgate's own claims, set after the callback (two-factor: ``amr``, how the
+    user signed in, and ``tfs``, whose factors they are).
 
     An :class:`AuthResponse` means the callback refused (``AccessDenied``) or failed.
     """
     options = ctx.options
     token: Any = jwt_session.default_token(user)
     try:
-        if options.jwt is not None:
-            token = await options.jwt(
+        if options.jwt_callback is not None:
+            token = await options.jwt_callback(
                 token=token,
                 user=user,
                 account=account,
@@ -116,7 +121,9 @@ async def sign_in_cookies(
                 session=None,
             )
         if not token:
-            return to_error(ctx.url, "AccessDenied", status=denied_status)
+            return to_error(ctx.url, ErrorCode.AccessDenied, status=denied_status)
+        if claims:
+            token = {**token, **claims}
         return jwt_session.issue(ctx, token, max_age=options.jwt_max_age)
     except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
         kind = str(account.get("type", "")).upper()

@@ -29,6 +29,8 @@ from authgate._core.accounts import account_key
 from authgate._core.events import fire
 from authgate._core.redirects import append_query, to_error
 from authgate._core.sign_in_check import check_sign_in, sign_in_cookies
+from authgate._core.two_factor.methods import record_methods, session_claims, sign_in_methods
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -89,6 +91,8 @@ class Verified:
             adapter (v4 leaves ``isNewUser`` undefined there).
         store: During the policy steps, the adapter bound to the sign-in's transaction (read
             and write through it); ``None`` without an adapter and once the steps are done.
+        methods: The sign-in methods proved (``["pwd", "otp"]``) once a second factor passed;
+            ``None`` until then.
     """
 
     first: FirstFactor
@@ -96,6 +100,7 @@ class Verified:
     stored: bool
     is_new_user: bool | None
     store: Adapter | None = None
+    methods: list[str] | None = None
 
 
 SignInStep = Callable[["RequestContext", Verified], Awaitable[AuthResponse | None]]
@@ -116,7 +121,7 @@ def _through_adapter(ctx: RequestContext, account: Mapping[str, Any]) -> bool:
 
 
 def _unusable_key(ctx: RequestContext, first: FirstFactor, *, stored: bool) -> AuthResponse | None:
-    """Refuse an account id that cannot name one account; normalise a usable one to ``str``.
+    """Refuse an account id that cannot name one account; store a usable one as ``str``.
 
     Stored sign-ins need one; without an adapter a missing id stays missing (v4: no ``sub``).
     """
@@ -127,7 +132,8 @@ def _unusable_key(ctx: RequestContext, first: FirstFactor, *, stored: bool) -> A
         return None
     key = account_key(raw)
     if key is not None:
-        account["providerAccountId"] = key
+        if stored:  # the stored key is a string; callbacks otherwise see the id as returned
+            account["providerAccountId"] = key
         return None
     logger.error(
         "CALLBACK_%s_ERROR (Configuration): provider %s vouched for a user without a usable "
@@ -138,16 +144,16 @@ def _unusable_key(ctx: RequestContext, first: FirstFactor, *, stored: bool) -> A
     )
     if first.kind == "credentials":
         return to_error(
-            ctx.url, "CredentialsSignin", status=401, provider=str(account.get("provider"))
+            ctx.url, ErrorCode.CredentialsSignin, status=401, provider=str(account.get("provider"))
         )
-    return to_error(ctx.url, "Callback", status=first.denied_status)
+    return to_error(ctx.url, ErrorCode.Callback, status=first.denied_status)
 
 
 async def complete_sign_in(ctx: RequestContext, first: FirstFactor) -> AuthResponse:
     """Run the whole pipeline for ``first`` (see the module docstring)."""
     stored = _through_adapter(ctx, first.account)
     if first.link_to is not None and not stored:  # link.intent refuses this; never sign in
-        return to_error(ctx.url, "Signin")
+        return to_error(ctx.url, ErrorCode.Signin)
     unusable = _unusable_key(ctx, first, stored=stored)
     if unusable is not None:
         return unusable
@@ -231,10 +237,15 @@ async def issue(
             profile=first.profile,
             is_new_user=verified.is_new_user,
             denied_status=first.denied_status,
+            claims=session_claims(options, verified),
         )
         if isinstance(issued, AuthResponse):
             return issued
         cookies = issued
+    if verified.stored and options.session_strategy == "database":
+        await record_methods(
+            ctx, cookies, sign_in_methods(options, first.account, verified.methods)
+        )
 
     await fire(
         options,

@@ -30,6 +30,9 @@ PURPOSE_SALT = "authgate purpose keys"
 CSRF_TOKEN = "csrf-token"
 EMAIL_TOKEN = "email-token"
 RATE_LIMIT = "rate-limit"
+PASSWORD_TOKEN = "password-token"  # the mailed links of password accounts
+TWO_FACTOR_PENDING = "two-factor-pending"  # the single-use id of a pending two-factor sign-in
+RECOVERY_CODE = "recovery-code"  # stored recovery codes
 WEBAUTHN_CHALLENGE = "webauthn-challenge"
 
 

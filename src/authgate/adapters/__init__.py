@@ -33,6 +33,10 @@ __all__ = [
     "AdapterUser",
     "AuthenticatorAdapter",
     "NewUser",
+    "PasswordStore",
+    "TwoFactorRecord",
+    "TwoFactorStore",
+    "UserSessions",
     "UserUpdate",
     "VerificationToken",
 ]
@@ -112,7 +116,7 @@ class AdapterSession(TypedDict):
 
 
 class VerificationToken(TypedDict):
-    """An e-mail sign-in token; ``token`` is ``sha256(token + secret)``, never the link's."""
+    """An e-mail sign-in token; ``token`` is an HMAC of the link's token, never the token."""
 
     identifier: str
     token: str
@@ -199,6 +203,99 @@ class Adapter(Protocol):
         authgate runs multi-step writes (create a user, link its account, open its session)
         inside one, so a failure midway leaves nothing half-written.
         """
+        ...
+
+
+# ---- optional capabilities ---------------------------------------------------------------
+# Each is a separate Protocol, checked when the gate is built and only when the feature that
+# needs it is configured: an adapter without them keeps working for everything else.
+
+
+@runtime_checkable
+class PasswordStore(Protocol):
+    """Password hashes of password accounts (``authgate.providers.Password``).
+
+    Kept in a table of their own (``authgate_passwords``), one row per user; Auth.js's tables
+    are unchanged. Hashes are argon2id PHC strings; the store never sees a password.
+    """
+
+    async def get_password_hash(self, user_id: str) -> str | None:
+        """The user's password hash, or ``None`` when the user has none."""
+        ...
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Store (insert or replace) the user's password hash."""
+        ...
+
+
+@runtime_checkable
+class UserSessions(Protocol):
+    """Ending every database session of one user (after a password reset or change)."""
+
+    async def delete_user_sessions(self, user_id: str, *, keep: str | None = None) -> int:
+        """Delete the user's sessions except the one whose token is ``keep``; how many went."""
+        ...
+
+
+class TwoFactorRecord(TypedDict):
+    """A user's enrolled second factor (TOTP).
+
+    ``userId`` is the user's id as a string: the adapter's, or for Credentials users with JWT
+    sessions what ``authorize`` returned as ``id`` (they need not be in the users table).
+
+    ``secret`` is the TOTP secret **encrypted** by authgate (AES-256-GCM under a key derived
+    from the auth secret): the adapter stores an opaque string. ``lastStep`` is the RFC 6238
+    time step of the last accepted code (replay protection), ``None`` before the first.
+    """
+
+    userId: str
+    secret: str
+    lastStep: int | None
+    createdAt: datetime
+
+
+@runtime_checkable
+class TwoFactorStore(Protocol):
+    """Second factors: the TOTP secret and the hashed single-use recovery codes of a user."""
+
+    async def get_two_factor(self, user_id: str) -> TwoFactorRecord | None:
+        """The user's enrolled factor, or ``None``."""
+        ...
+
+    async def enable_two_factor(self, record: TwoFactorRecord, recovery_codes: list[str]) -> None:
+        """Store the factor and its recovery code hashes, replacing any earlier ones."""
+        ...
+
+    async def disable_two_factor(self, user_id: str) -> None:
+        """Delete the user's factor and recovery codes."""
+        ...
+
+    async def use_totp_step(self, user_id: str, step: int) -> bool:
+        """Record ``step`` as used if it is later than ``lastStep``; ``False`` otherwise.
+
+        Atomic: of two concurrent calls with the same step at most one gets ``True`` (a code is
+        never accepted twice).
+        """
+        ...
+
+    async def use_recovery_code(self, user_id: str, code_hash: str) -> bool:
+        """Delete this recovery code hash of the user; ``True`` only for the call that did."""
+        ...
+
+    async def replace_recovery_codes(self, user_id: str, recovery_codes: list[str]) -> None:
+        """Replace all of the user's recovery code hashes."""
+        ...
+
+    async def count_recovery_codes(self, user_id: str) -> int:
+        """How many unused recovery codes the user has left."""
+        ...
+
+    async def set_session_methods(self, session_token: str, methods: list[str]) -> None:
+        """Record how a database session was signed in (``["pwd", "otp"]``)."""
+        ...
+
+    async def get_session_methods(self, session_token: str) -> list[str] | None:
+        """What :meth:`set_session_methods` recorded for the session, or ``None``."""
         ...
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         AdapterSession,
         AdapterUser,
         NewUser,
+        TwoFactorRecord,
         UserUpdate,
         VerificationToken,
     )
@@ -36,11 +37,18 @@ class _Tables:
         self.accounts: dict[tuple[str, str], AdapterAccount] = {}
         self.sessions: dict[str, AdapterSession] = {}
         self.tokens: dict[tuple[str, str], VerificationToken] = {}
+        self.passwords: dict[str, str] = {}
+        self.two_factor: dict[str, TwoFactorRecord] = {}
+        self.recovery_codes: dict[str, set[str]] = {}
+        self.session_methods: dict[str, list[str]] = {}
         self.authenticators: dict[str, AdapterAuthenticator] = {}  # by credentialID
 
 
 class MemoryAdapter:
     """An :class:`~authgate.adapters.Adapter` keeping everything in dicts.
+
+    It has every optional capability (:class:`~authgate.adapters.PasswordStore`,
+    :class:`~authgate.adapters.UserSessions`, :class:`~authgate.adapters.TwoFactorStore`).
 
     E-mail addresses are unique, as in the SQL schema: creating a second user with the same
     address raises :class:`ValueError`.
@@ -101,6 +109,9 @@ class MemoryAdapter:
             return
         accounts = {k: a for k, a in tables.accounts.items() if a["userId"] == user["id"]}
         sessions = {k: s for k, s in tables.sessions.items() if s["userId"] == user["id"]}
+        password = tables.passwords.pop(user["id"], None)
+        factor = tables.two_factor.pop(user["id"], None)
+        codes = tables.recovery_codes.pop(user["id"], None)
         keys = {k: a for k, a in tables.authenticators.items() if a["userId"] == user["id"]}
         for key in accounts:
             del tables.accounts[key]
@@ -113,6 +124,12 @@ class MemoryAdapter:
             tables.users[user["id"]] = user
             tables.accounts.update(accounts)
             tables.sessions.update(sessions)
+            if password is not None:
+                tables.passwords[user["id"]] = password
+            if factor is not None:
+                tables.two_factor[user["id"]] = factor
+            if codes is not None:
+                tables.recovery_codes[user["id"]] = codes
             tables.authenticators.update(keys)
 
         self._log(undo)
@@ -192,6 +209,96 @@ class MemoryAdapter:
         if found is not None:
             self._log(lambda: self._t.tokens.__setitem__(key, found))
         return dict(found) if found else None  # type: ignore[return-value]
+
+    # ---- passwords (PasswordStore) ----------------------------------------------------
+
+    async def get_password_hash(self, user_id: str) -> str | None:
+        return self._t.passwords.get(str(user_id))
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        key = str(user_id)
+        if key not in self._t.users:
+            raise LookupError("no such user")
+        self._restore_later(self._t.passwords, key)
+        self._t.passwords[key] = password_hash
+
+    # ---- all sessions of a user (UserSessions) ------------------------------------------
+
+    async def delete_user_sessions(self, user_id: str, *, keep: str | None = None) -> int:
+        doomed = [
+            token
+            for token, session in self._t.sessions.items()
+            if session["userId"] == str(user_id) and token != keep
+        ]
+        for token in doomed:
+            self._restore_later(self._t.sessions, token)
+            del self._t.sessions[token]
+        return len(doomed)
+
+    # ---- second factors (TwoFactorStore) ------------------------------------------------
+
+    async def get_two_factor(self, user_id: str) -> TwoFactorRecord | None:
+        record = self._t.two_factor.get(str(user_id))
+        return copy.deepcopy(record) if record else None
+
+    async def enable_two_factor(self, record: TwoFactorRecord, recovery_codes: list[str]) -> None:
+        key = str(record["userId"])
+        self._restore_later(self._t.two_factor, key)
+        self._restore_later(self._t.recovery_codes, key)
+        self._t.two_factor[key] = copy.deepcopy(record)
+        self._t.recovery_codes[key] = set(recovery_codes)
+
+    async def disable_two_factor(self, user_id: str) -> None:
+        key = str(user_id)
+        self._restore_later(self._t.two_factor, key)
+        self._restore_later(self._t.recovery_codes, key)
+        self._t.two_factor.pop(key, None)
+        self._t.recovery_codes.pop(key, None)
+
+    async def use_totp_step(self, user_id: str, step: int) -> bool:
+        record = self._t.two_factor.get(str(user_id))
+        if record is None or (record["lastStep"] is not None and step <= record["lastStep"]):
+            return False
+        before = record["lastStep"]
+        record["lastStep"] = step
+
+        def undo() -> None:
+            record["lastStep"] = before
+
+        self._log(undo)
+        return True
+
+    async def use_recovery_code(self, user_id: str, code_hash: str) -> bool:
+        codes = self._t.recovery_codes.get(str(user_id))
+        if codes is None or code_hash not in codes:
+            return False
+        codes.discard(code_hash)
+        self._log(lambda: codes.add(code_hash))
+        return True
+
+    async def replace_recovery_codes(self, user_id: str, recovery_codes: list[str]) -> None:
+        key = str(user_id)
+        self._restore_later(self._t.recovery_codes, key)
+        self._t.recovery_codes[key] = set(recovery_codes)
+
+    async def count_recovery_codes(self, user_id: str) -> int:
+        return len(self._t.recovery_codes.get(str(user_id), ()))
+
+    async def set_session_methods(self, session_token: str, methods: list[str]) -> None:
+        self._restore_later(self._t.session_methods, session_token)
+        self._t.session_methods[session_token] = list(methods)
+
+    async def get_session_methods(self, session_token: str) -> list[str] | None:
+        methods = self._t.session_methods.get(session_token)
+        return None if methods is None else list(methods)
+
+    def _restore_later(self, table: dict[str, Any], key: str) -> None:
+        """Log the undo of a write to ``table[key]`` (its previous value, or its absence)."""
+        if key in table:
+            before = table[key]
+            self._log(lambda: table.__setitem__(key, before))
+        else:
+            self._log(lambda: table.pop(key, None))
 
     # ---- authenticators (the Passkey capability) ---------------------------------------
 
@@ -281,6 +388,9 @@ class MemoryAdapter:
                 "accounts": list(self._t.accounts.values()),
                 "sessions": list(self._t.sessions.values()),
                 "verification_tokens": list(self._t.tokens.values()),
+                "passwords": dict(self._t.passwords),
+                "two_factor": list(self._t.two_factor.values()),
+                "recovery_codes": {k: sorted(v) for k, v in self._t.recovery_codes.items()},
                 "authenticators": list(self._t.authenticators.values()),
             }
         )

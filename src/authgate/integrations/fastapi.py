@@ -24,8 +24,14 @@ __all__ = [
 ]
 
 
-def session_dependency(gate: AuthGate) -> Callable[[Request], Awaitable[Session]]:
-    """A dependency that returns the session, or answers ``401`` when there is none."""
+def session_dependency(
+    gate: AuthGate, *, require_two_factor: bool = False
+) -> Callable[[Request], Awaitable[Session]]:
+    """A dependency that returns the session, or answers ``401`` when there is none.
+
+    ``require_two_factor``: a session that has not proved a second factor answers ``403``
+    ``TwoFactorRequired`` (the client sends the user to ``<base path>/two-factor``).
+    """
 
     async def current_session(request: Request) -> Session:
         session = await get_session(request, gate)
@@ -35,6 +41,10 @@ def session_dependency(gate: AuthGate) -> Callable[[Request], Awaitable[Session]
                 detail="SessionRequired",
                 headers={"WWW-Authenticate": 'Cookie realm="authgate"'},
             )
+        if require_two_factor and not await gate.has_second_factor(
+            request_from_scope(request.scope)
+        ):
+            raise HTTPException(status_code=403, detail="TwoFactorRequired")
         return session
 
     return current_session

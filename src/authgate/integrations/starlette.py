@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -72,6 +73,10 @@ class ProtectMiddleware:
         gate: The auth gate.
         protect: Path prefixes that need a session.
         api_prefixes: Path prefixes answered with JSON instead of a redirect.
+        require_two_factor: Also require a session that proved a second factor
+            (``AuthConfig(two_factor=...)``). A signed-in visitor without one is sent to the
+            ``/two-factor`` page (step-up: to enrol first if they have none), not signed out;
+            API paths answer ``403`` ``{"error": "TwoFactorRequired"}``.
     """
 
     def __init__(
@@ -81,9 +86,11 @@ class ProtectMiddleware:
         gate: AuthGate,
         protect: Iterable[str],
         api_prefixes: Iterable[str] = ("/api/",),
+        require_two_factor: bool = False,
     ) -> None:
         self.app = app
         self.gate = gate
+        self.require_two_factor = require_two_factor
         self.protect = PathPrefixes(protect)
         self.api_prefixes = PathPrefixes(api_prefixes)
 
@@ -102,7 +109,11 @@ class ProtectMiddleware:
             await self.app(scope, receive, send)
             return
         session = await session_of_scope(scope, self.gate)
-        if session is not None:
+        stepped_up = session is None or (
+            not self.require_two_factor
+            or await self.gate.has_second_factor(request_from_scope(scope))
+        )
+        if session is not None and stepped_up:
             scope.setdefault("state", {})["session"] = session
             await self.app(scope, receive, send)
             return
@@ -111,12 +122,16 @@ class ProtectMiddleware:
             await send({"type": "websocket.close", "code": 1008})
             return
         response: Response
+        # Back to where the visitor was: the full path, mount prefix included.
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = full_path(scope) + (f"?{query}" if query else "")
         if self.api_prefixes.match(route_path(scope)):
-            response = JSONResponse({"error": "SessionRequired"}, status_code=401)
+            error, status = ("SessionRequired", 401) if stepped_up else ("TwoFactorRequired", 403)
+            response = JSONResponse({"error": error}, status_code=status)
+        elif not stepped_up:  # signed in, second factor missing: step up, do not sign out
+            step_up = f"{self.gate.base_path}/two-factor?{urlencode({'callbackUrl': target})}"
+            response = RedirectResponse(step_up, status_code=302)
         else:
-            # Back to where the visitor was: the full path, mount prefix included.
-            query = scope.get("query_string", b"").decode("latin-1")
-            target = full_path(scope) + (f"?{query}" if query else "")
             response = RedirectResponse(sign_in_url(self.gate, target), status_code=302)
         await response(scope, receive, send)
 

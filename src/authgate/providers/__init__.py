@@ -26,6 +26,7 @@ from authgate.providers.microsoft_entra_id import MicrosoftEntraID
 from authgate.providers.oauth import OIDC, OAuth, ProviderStyle
 from authgate.providers.okta import Okta
 from authgate.providers.passkey import Passkey
+from authgate.providers.password import Password, PasswordMail, console_mail
 from authgate.providers.reddit import Reddit
 from authgate.providers.slack import Slack
 from authgate.providers.spotify import Spotify
@@ -54,6 +55,8 @@ __all__ = [
     "OAuth",
     "Okta",
     "Passkey",
+    "Password",
+    "PasswordMail",
     "Provider",
     "ProviderStyle",
     "Reddit",
@@ -64,10 +67,11 @@ __all__ = [
     "Twitter",
     "VerificationRequest",
     "Zitadel",
+    "console_mail",
     "console_sender",
 ]
 
-Provider = Credentials | OAuth | Email | Passkey
+Provider = Credentials | OAuth | Email | Passkey | Password
 """Any provider authgate knows."""
 
 PRESETS: tuple[type[OAuth], ...] = (

@@ -200,39 +200,47 @@ def verification_email(
     return subject, text, html
 
 
-def _message(request: VerificationRequest, sender: str) -> EmailMessage:
-    subject, text, html = verification_email(request.url, request.theme, request.locale)
+def compose(*, to: str, sender: str, subject: str, text: str, html: str) -> EmailMessage:
+    """A text + HTML mail."""
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender
-    message["To"] = request.identifier
+    message["To"] = to
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+async def deliver(server: SMTPServer, message: EmailMessage) -> None:
+    """Send ``message`` through ``server`` with aiosmtplib; raise when it was not accepted."""
+    try:
+        import aiosmtplib
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise RuntimeError("sending mail needs: pip install 'authgate[email]'") from exc
+    errors, _ = await aiosmtplib.send(
+        message,
+        hostname=server.host,
+        port=server.port,
+        username=server.username,
+        password=server.password,
+        use_tls=server.use_tls,
+        start_tls=server.start_tls,
+        cert_bundle=server.cert_bundle,
+        timeout=server.timeout,
+    )
+    if errors:  # v4: rejected recipients are a failure
+        raise RuntimeError(f"{len(errors)} recipient(s) rejected")
 
 
 def smtp_sender(server: SMTPServer, from_: str) -> SendVerificationRequest:
     """A sender delivering the default e-mail through ``server`` with aiosmtplib."""
 
     async def send(request: VerificationRequest) -> None:
-        try:
-            import aiosmtplib
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise RuntimeError("the Email provider needs: pip install 'authgate[email]'") from exc
-        message = _message(request, from_)
-        errors, _ = await aiosmtplib.send(
-            message,
-            hostname=server.host,
-            port=server.port,
-            username=server.username,
-            password=server.password,
-            use_tls=server.use_tls,
-            start_tls=server.start_tls,
-            cert_bundle=server.cert_bundle,
-            timeout=server.timeout,
+        subject, text, html = verification_email(request.url, request.theme, request.locale)
+        message = compose(
+            to=request.identifier, sender=from_, subject=subject, text=text, html=html
         )
-        if errors:  # v4: rejected recipients are a failure
-            raise RuntimeError(f"{len(errors)} recipient(s) rejected")
+        await deliver(server, message)
 
     return send
 

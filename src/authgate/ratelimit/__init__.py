@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from authgate._validate import names
-from authgate.errors import ConfigurationError
+from authgate.errors import ConfigurationError, ErrorCode
 from authgate.ratelimit._workers import several_workers
 from authgate.ratelimit.memory import MemoryBackend
 
@@ -43,7 +43,7 @@ __all__ = [
     "several_workers",
 ]
 
-THROTTLED_CODE = "TooManyRequests"
+THROTTLED_CODE = ErrorCode.TooManyRequests
 """The ``?error=`` code of a throttled sign-in (shown on the sign-in page)."""
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

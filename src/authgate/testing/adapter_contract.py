@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from authgate.adapters import AuthenticatorAdapter
+from authgate.testing.account_contract import ACCOUNT_CHECKS, applies
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -398,13 +399,16 @@ async def run_adapter_contract(
     """Run every check of :data:`CHECKS`, each on a fresh ``make_adapter()`` (may be async).
 
     An adapter with the :class:`~authgate.adapters.AuthenticatorAdapter` methods is held to
-    :data:`AUTHENTICATOR_CHECKS` as well.
+    :data:`AUTHENTICATOR_CHECKS` as well, and one with the password-account or two-factor
+    capabilities to the checks of :mod:`authgate.testing.account_contract` that apply.
     """
-    for check in (*CHECKS, *AUTHENTICATOR_CHECKS):
+    for check in (*CHECKS, *AUTHENTICATOR_CHECKS, *ACCOUNT_CHECKS):
         made = make_adapter()
         adapter = await made if inspect.isawaitable(made) else made
         try:
             if check in AUTHENTICATOR_CHECKS and not isinstance(adapter, AuthenticatorAdapter):
+                continue
+            if check in ACCOUNT_CHECKS and not applies(check, adapter):
                 continue
             await check(adapter)
         except AssertionError as exc:

@@ -77,13 +77,13 @@ async def session_cookies(
         cookies = [spec.make(session["sessionToken"], expires=session["expires"])]
     else:
         token: Any = jwt_session.default_token(user)
-        if options.jwt is not None:
+        if options.jwt_callback is not None:
             account = account or {
                 "provider": "testing",
                 "type": "credentials",
                 "providerAccountId": str(user.get("id", "")),
             }
-            token = await options.jwt(
+            token = await options.jwt_callback(
                 token=token,
                 user=user,
                 account=account,

@@ -9,10 +9,13 @@ from typing import TYPE_CHECKING, Any
 from authgate._core import throttle
 from authgate._core.email import flow as email_flow
 from authgate._core.oauth import flow as oauth_flow
+from authgate._core.password.sign_in import authenticate as password_sign_in
 from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.sign_in_check import refusal
 from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
+from authgate.providers.password import Password
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
@@ -58,15 +61,21 @@ async def _credentials(ctx: RequestContext, provider_id: str) -> AuthResponse:
     attempt = await throttle.admit(ctx, credentials)
     if isinstance(attempt, AuthResponse):
         return attempt
-    try:
-        user = await options.authorize[provider_id](credentials, ctx.request)
-    except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
-        return refusal(ctx, exc, where="CALLBACK_CREDENTIALS_HANDLER_ERROR", status=401)
+    provider = options.providers[provider_id]
+    if isinstance(provider, Password):  # accounts authgate stores itself
+        user = await password_sign_in(ctx, provider, credentials)
+        if isinstance(user, AuthResponse):
+            return user
+    else:
+        try:
+            user = await options.authorize[provider_id](credentials, ctx.request)
+        except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
+            return refusal(ctx, exc, where="CALLBACK_CREDENTIALS_HANDLER_ERROR", status=401)
     if not user:
-        return to_error(ctx.url, "CredentialsSignin", status=401, provider=provider_id)
+        return to_error(ctx.url, ErrorCode.CredentialsSignin, status=401, provider=provider_id)
     if not isinstance(user, Mapping):
         logger.error("CALLBACK_CREDENTIALS_HANDLER_ERROR: authorize must return a mapping or None")
-        return to_error(ctx.url, "Configuration", status=500)
+        return to_error(ctx.url, ErrorCode.Configuration, status=500)
     await throttle.settle(ctx, attempt)
     user = dict(user)
     # v4: providerAccountId is user.id, left out when undefined; the pipeline checks it.

@@ -8,6 +8,7 @@ from authgate._core import link, pages
 from authgate._core.email import flow as email_flow
 from authgate._core.oauth import flow as oauth_flow
 from authgate._core.redirects import append_query, csrf_refused, safe_code, to_error
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ def listed(provider: object) -> bool:
 async def get(ctx: RequestContext) -> AuthResponse:
     if ctx.provider_id is not None and not ctx.options.profile.sign_in_page_by_provider:
         # @auth/core pages/index.ts: `if (providerId) throw new UnknownAction(...)`.
-        return to_error(ctx.url, "Configuration", error_type="UnknownAction")
+        return to_error(ctx.url, ErrorCode.Configuration, error_type=ErrorCode.UnknownAction)
     query = ctx.request.query
     error = query.get("error")
     custom = ctx.options.pages.sign_in
@@ -53,7 +54,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
     provider = ctx.options.providers.get(ctx.provider_id or "")
     if provider is None and ctx.provider_id is not None and profile.unknown_provider_error:
         # @auth/core: init() throws for an unknown provider id before the CSRF check.
-        return to_error(ctx.url, "Configuration")
+        return to_error(ctx.url, ErrorCode.Configuration)
     if not ctx.csrf.verified:
         return csrf_refused(ctx.url)
     if provider is None:  # v4 quirk Q4 (`?csrf=true`); v5 plain `/signin`

@@ -14,12 +14,13 @@ from authgate._core import db_session, jwt_session, pages
 from authgate._core.cookies import clear_session, session_chunk_names
 from authgate._core.events import fire
 from authgate._core.redirects import csrf_refused, to_error
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
 
-SIGN_OUT_FAILED = "SignOut"
+SIGN_OUT_FAILED = ErrorCode.SignOut
 
 
 async def get(ctx: RequestContext) -> AuthResponse:

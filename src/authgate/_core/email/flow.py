@@ -22,6 +22,7 @@ from authgate._core.email.normalize import check_custom, normalize_email
 from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
 from authgate._crypto.keys import EMAIL_TOKEN, purpose_digest
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 from authgate.providers.email import VerificationRequest
 
@@ -67,12 +68,12 @@ async def start(ctx: RequestContext, provider: Email) -> AuthResponse:
     assert adapter is not None  # noqa: S101 - the config requires one
     raw = text_field(ctx.body, "email")
     if not raw:
-        return to_error(ctx.url, "EmailSignin")
+        return to_error(ctx.url, ErrorCode.EmailSignin)
     try:
         email = _normalize(provider, raw)
     except Exception as exc:  # noqa: BLE001 - an invalid address or a failing normaliser
         logger.info("SIGNIN_EMAIL_ERROR: address refused (%s)", type(exc).__name__)
-        return to_error(ctx.url, "EmailSignin")
+        return to_error(ctx.url, ErrorCode.EmailSignin)
 
     # Counted before any mail is sent (SECURITY.md, decision 13): no mail bombing of one address.
     attempt = await throttle.admit(ctx, {}, identifier=email)
@@ -83,7 +84,7 @@ async def start(ctx: RequestContext, provider: Email) -> AuthResponse:
         stored = await adapter.get_user_by_email(email)
     except Exception as exc:  # noqa: BLE001
         logger.error("SIGNIN_EMAIL_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, "EmailSignin")
+        return to_error(ctx.url, ErrorCode.EmailSignin)
     user = _link_user(stored, email)
     account = {
         "providerAccountId": email,
@@ -101,7 +102,7 @@ async def start(ctx: RequestContext, provider: Email) -> AuthResponse:
         token = _new_token(provider)
     except Exception:
         logger.exception("SIGNIN_EMAIL_ERROR: generate_verification_token failed")
-        return to_error(ctx.url, "EmailSignin")
+        return to_error(ctx.url, ErrorCode.EmailSignin)
     expires = datetime.fromtimestamp(ctx.now, UTC) + timedelta(seconds=provider.max_age)
     digest = hashed(ctx, provider, token)
     try:
@@ -110,7 +111,7 @@ async def start(ctx: RequestContext, provider: Email) -> AuthResponse:
         )
     except Exception as exc:  # noqa: BLE001
         logger.error("SIGNIN_EMAIL_ERROR: storing the token failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, "EmailSignin")
+        return to_error(ctx.url, ErrorCode.EmailSignin)
 
     query = urlencode({"callbackUrl": ctx.callback_url, "token": token, "email": email})
     request = VerificationRequest(
@@ -126,7 +127,7 @@ async def start(ctx: RequestContext, provider: Email) -> AuthResponse:
     except Exception as exc:  # noqa: BLE001 - SMTP down, timeout, a rejected recipient
         logger.error("SIGNIN_EMAIL_ERROR: sending failed (%s)", type(exc).__name__)
         await _discard(adapter, email, digest)
-        return to_error(ctx.url, "EmailSignin")
+        return to_error(ctx.url, ErrorCode.EmailSignin)
     return AuthResponse.to(f"{ctx.url}/verify-request?provider={provider.id}&type=email")
 
 
@@ -148,9 +149,11 @@ async def callback(ctx: RequestContext, provider: Email) -> AuthResponse:
     if ctx.request.method == "POST" and not ctx.csrf.verified:
         return csrf_refused(ctx.url)
     if not token:
-        return to_error(ctx.url, "configuration")  # v4: lowercase, the 500 "Server error" page
+        return to_error(
+            ctx.url, ErrorCode.ConfigurationPage
+        )  # v4: lowercase, the 500 "Server error" page
     if not email or len(token) > MAX_TOKEN_LENGTH:
-        return to_error(ctx.url, "Verification")
+        return to_error(ctx.url, ErrorCode.Verification)
     if provider.confirm and ctx.request.method == "GET":
         return pages.render_email_confirm(
             theme=ctx.options.theme,
@@ -171,14 +174,14 @@ async def _use(ctx: RequestContext, provider: Email, token: str, email: str) -> 
         invite = await adapter.use_verification_token(email, hashed(ctx, provider, token))
     except Exception as exc:  # noqa: BLE001
         logger.error("CALLBACK_EMAIL_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, "Callback")
+        return to_error(ctx.url, ErrorCode.Callback)
     if invite is None or invite["expires"] <= datetime.fromtimestamp(ctx.now, UTC):
-        return to_error(ctx.url, "Verification")
+        return to_error(ctx.url, ErrorCode.Verification)
     try:
         stored = await adapter.get_user_by_email(invite["identifier"])
     except Exception as exc:  # noqa: BLE001
         logger.error("CALLBACK_EMAIL_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, "Callback")
+        return to_error(ctx.url, ErrorCode.Callback)
     user = _link_user(stored, email)
     account = {"providerAccountId": email, "type": "email", "provider": provider.id}
     return await complete_sign_in(ctx, FirstFactor(user=user, account=account))

@@ -28,6 +28,7 @@ from authgate._core.redirects import to_error
 from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
 from authgate._crypto.idtoken import IdTokenError, UnknownKeyError, verify_id_token
 from authgate._crypto.tokens import equal
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 from authgate.providers.oauth import PROTOCOL_PARAMS
 
@@ -73,7 +74,7 @@ async def start(
             endpoints = await ctx.options.oauth.endpoints(http, provider, ctx.now)
     except ProviderError as exc:
         logger.error("SIGNIN_OAUTH_ERROR: provider %s: %s", provider.id, exc)
-        return to_error(ctx.url, "OAuthSignin")
+        return to_error(ctx.url, ErrorCode.OAuthSignin)
     params: dict[str, str] = {"client_id": provider.client_id or ""}
     scope = provider.scope or endpoints.authorization_params.get("scope")
     if scope is None and provider.id_token:
@@ -128,12 +129,12 @@ async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
             provider.id,
             _safe(params["error"]),
         )
-        return to_error(ctx.url, "Callback", error_type="OAuthCallbackError")
+        return to_error(ctx.url, ErrorCode.Callback, error_type=ErrorCode.OAuthCallbackError)
     try:  # a "link account" flow: the intent comes from the sealed check cookies only
         link_to = checks.link_intent(ctx, provider)
     except checks.CheckError as exc:
         logger.error("OAUTH_CALLBACK_ERROR: provider %s: %s", provider.id, exc)
-        return to_error(ctx.url, "OAuthCallback")
+        return to_error(ctx.url, ErrorCode.OAuthCallback)
     if link_to is not None:
         refused = await link.still_signed_in(ctx, link_to)
         if refused is not None:
@@ -143,7 +144,7 @@ async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
             tokens, raw_profile = await _tokens_and_profile(ctx, provider, http, params)
     except (checks.CheckError, FlowError, ProviderError, IdTokenError) as exc:
         logger.error("OAUTH_CALLBACK_ERROR: provider %s: %s", provider.id, exc)
-        return to_error(ctx.url, "OAuthCallback")
+        return to_error(ctx.url, ErrorCode.OAuthCallback)
 
     try:
         mapped = provider.profile(raw_profile, tokens)
@@ -155,7 +156,7 @@ async def _finish(ctx: RequestContext, provider: OAuth) -> AuthResponse:
             type(exc).__name__,
             exc_info=exc,
         )
-        return to_error(ctx.url, "OAuthCallback")
+        return to_error(ctx.url, ErrorCode.OAuthCallback)
     key = account_key(user_data.get("id")) if isinstance(user_data, Mapping) else None
     if key is None:
         # next-auth v4: logged, then back to the sign-in page without an error code. An id

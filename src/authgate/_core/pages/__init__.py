@@ -99,6 +99,8 @@ SIGNIN_ERROR_MESSAGES: Final[Mapping[str, str]] = {
     "SessionRequired": N_("Please sign in to access this page."),
     # authgate: a throttled sign-in (SECURITY.md, decision 13).
     "TooManyRequests": N_("Too many sign-in attempts. Try again later."),
+    # authgate: password accounts (authgate.providers.Password) before the address is confirmed.
+    "EmailNotVerified": N_("Confirm your e-mail address first: we have sent you a new link."),
 }
 """Sign-in page messages keyed by the case-sensitive ``?error=`` code (v4 ``signin.tsx``)."""
 
@@ -190,6 +192,7 @@ class _ProviderView:
     options_url: str | None = None  # webauthn: GET {url}/webauthn-options/{id}
     conditional: bool = False  # webauthn: offer passkeys in autofill
     sign_up: bool = False  # webauthn: the "Sign up with a passkey" button
+    account_links: bool = False  # Password: "Create an account", "Forgot your password?"
 
 
 def _css_value(value: object) -> str | None:
@@ -335,7 +338,8 @@ def _provider_views(providers: Sequence[object], url: str) -> list[_ProviderView
             fields = _credential_fields(
                 pid, credentials if isinstance(credentials, Mapping) else {}
             )
-            views.append(_ProviderView(**common, fields=fields))
+            links = bool(getattr(provider, "account_pages", False))
+            views.append(_ProviderView(**common, fields=fields, account_links=links))
         elif kind == "webauthn":
             views.append(
                 _ProviderView(

@@ -25,6 +25,7 @@ from authgate._core.events import fire
 from authgate._core.redirects import to_error
 from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
 from authgate._core.webauthn import ceremony, challenge, verify
+from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ logger = logging.getLogger("authgate")
 
 __all__ = ["callback", "options", "relying_party"]
 
-ERROR_CODE = "WebAuthnVerificationError"
+ERROR_CODE = ErrorCode.WebAuthnVerificationError
 
 
 def relying_party(ctx: RequestContext, provider: Passkey) -> tuple[str, str, tuple[str, ...]]:
@@ -141,7 +142,7 @@ def refuse(ctx: RequestContext, reason: str, detail: str = "") -> AuthResponse:
 
 def _storage_failed(ctx: RequestContext, exc: BaseException) -> AuthResponse:
     logger.error("CALLBACK_WEBAUTHN_ERROR: the adapter failed (%s)", type(exc).__name__)
-    return to_error(ctx.url, "Callback", status=500)
+    return to_error(ctx.url, ErrorCode.Callback, status=500)
 
 
 async def callback(ctx: RequestContext, provider: Passkey) -> AuthResponse:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy import delete, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         AdapterSession,
         AdapterUser,
         NewUser,
+        TwoFactorRecord,
         UserUpdate,
         VerificationToken,
     )
@@ -323,6 +324,9 @@ class SQLAlchemyAdapter:
         t = self.tables
         async with self._begin() as conn:
             # Explicit, for databases created without ON DELETE CASCADE.
+            await conn.execute(delete(t.passwords).where(t.passwords.c.userId == key))
+            for owned in (t.two_factor, t.recovery_codes):
+                await conn.execute(delete(owned).where(owned.c.userId == str(user_id)))
             await conn.execute(delete(t.sessions).where(t.sessions.c.userId == key))
             await conn.execute(delete(t.accounts).where(t.accounts.c.userId == key))
             await conn.execute(delete(t.users).where(t.users.c.id == key))
@@ -429,6 +433,129 @@ class SQLAlchemyAdapter:
             "token": data["token"],
             "expires": data["expires"],
         }
+
+    # ---- passwords (PasswordStore) ----------------------------------------------------
+
+    async def get_password_hash(self, user_id: str) -> str | None:
+        key = self._id(user_id)
+        if key is None:
+            return None
+        table = self.tables.passwords
+        async with self._begin() as conn:
+            row = (await conn.execute(select(table.c.hash).where(table.c.userId == key))).first()
+        return None if row is None else str(row[0])
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        key = self._id(user_id)
+        table = self.tables.passwords
+        values = {"hash": password_hash, "updatedAt": datetime.now(UTC)}
+        async with self._begin() as conn:
+            result = await conn.execute(update(table).where(table.c.userId == key).values(values))
+            if result.rowcount == 0:
+                await conn.execute(insert(table).values(userId=key, **values))
+
+    # ---- all sessions of a user (UserSessions) ------------------------------------------
+
+    async def delete_user_sessions(self, user_id: str, *, keep: str | None = None) -> int:
+        sessions = self.tables.sessions
+        where = sessions.c.userId == self._id(user_id)
+        if keep is not None:
+            where = where & (sessions.c.sessionToken != keep)
+        async with self._begin() as conn:
+            result = await conn.execute(delete(sessions).where(where))
+        return int(result.rowcount or 0)
+
+    # ---- second factors (TwoFactorStore) ------------------------------------------------
+
+    async def get_two_factor(self, user_id: str) -> TwoFactorRecord | None:
+        key = str(user_id)
+        table = self.tables.two_factor
+        async with self._begin() as conn:
+            row = (await conn.execute(select(table).where(table.c.userId == key))).first()
+        if row is None:
+            return None
+        data = row._mapping
+        return {
+            "userId": str(data["userId"]),
+            "secret": data["secret"],
+            "lastStep": data["lastStep"],
+            "createdAt": data["createdAt"],
+        }
+
+    async def enable_two_factor(self, record: TwoFactorRecord, recovery_codes: list[str]) -> None:
+        key = str(record["userId"])
+        t = self.tables
+        async with self._begin() as conn:
+            await conn.execute(delete(t.two_factor).where(t.two_factor.c.userId == key))
+            await conn.execute(
+                insert(t.two_factor).values(
+                    userId=key,
+                    secret=record["secret"],
+                    lastStep=record["lastStep"],
+                    createdAt=record["createdAt"],
+                )
+            )
+            await self._write_codes(conn, key, recovery_codes)
+
+    async def _write_codes(self, conn: AsyncConnection, key: str, codes: list[str]) -> None:
+        table = self.tables.recovery_codes
+        await conn.execute(delete(table).where(table.c.userId == key))
+        if codes:
+            await conn.execute(insert(table), [{"userId": key, "codeHash": c} for c in codes])
+
+    async def disable_two_factor(self, user_id: str) -> None:
+        key = str(user_id)
+        t = self.tables
+        async with self._begin() as conn:
+            await conn.execute(delete(t.recovery_codes).where(t.recovery_codes.c.userId == key))
+            await conn.execute(delete(t.two_factor).where(t.two_factor.c.userId == key))
+
+    async def use_totp_step(self, user_id: str, step: int) -> bool:
+        table = self.tables.two_factor
+        # One conditional UPDATE: of two concurrent uses of a step only one matches the row.
+        query = (
+            update(table)
+            .where(
+                table.c.userId == str(user_id),
+                (table.c.lastStep.is_(None)) | (table.c.lastStep < step),
+            )
+            .values(lastStep=step)
+        )
+        async with self._begin() as conn:
+            result = await conn.execute(query)
+        return result.rowcount == 1
+
+    async def use_recovery_code(self, user_id: str, code_hash: str) -> bool:
+        table = self.tables.recovery_codes
+        where = (table.c.userId == str(user_id)) & (table.c.codeHash == code_hash)
+        async with self._begin() as conn:
+            result = await conn.execute(delete(table).where(where))
+        return result.rowcount == 1
+
+    async def replace_recovery_codes(self, user_id: str, recovery_codes: list[str]) -> None:
+        async with self._begin() as conn:
+            await self._write_codes(conn, str(user_id), recovery_codes)
+
+    async def count_recovery_codes(self, user_id: str) -> int:
+        table = self.tables.recovery_codes
+        query = select(func.count()).select_from(table).where(table.c.userId == str(user_id))
+        async with self._begin() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def set_session_methods(self, session_token: str, methods: list[str]) -> None:
+        table = self.tables.session_methods
+        async with self._begin() as conn:
+            await conn.execute(delete(table).where(table.c.sessionToken == session_token))
+            await conn.execute(
+                insert(table).values(sessionToken=session_token, methods=" ".join(methods))
+            )
+
+    async def get_session_methods(self, session_token: str) -> list[str] | None:
+        table = self.tables.session_methods
+        query = select(table.c.methods).where(table.c.sessionToken == session_token)
+        async with self._begin() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else str(row[0]).split()
 
     # ---- authenticators (the Passkey capability) ---------------------------------------
 

@@ -8,6 +8,11 @@ adds what makes its queries safe and fast: a unique e-mail, a unique
 database Auth.js created without them everything still works; ``authgate db init`` adds them to
 new databases only.
 
+authgate's own optional features keep their data in tables of their own, next to Auth.js's:
+``authgate_passwords`` (password accounts), ``authgate_two_factor``,
+``authgate_recovery_codes`` and ``authgate_session_methods`` (two-factor: how each database
+session was signed in).
+
 ``metadata`` is plain SQLAlchemy: point Alembic's ``target_metadata`` at it (see
 ``docs/adapters.md``).
 """
@@ -59,7 +64,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 @dataclass(frozen=True, slots=True)
 class AuthTables:
-    """The tables of one schema."""
+    """The tables of one schema: Auth.js's, then authgate's own."""
 
     metadata: MetaData
     users: Table
@@ -67,6 +72,15 @@ class AuthTables:
     sessions: Table
     verification_token: Table
     authenticator: Table
+    passwords: Table
+    two_factor: Table
+    recovery_codes: Table
+    session_methods: Table
+
+
+def _owner(users: str, **options: Any) -> Column[int]:
+    """The ``"userId"`` column of a table of authgate's own: its rows go with their user."""
+    return Column("userId", Integer, ForeignKey(f"{users}.id", ondelete="CASCADE"), **options)
 
 
 def build_tables(*, prefix: str = "", schema: str | None = None) -> AuthTables:
@@ -152,7 +166,48 @@ def build_tables(*, prefix: str = "", schema: str | None = None) -> AuthTables:
         Column("name", Text),
         PrimaryKeyConstraint("userId", "credentialID"),
     )
-    return AuthTables(meta, users, accounts, sessions, verification_token, authenticator)
+    passwords = Table(
+        f"{prefix}authgate_passwords",
+        meta,
+        _owner(qualified_users, primary_key=True),
+        Column("hash", Text, nullable=False),
+        Column("updatedAt", UTCDateTime(), nullable=False),
+    )
+    # Keyed by the user's id as a string, without a foreign key: a Credentials user who signs
+    # in with JWT sessions has no row in "users" (its id is what authorize returned).
+    two_factor = Table(
+        f"{prefix}authgate_two_factor",
+        meta,
+        Column("userId", String(255), primary_key=True),
+        Column("secret", Text, nullable=False),  # encrypted by authgate, opaque here
+        Column("lastStep", BigInteger),
+        Column("createdAt", UTCDateTime(), nullable=False),
+    )
+    recovery_codes = Table(
+        f"{prefix}authgate_recovery_codes",
+        meta,
+        Column("userId", String(255), nullable=False),
+        Column("codeHash", String(64), nullable=False),
+        PrimaryKeyConstraint("userId", "codeHash"),
+    )
+    session_methods = Table(
+        f"{prefix}authgate_session_methods",
+        meta,
+        Column("sessionToken", String(255), primary_key=True),
+        Column("methods", String(255), nullable=False),  # "pwd otp": how it was signed in
+    )
+    return AuthTables(
+        meta,
+        users,
+        accounts,
+        sessions,
+        verification_token,
+        authenticator,
+        passwords,
+        two_factor,
+        recovery_codes,
+        session_methods,
+    )
 
 
 tables = build_tables()

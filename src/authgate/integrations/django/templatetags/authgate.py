@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import template
+from django.core.exceptions import ImproperlyConfigured
 
 from authgate.integrations.django.adapt import auth_request
 from authgate.integrations.django.conf import get_gate
@@ -28,6 +29,10 @@ register = template.Library()
 def authgate_csrf_token(context: dict[str, Any]) -> str:
     """The CSRF token for a form posting to the auth API (its cookie is set by the middleware)."""
     request = context["request"]
+    if not hasattr(request, "aauth_session"):  # nobody would set the cookie: fail loudly
+        raise ImproperlyConfigured(
+            "{% authgate_csrf_token %} needs authgate's AuthGateMiddleware in MIDDLEWARE"
+        )
     token: str | None = getattr(request, "_authgate_csrf", None)
     if token is None:
         csrf = get_gate().get_csrf_token(auth_request(request))

@@ -1,0 +1,86 @@
+"""GET|POST /change-password: a signed-in user changes their password (the current one first).
+
+Throttled per user and per client like sign-in; the user's other database sessions end, the
+one of this request stays.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from authgate._core import db_session, throttle
+from authgate._core.body import text_field
+from authgate._core.link import current_user_id
+from authgate._core.password import forms, policy
+from authgate._core.password.store import (
+    end_other_sessions,
+    hash_new,
+    store_of,
+    verify,
+)
+from authgate._core.redirects import to_error
+from authgate.errors import ErrorCode
+from authgate.http import AuthResponse
+from authgate.i18n import N_
+
+if TYPE_CHECKING:
+    from authgate._core.context import RequestContext
+
+logger = logging.getLogger("authgate")
+
+HERE = "change-password"
+
+
+async def get(ctx: RequestContext) -> AuthResponse:
+    provider = forms.provider_or_refusal(ctx, HERE)
+    if isinstance(provider, AuthResponse):
+        return provider
+    if await current_user_id(ctx) is None:
+        return forms.signed_out_to_sign_in(ctx, HERE)
+    if ctx.request.query.get("done"):
+        what = N_("Your password is changed. Your other sessions have ended.")
+        return forms.show(ctx, forms.done(ctx, N_("Password changed"), what))
+    return forms.show(ctx, forms.change(ctx, provider))
+
+
+async def post(ctx: RequestContext) -> AuthResponse:
+    provider = forms.provider_or_refusal(ctx, HERE)
+    if isinstance(provider, AuthResponse):
+        return provider
+    user_id = await current_user_id(ctx)
+    if user_id is None:
+        return to_error(ctx.url, ErrorCode.SessionRequired, status=401)
+    page = forms.change(ctx, provider)
+    current = text_field(ctx.body, "currentPassword") or ""
+    new = text_field(ctx.body, "newPassword") or ""
+    if not current or not new:
+        return forms.refuse(ctx, "MissingFields", page)
+    attempt = await throttle.admit(ctx, {}, identifier=f"change:{user_id}")
+    if isinstance(attempt, AuthResponse):
+        return attempt
+    store = store_of(ctx)
+    adapter = ctx.options.adapter
+    assert adapter is not None  # noqa: S101 - the config requires one
+    try:
+        stored = await store.get_password_hash(user_id)
+        user = await adapter.get_user(user_id)
+    except Exception as exc:  # noqa: BLE001
+        logger.error("CHANGE_PASSWORD_ERROR: the adapter failed (%s)", type(exc).__name__)
+        return to_error(ctx.url, ErrorCode.Callback, status=500)
+    matches, _ = await verify(stored, current)
+    if not matches:
+        return forms.refuse(ctx, "PasswordMismatch", page)
+    problem = policy.problem_for(provider, new, user["email"] if user else None)
+    if problem is not None:
+        return forms.refuse(ctx, problem, page)
+    password_hash = await hash_new(new)
+    try:
+        await store.set_password_hash(user_id, password_hash)
+    except Exception as exc:  # noqa: BLE001
+        logger.error("CHANGE_PASSWORD_ERROR: the adapter failed (%s)", type(exc).__name__)
+        return to_error(ctx.url, ErrorCode.Callback, status=500)
+    await throttle.settle(ctx, attempt)
+    keep = db_session.read_token(ctx.options, ctx.cookies.session_token.name, ctx.request.cookies)
+    await end_other_sessions(ctx, user_id, keep=keep)
+    return AuthResponse.to(f"{ctx.url}/{HERE}?done=1&provider={provider.id}")

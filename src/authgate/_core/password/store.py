@@ -1,0 +1,69 @@
+"""Hashing (off the event loop) and the provider's view of the adapter."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, cast
+
+import anyio.to_thread
+
+from authgate._core.password.policy import normalize
+from authgate.adapters import PasswordStore, UserSessions
+from authgate.providers.password import Password
+
+if TYPE_CHECKING:
+    from authgate._core.context import RequestContext
+
+logger = logging.getLogger("authgate")
+
+__all__ = [
+    "end_other_sessions",
+    "hash_new",
+    "password_provider",
+    "store_of",
+    "verify",
+]
+
+
+def password_provider(ctx: RequestContext) -> Password | None:
+    """The Password provider a request is for: ``?provider=``/``provider`` or the first one."""
+    wanted = ctx.request.query.get("provider") or ctx.body.get("provider")
+    providers = [p for p in ctx.options.providers.values() if isinstance(p, Password)]
+    if isinstance(wanted, str):
+        return next((p for p in providers if p.id == wanted), None)
+    return providers[0] if providers else None
+
+
+def store_of(ctx: RequestContext) -> PasswordStore:
+    """The adapter as a :class:`PasswordStore` (checked when the gate was built)."""
+    return cast("PasswordStore", ctx.options.adapter)
+
+
+async def hash_new(password: str) -> str:
+    """argon2id of the normalised password, in a worker thread (it takes tens of ms)."""
+    # authgate.passwords needs argon2-cffi (the passwords extra): imported only when used.
+    from authgate.passwords import hash_password
+
+    return await anyio.to_thread.run_sync(hash_password, normalize(password))
+
+
+async def verify(stored: str | None, password: object) -> tuple[bool, bool]:
+    """``(matches, needs_rehash)``; one full argon2id run even without a stored hash."""
+    from authgate.passwords import needs_rehash, verify_password
+
+    candidate = normalize(password) if isinstance(password, str) else password
+    ok = await anyio.to_thread.run_sync(verify_password, stored, candidate)
+    return ok, bool(ok and stored and needs_rehash(stored))
+
+
+async def end_other_sessions(ctx: RequestContext, user_id: str, *, keep: str | None) -> None:
+    """End the user's other database sessions (after a reset or a password change)."""
+    adapter: object = ctx.options.adapter
+    if not isinstance(adapter, UserSessions):
+        return
+    try:
+        ended = await adapter.delete_user_sessions(user_id, keep=keep)
+    except Exception as exc:  # noqa: BLE001 - logged; the password itself is changed
+        logger.error("PASSWORD_SESSIONS_ERROR: the adapter failed (%s)", type(exc).__name__)
+        return
+    logger.info("PASSWORD_SESSIONS_ENDED: %d other session(s) ended", ended)

@@ -1,0 +1,115 @@
+"""The two-factor pages: the challenge, enrolment, the recovery codes, the settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from authgate._core.pages.accounts import Content, Field, Form
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from authgate._core.context import RequestContext
+
+SETUP = "two-factor-setup"
+
+
+def _code_field(
+    ctx: RequestContext, *, autofocus: bool = True, input_id: str | None = None
+) -> Field:
+    digits = ctx.options.two_factor.digits if ctx.options.two_factor else 6
+    return Field(
+        name="code",
+        label=ctx.language.gettext("%(n)s-digit code from your app") % {"n": digits},
+        autocomplete="one-time-code",
+        inputmode="numeric",
+        autofocus=autofocus,
+        input_id=input_id,
+    )
+
+
+def _recovery_field(ctx: RequestContext) -> Field:
+    label = ctx.language.gettext("Recovery code")
+    return Field(name="recoveryCode", label=label, autocomplete="off")
+
+
+def challenge(ctx: RequestContext) -> Content:
+    _ = ctx.language.gettext
+    action = f"{ctx.url}/two-factor"
+    return Content(
+        title=_("Two-factor sign in"),
+        heading=_("Enter your code"),
+        intro=_("Open your authenticator app and enter the code it shows for this site."),
+        forms=[
+            Form(action=action, button=_("Verify"), fields=[_code_field(ctx)]),
+            Form(
+                action=action,
+                button=_("Use recovery code"),
+                fields=[_recovery_field(ctx)],
+                button_id="recoveryButton",
+            ),
+        ],
+        links=[(f"{ctx.url}/signin", _("Start over"))],
+    )
+
+
+def enrol(ctx: RequestContext, *, svg: str, secret: str) -> Content:
+    _ = ctx.language.gettext
+    return Content(
+        title=_("Set up two-factor sign in"),
+        heading=_("Set up two-factor sign in"),
+        intro=_("Scan this code with an authenticator app, then enter the code it shows."),
+        svg=svg,
+        secret_text=secret,
+        forms=[
+            Form(
+                action=f"{ctx.url}/{SETUP}",
+                button=_("Turn on"),
+                hidden=[("op", "enable")],
+                fields=[_code_field(ctx)],
+            )
+        ],
+    )
+
+
+def codes(ctx: RequestContext, recovery_codes: Sequence[str]) -> Content:
+    _ = ctx.language.gettext
+    return Content(
+        title=_("Recovery codes"),
+        heading=_("Save your recovery codes"),
+        intro=_(
+            "Each code signs you in once if you lose your authenticator. "
+            "They are shown only now: store them somewhere safe."
+        ),
+        codes=recovery_codes,
+        links=[(ctx.callback_url, _("Done"))],
+    )
+
+
+def settings(ctx: RequestContext, remaining: int, low: bool) -> Content:
+    _ = ctx.language.gettext
+    action = f"{ctx.url}/{SETUP}"
+    notice = _("Recovery codes left: %(n)s.") % {"n": remaining}
+    if low:
+        notice += " " + _("Make new ones soon.")
+    return Content(
+        title=_("Two-factor sign in"),
+        heading=_("Two-factor sign in is on"),
+        notice=notice,
+        forms=[
+            Form(
+                action=action,
+                button=_("Make new recovery codes"),
+                hidden=[("op", "regenerate")],
+                fields=[_code_field(ctx, autofocus=False, input_id="input-code-regenerate")],
+                button_id="regenerateButton",
+            ),
+            Form(
+                action=action,
+                button=_("Turn off two-factor sign in"),
+                hidden=[("op", "disable")],
+                fields=[_code_field(ctx, autofocus=False, input_id="input-code-disable")],
+                button_id="disableButton",
+            ),
+        ],
+    )

@@ -1,0 +1,125 @@
+"""The two-factor step of a sign-in, and checking an answer against a user's factors.
+
+:func:`step` is a policy step of the sign-in pipeline (``InternalOptions.sign_in_steps``): it
+runs once the first factor and the ``sign_in`` callback have passed and before any session
+exists; for a user with an enrolled factor it answers with the two-factor page and the pending
+cookie instead. :func:`check_answer` is the one place an answer is tried against a
+user's factors (a TOTP code, once per time step; or a recovery code, once ever).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from authgate._core.events import fire
+from authgate._core.redirects import to_error
+from authgate._core.two_factor import pending, recovery, totp
+from authgate._core.two_factor.methods import factor_subject, first_method
+from authgate._core.two_factor.signed_in import store
+from authgate.errors import ErrorCode
+from authgate.http import AuthResponse
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from authgate._core.context import RequestContext
+    from authgate._core.options import InternalOptions
+    from authgate._core.sign_in_flow import Verified
+    from authgate.adapters import TwoFactorStore
+
+logger = logging.getLogger("authgate")
+
+
+def applies(options: InternalOptions, account: Mapping[str, Any]) -> bool:
+    """Whether this kind of first factor asks for the second one."""
+    config = options.two_factor
+    if config is None:
+        return False
+    kind = str(account.get("type"))
+    return ("oauth" if kind == "oidc" else kind) in config.after
+
+
+async def step(ctx: RequestContext, verified: Verified) -> AuthResponse | None:
+    """The pipeline's two-factor step: ``None`` to issue the session, or "not yet".
+
+    The user is the stored one (its id) or, for Credentials with JWT sessions, the one
+    ``authorize`` returned (its ``id``). Fails closed: a storage error is an error, never a
+    session without the check.
+    """
+    first = verified.first
+    if (
+        verified.methods is not None
+        or first.link_to is not None
+        or not applies(ctx.options, first.account)
+    ):
+        return None
+    subject = factor_subject(ctx.options, verified)
+    if subject is None:
+        return None
+    factors = verified.store or ctx.options.adapter
+    try:
+        record = await cast("TwoFactorStore", factors).get_two_factor(str(subject))
+        if record is None:
+            return None
+        cookie = await pending.start(ctx, verified, str(subject), first_method(first.account))
+    except Exception as exc:  # noqa: BLE001 - fail closed: no session without the check
+        logger.error("TWO_FACTOR_ERROR: the adapter failed (%s)", type(exc).__name__)
+        return to_error(ctx.url, ErrorCode.Callback, status=500)
+    if cookie is None:
+        logger.error("TWO_FACTOR_ERROR: the sign-in does not fit in the pending cookie")
+        return to_error(ctx.url, ErrorCode.Configuration, status=500)
+    url = f"{ctx.url}/two-factor"
+    response = (
+        AuthResponse.json({"url": url, "twoFactor": True})
+        if ctx.json_mode
+        else AuthResponse.to(url)
+    )
+    response.cookies.append(cookie)
+    return response
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the user typed: a TOTP code or a recovery code."""
+
+    code: str | None = None
+    recovery_code: str | None = None
+
+
+async def check_answer(ctx: RequestContext, subject: str, answer: Answer) -> str | None:
+    """The method the answer proved (``otp``), or ``None`` when it is wrong or was used.
+
+    Raises when storage fails.
+    """
+    config = ctx.options.two_factor
+    assert config is not None  # noqa: S101
+    factors = store(ctx.options)
+    record = await factors.get_two_factor(subject)
+    if record is None:
+        return None
+    if answer.code:
+        secret = totp.open_secret(ctx.options.secrets, record["secret"])
+        if secret is None:
+            logger.error(
+                "TWO_FACTOR_ERROR: a stored secret does not open (was the secret changed?)"
+            )
+            return None
+        step = totp.matching_step(config, secret, answer.code.strip(), ctx.now)
+        # The store refuses a step at or before the last one used: no replay within its window.
+        if step is not None and await factors.use_totp_step(subject, step):
+            return "otp"
+        return None
+    canonical = recovery.canonical(answer.recovery_code or "")
+    if canonical is None:
+        return None
+    for secret in ctx.options.secrets:  # codes hashed under a rotated-out secret still work
+        if await factors.use_recovery_code(subject, recovery.digest(secret, canonical)):
+            break
+    else:
+        return None
+    remaining = await factors.count_recovery_codes(subject)
+    logger.warning("TWO_FACTOR_RECOVERY_CODE_USED: %d left", remaining)
+    await fire(ctx.options, "recovery_code_used", user_id=subject, remaining=remaining)
+    return "otp"
