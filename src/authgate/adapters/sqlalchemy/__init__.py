@@ -167,6 +167,14 @@ class SQLAlchemyAdapter:
         self._ready = not self._create
         self._lock: asyncio.Lock | None = None
         self._conn: AsyncConnection | None = None
+        # The session read is one SELECT: on a server database it needs no transaction, so it
+        # runs without BEGIN/COMMIT (two round trips of three). SQLite's driver starts no
+        # transaction for a SELECT anyway, and switching its isolation level costs more.
+        self._reader = (
+            None
+            if backend == "sqlite"
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     # ---- plumbing ----------------------------------------------------------------------
 
@@ -195,6 +203,17 @@ class SQLAlchemyAdapter:
             return
         await self._ensure_tables()
         async with self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        # A single SELECT: autocommit where that saves round trips (see __init__).
+        if self._conn is not None or self._reader is None:
+            async with self._begin() as conn:
+                yield conn
+            return
+        await self._ensure_tables()
+        async with self._reader.connect() as conn:
             yield conn
 
     @asynccontextmanager
@@ -357,7 +376,7 @@ class SQLAlchemyAdapter:
             .where(sessions.c.sessionToken == session_token)
             .limit(1)
         )
-        async with self._begin() as conn:
+        async with self._read() as conn:
             row = (await conn.execute(query)).first()
         if row is None:
             return None
