@@ -3,7 +3,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install check test demo bench lint docs
+.PHONY: install check test demo bench bench-instructions lint docs
 
 install:
 	scripts/install
@@ -27,6 +27,10 @@ docs: install
 
 bench: install
 	$(PY) bench/session_bench.py
+
+# Instructions per session check under valgrind's callgrind: repeatable on a loaded machine.
+bench-instructions: install
+	$(PY) bench/session_instructions.py
 
 lint: install
 	$(VENV)/bin/ruff format src tests examples bench

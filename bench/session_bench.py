@@ -112,11 +112,15 @@ def starlette_app() -> Starlette:
 
 def fastapi_app() -> Any:
     """FastAPI: ``AuthApp`` mounted, an open JSON route and the same route behind the session."""
+    return fastapi_app_for(make_gate(os.environ[URL_ENV]))
+
+
+def fastapi_app_for(gate: AuthGate) -> Any:
+    """The FastAPI app of :func:`fastapi_app` around ``gate``."""
     from fastapi import Depends, FastAPI
 
     from authgate.integrations.fastapi import session_dependency
 
-    gate = make_gate(os.environ[URL_ENV])
     current_session = session_dependency(gate)
     app = FastAPI()
     app.mount(AUTH_PATH, AuthApp(gate))

@@ -7,12 +7,13 @@ Integrations convert their framework's request into an :class:`AuthRequest` and 
 from __future__ import annotations
 
 import functools
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, quote, unquote
+
+from authgate._json import compact_encoder
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -26,8 +27,7 @@ SameSite = Literal["lax", "strict", "none"]
 _UNESCAPED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~!*'()"
 _RESERVED_CHAR = re.compile(r"[^A-Za-z0-9_.\-~!*'()]")
 _ASCII_ESCAPES = {chr(i): f"%{i:02X}" for i in range(128)}
-# json.dumps with keyword arguments builds a new encoder per call; this one is shared (stateless).
-_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_JSON = compact_encoder()
 _JSON_HEADERS = (("content-type", "application/json; charset=utf-8"),)
 _NO_STORE_JSON = (
     *_JSON_HEADERS,
@@ -241,7 +241,7 @@ class AuthResponse:
     def json(cls, data: object, *, status: int = 200, no_store: bool = False) -> AuthResponse:
         """A JSON response; ``no_store`` adds the no-cache headers of ``/csrf`` and ``/session``."""
         headers = list(_NO_STORE_JSON if no_store else _JSON_HEADERS)
-        return cls(status=status, headers=headers, body=_JSON.encode(data).encode())
+        return cls(status=status, headers=headers, body=_JSON(data).encode())
 
     @classmethod
     def html(cls, markup: str, *, status: int = 200) -> AuthResponse:

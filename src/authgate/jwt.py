@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from authgate._crypto.jwe import JWEError, KeyRing
@@ -91,7 +91,7 @@ class JWTCodec:
     ) -> str:
         """Encrypt ``token``, setting ``iat``, ``exp`` and a fresh ``jti`` (overwriting any)."""
         issued = math.floor(time.time() if now is None else now)
-        claims = {**token, "iat": issued, "exp": issued + max_age, "jti": str(uuid.uuid4())}
+        claims = {**token, "iat": issued, "exp": issued + max_age, "jti": _uuid4()}
         return self._ring.seal_json(claims)
 
     def decode(self, token: str, *, now: float | None = None) -> JWT:
@@ -203,3 +203,12 @@ def get_token(
         return decode(found[1], secret, salt=salt, now=now, profile=profile)
     except TokenError:
         return None
+
+
+def _uuid4() -> str:
+    # str(uuid.uuid4()) without the UUID object (it runs on every /session re-issue).
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -32,6 +32,7 @@ from authgate.integrations.starlette import (
     update_session,
 )
 from authgate.providers import Credentials
+from authgate.revocation import MemoryRevocationStore
 from authgate.testing import session_cookies
 from integrations.support import (
     SECRET,
@@ -272,3 +273,21 @@ def _request(cookies: dict[str, str]) -> AuthRequest:
     return AuthRequest(
         method="GET", path="/account", headers={"host": "testserver"}, cookies=cookies
     )
+
+
+async def test_sign_out_with_revocable_jwt_sessions_refuses_a_kept_cookie() -> None:
+    gate = AuthGate(
+        AuthConfig(
+            providers=make_gate().config.providers,
+            secret=SECRET,
+            trust_host=True,
+            revocation=MemoryRevocationStore(),
+        )
+    )
+    async with client(build_app(gate)) as http:
+        await sign_in(http)
+        kept = http.cookies[SESSION_COOKIE]
+        assert (await http.get("/whoami")).json()["user"]["name"] == "Ada"
+        await http.post("/logout")
+        http.cookies.set(SESSION_COOKIE, kept)  # a copy kept elsewhere no longer works
+        assert (await http.get("/whoami")).json() is None

@@ -12,7 +12,7 @@ import pytest
 from authgate import AuthRequest
 from authgate import jwt as authjwt
 from authgate._core.callback_url import origin_of
-from authgate._core.csrf_token import trusted_token
+from authgate._core.csrf_token import mint, trusted_token
 from authgate._core.jwt_session import default_token
 from authgate._crypto.keys import CSRF_TOKEN, purpose_key
 from authgate.errors import ConfigurationError
@@ -66,6 +66,14 @@ def test_cookie_serialisation_leaves_out_unset_attributes() -> None:
 )
 def test_csrf_cookie_of_the_right_length_but_wrong_shape(value: str) -> None:
     assert trusted_token(value, purpose_key(SECRET, CSRF_TOKEN)) is None
+
+
+def test_a_trusted_csrf_cookie_is_trusted_only_under_its_own_key() -> None:
+    token, value = mint(b"k" * 32)
+    assert trusted_token(value, b"k" * 32) == token
+    assert trusted_token(value, b"k" * 32) == token  # the memoised answer
+    assert trusted_token(value, b"j" * 32) is None  # the memo is per key
+    assert trusted_token(value[:-1] + ("0" if value[-1] != "0" else "1"), b"k" * 32) is None
 
 
 def test_default_token_without_an_id_has_no_sub() -> None:

@@ -15,6 +15,8 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from authgate._json import compact_encoder
+
 # b64url('{"alg":"dir","enc":"A256GCM"}'): the only header accepted (algorithm allow-list).
 V4_HEADER = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0"
 _V4_HEADER_BYTES = V4_HEADER.encode("ascii")
@@ -99,7 +101,7 @@ def _not_json(literal: str) -> None:
 
 # Built once: json.dumps/json.loads with keyword arguments build a new encoder/decoder per call.
 # Both are stateless between calls, so sharing them is safe (and thread-safe).
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_ENCODER = compact_encoder(allow_nan=False)
 _DECODER = json.JSONDecoder(parse_constant=_not_json)
 
 
@@ -120,7 +122,7 @@ class KeyRing:
 
     def seal_json(self, claims: dict[str, Any]) -> str:
         # allow_nan=False: NaN/Infinity are not JSON; next-auth could not read the token.
-        payload = _ENCODER.encode(claims).encode()
+        payload = _ENCODER(claims).encode()
         return self._ciphers[0].seal(payload)
 
     def open_json(self, token: str) -> dict[str, Any]:

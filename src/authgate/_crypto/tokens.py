@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 
@@ -14,7 +13,7 @@ def random_hex(nbytes: int = 32) -> str:
 
 def keyed_hex(key: bytes, data: str) -> str:
     """HMAC-SHA256 of the UTF-8 encoding of ``data`` under ``key``, lower-case hex."""
-    return hmac.new(key, data.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, data.encode("utf-8", "surrogatepass"), "sha256").hex()
 
 
 def equal(a: str, b: str) -> bool:

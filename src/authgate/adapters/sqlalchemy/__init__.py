@@ -167,6 +167,14 @@ class SQLAlchemyAdapter:
         self._ready = not self._create
         self._lock: asyncio.Lock | None = None
         self._conn: AsyncConnection | None = None
+        # The session read is one SELECT: on a server database it needs no transaction, so it
+        # runs without BEGIN/COMMIT (two round trips of three). SQLite's driver starts no
+        # transaction for a SELECT anyway, and switching its isolation level costs more.
+        self._reader = (
+            None
+            if backend == "sqlite"
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     # ---- plumbing ----------------------------------------------------------------------
 
@@ -195,6 +203,17 @@ class SQLAlchemyAdapter:
             return
         await self._ensure_tables()
         async with self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        # A single SELECT: autocommit where that saves round trips (see __init__).
+        if self._conn is not None or self._reader is None:
+            async with self._begin() as conn:
+                yield conn
+            return
+        await self._ensure_tables()
+        async with self._reader.connect() as conn:
             yield conn
 
     @asynccontextmanager
@@ -357,7 +376,7 @@ class SQLAlchemyAdapter:
             .where(sessions.c.sessionToken == session_token)
             .limit(1)
         )
-        async with self._begin() as conn:
+        async with self._read() as conn:
             row = (await conn.execute(query)).first()
         if row is None:
             return None
@@ -379,6 +398,15 @@ class SQLAlchemyAdapter:
                 await conn.execute(select(sessions).where(sessions.c.sessionToken == session_token))
             ).first()
         return self._session(row._mapping) if row else None
+
+    async def get_sessions_by_user(self, user_id: str) -> list[AdapterSession]:
+        """Every stored session of ``user_id`` (:class:`~authgate.adapters.SessionListing`)."""
+        key = self._id(user_id)
+        sessions = self.tables.sessions
+        query = select(sessions).where(sessions.c.userId == key).order_by(sessions.c.expires)
+        async with self._begin() as conn:
+            rows = (await conn.execute(query)).all()
+        return [self._session(row._mapping) for row in rows]
 
     async def delete_session(self, session_token: str) -> AdapterSession | None:
         sessions = self.tables.sessions

@@ -1,0 +1,255 @@
+"""Instructions per session check, counted by valgrind's callgrind: repeatable on a loaded machine.
+
+Run with ``make bench-instructions`` (``.venv/bin/python bench/session_instructions.py``).
+See bench/README.md section 3. Wall-clock timings on a shared machine are noise; the number of
+instructions the CPU executes per call is not (hash seed fixed, the garbage collector frozen),
+so before/after comparisons of a change hold to a fraction of a percent.
+
+How: this script re-runs itself under ``valgrind --tool=callgrind --dump-before=getppid``. The
+child runs each path a few times (warm-up: caches, memoised values), calls ``os.getppid()`` (the
+marker: callgrind writes a dump of the counts since the previous one), runs the path ``N`` times,
+calls ``os.getppid()`` again. The parent reads the instruction total of each measured dump and
+divides by ``N``. Never asserts anything: it prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import session_bench as sb
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, MutableMapping
+
+RAW = "raw bound (b64 + AESGCM.decrypt + json.loads)"
+TARGETS = {  # name -> (target ratio to the raw bound, what the target is), from issue 10
+    "gate.get_session": (sb.TARGET_GET_SESSION, "<= 1.5x raw"),
+    "gate.handle GET /session": (sb.TARGET_HANDLE, "<= 4x raw"),
+}
+_TOTALS = re.compile(rb"^(?:summary|totals):\s*(\d+)", re.MULTILINE)
+
+
+def marker() -> None:
+    """The dump point: callgrind writes the counts so far whenever ``getppid`` is entered."""
+    os.getppid()
+
+
+def _run(fn: Callable[[], object], n: int) -> None:
+    for _ in range(n):
+        fn()
+
+
+async def _arun(fn: Callable[[], Awaitable[object]], n: int) -> None:
+    for _ in range(n):
+        await fn()
+
+
+async def paths(token: str) -> list[tuple[str, Callable[[int], Awaitable[None]]]]:
+    """The measured paths, each a coroutine function running the path ``n`` times."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from authgate import AuthRequest
+
+    url = "http://127.0.0.1:8000"
+    gate = sb.make_gate(url)
+    app = sb.AuthApp(gate)
+    plain = f"{sb.COOKIE_NAME}={token}"
+    first = await gate.handle(
+        AuthRequest.build(method="GET", path=sb.SESSION_PATH, headers=[("cookie", plain)])
+    )
+    extra = [f"{c.name}={c.serialize().split('=', 1)[1].split(';')[0]}" for c in first.cookies]
+    browser = "; ".join([plain, *(c for c in extra if not c.startswith(sb.COOKIE_NAME + "="))])
+    browser_scope = sb.asgi_scope(browser, url)
+    request = AuthRequest.build(
+        method="GET",
+        path=sb.SESSION_PATH,
+        headers=[(k.decode(), v.decode()) for k, v in browser_scope["headers"]],
+    )
+    key = sb.derive_key()
+    raw = sb.raw_decoder(key)
+    aead = AESGCM(key)
+    iv, plaintext = os.urandom(12), json.dumps(raw(token)).encode()
+
+    def seal() -> bytes:
+        return aead.encrypt(iv, plaintext, b"hdr")
+
+    async def rcv() -> MutableMapping[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def snd(message: MutableMapping[str, Any]) -> None:
+        return None
+
+    fastapi = sb.fastapi_app_for(gate)
+    guarded = sb.asgi_scope(browser, url, sb.GUARDED_PATH)
+    open_scope = sb.asgi_scope(browser, url, sb.OPEN_PATH)
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def fsnd(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    await fastapi(guarded, rcv, fsnd)
+    if sent[0]["status"] != 200:
+        raise RuntimeError(f"the guarded FastAPI route answered {sent[0]['status']}")
+
+    async def raw_n(n: int) -> None:
+        _run(lambda: raw(token), n)
+
+    async def seal_n(n: int) -> None:
+        _run(seal, n)
+
+    async def get_session_n(n: int) -> None:
+        await _arun(lambda: gate.get_session(request), n)
+
+    async def handle_n(n: int) -> None:
+        await _arun(lambda: gate.handle(request), n)
+
+    async def asgi_n(n: int) -> None:
+        await _arun(lambda: app(browser_scope, rcv, snd), n)
+
+    async def open_n(n: int) -> None:
+        await _arun(lambda: fastapi(open_scope, rcv, snd), n)
+
+    async def guarded_n(n: int) -> None:
+        await _arun(lambda: fastapi(guarded, rcv, snd), n)
+
+    return [
+        (RAW, raw_n),
+        ("AESGCM.encrypt (the re-seal)", seal_n),
+        ("gate.get_session", get_session_n),
+        ("gate.handle GET /session", handle_n),
+        ("AuthApp ASGI call, browser cookies", asgi_n),
+        ("FastAPI open route (ASGI)", open_n),
+        ("FastAPI guarded route (session_dependency)", guarded_n),
+    ]
+
+
+async def database_paths(n_rows: int) -> list[tuple[str, Callable[[int], Awaitable[None]]]]:
+    """``gate.get_session`` and ``gate.handle`` with a database session on a SQLite file."""
+    from authgate import AuthRequest
+    from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
+
+    folder = tempfile.mkdtemp(prefix="authgate-instr-")
+    db_url = f"sqlite+aiosqlite:///{folder}/bench.db"
+    await asyncio.to_thread(sb.seed_database, db_url, n_rows)
+    adapter = SQLAlchemyAdapter(db_url, create=False)
+    gate = sb.make_gate("http://127.0.0.1:8000", adapter=adapter)
+    cookie = f"{sb.COOKIE_NAME}={sb.DB_TOKEN}"
+    request = AuthRequest.build(method="GET", path=sb.SESSION_PATH, headers=[("cookie", cookie)])
+    if await gate.get_session(request) is None:
+        raise RuntimeError("the database session was not found")
+
+    async def get_session_n(n: int) -> None:
+        await _arun(lambda: gate.get_session(request), n)
+
+    async def handle_n(n: int) -> None:
+        await _arun(lambda: gate.handle(request), n)
+
+    return [("db sqlite: gate.get_session", get_session_n), ("db sqlite: gate.handle", handle_n)]
+
+
+async def child(n: int, warmup: int, database: bool, only: str) -> None:
+    """Under callgrind: warm up, marker, ``n`` calls, marker; one path after the other."""
+    token, _ = sb.nextauth_token()
+    measured = await paths(token)
+    if database:
+        measured += await database_paths(1)
+    names = []
+    for name, run in measured:
+        if only not in name and name != RAW:
+            continue
+        await run(warmup)
+        gc.collect()
+        gc.freeze()  # no collection mid-run: the counts repeat
+        gc.disable()
+        marker()
+        await run(n)
+        marker()
+        gc.enable()
+        names.append(name)
+    print(json.dumps(names))
+
+
+def totals(folder: Path, prefix: str) -> list[int]:
+    """Instruction totals of the dumps, in order (part 1 = up to the first marker, and so on)."""
+    parts = sorted(folder.glob(prefix + ".*"), key=lambda p: int(p.name.rsplit(".", 1)[1] or 0))
+    out = []
+    for part in parts:
+        if not part.name.rsplit(".", 1)[1].isdigit():
+            continue
+        match = _TOTALS.search(part.read_bytes())
+        out.append(int(match.group(1)) if match else 0)
+    return out
+
+
+def parent(args: argparse.Namespace) -> int:
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="authgate-callgrind-") as tmp:
+        folder = Path(tmp)
+        cmd = [
+            valgrind, "--tool=callgrind", "--dump-before=getppid", "--dump-instr=no",
+            f"--callgrind-out-file={folder}/cg.out", sys.executable, __file__, "--child",
+            f"--calls={args.calls}", f"--warmup={args.warmup}", f"--only={args.only}",
+            *(["--skip-database"] if args.skip_database else []),
+        ]  # fmt: skip
+        env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+        print(f"callgrind: {args.calls} calls per path (a minute or more) ...", flush=True)
+        done = subprocess.run(cmd, capture_output=True, env=env, check=False)
+        if done.returncode != 0:
+            sys.stderr.write(done.stderr.decode(errors="replace")[-4000:])
+            return done.returncode
+        names = json.loads(done.stdout.decode().strip().splitlines()[-1])
+        counts = totals(folder, "cg.out")
+    # Dumps: [startup+setup+warm-up of path 1, path 1, warm-up of path 2, path 2, ...]
+    per_call = {name: counts[2 * i + 1] / args.calls for i, name in enumerate(names)}
+    report(per_call)
+    return 0
+
+
+def report(per_call: dict[str, float]) -> None:
+    raw = per_call[RAW]
+    print(f"\n{'path':48} {'instructions/call':>18} {'x raw':>8}  target")
+    for name, count in per_call.items():
+        target = TARGETS.get(name)
+        verdict = ""
+        if target is not None:
+            verdict = f"{target[1]}: {'met' if count / raw <= target[0] else 'not met'}"
+        print(f"{name:48} {count:18,.0f} {count / raw:8.2f}  {verdict}")
+    guarded = per_call.get("FastAPI guarded route (session_dependency)")
+    opened = per_call.get("FastAPI open route (ASGI)")
+    if guarded and opened:
+        print(f"\nFastAPI guarded - open: {guarded - opened:,.0f} instructions "
+              f"(open/guarded = {opened / guarded:.2f}, target >= 0.80 as throughput)")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=200, help="measured calls per path")
+    parser.add_argument("--warmup", type=int, default=50, help="unmeasured calls before")
+    parser.add_argument("--skip-database", action="store_true", help="JWT paths only")
+    parser.add_argument("--only", default="", help="measure only paths whose name contains this")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        asyncio.run(child(args.calls, args.warmup, not args.skip_database, args.only))
+        return 0
+    return parent(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
