@@ -483,7 +483,8 @@ def test_asgi_app_never_fails(
         assert b"There is a problem with the server configuration" in sent[1]["body"]
     total = sum(len(c) for c in chunks)
     declared_big = declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES
-    if declared_big or total > MAX_BODY_BYTES:
+    # A GET's body is never read (the engine ignores it), so its size cannot matter.
+    if method != "GET" and (declared_big or total > MAX_BODY_BYTES):
         assert status == 413
     else:
         assert status != 413
