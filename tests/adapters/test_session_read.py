@@ -17,7 +17,9 @@ pytestmark = pytest.mark.anyio
 
 
 async def _seed(adapter: SQLAlchemyAdapter) -> None:
-    user = await adapter.create_user({"name": "Ada", "email": "ada@example.com"})
+    user = await adapter.create_user(
+        {"name": "Ada", "email": "ada@example.com", "emailVerified": None}
+    )
     expires = datetime.now(UTC) + timedelta(days=30)
     await adapter.create_session(
         {"sessionToken": "t" * 64, "userId": user["id"], "expires": expires}
