@@ -29,6 +29,7 @@ from authgate.config import AuthConfig
 from authgate.errors import ConfigurationError
 from authgate.gate import AuthGate
 from authgate.ratelimit import MemoryBackend, several_workers
+from authgate.revocation import MemoryRevocationStore
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -153,6 +154,21 @@ def _rate_limit_findings(
     return found
 
 
+def _revocation_findings(config: AuthConfig, env: Mapping[str, str]) -> list[Finding]:
+    if not isinstance(config.revocation, MemoryRevocationStore):
+        return []
+    reason = several_workers(env)
+    if reason is None:
+        return [Finding("info", "in-memory revocation store: right for one process only")]
+    return [
+        Finding(
+            "error",
+            f"in-memory revocation store under several workers ({reason}): a session ended "
+            "in one process stays valid in the others; use RedisRevocationStore(url=...)",
+        )
+    ]
+
+
 def diagnose(gate: AuthGate, env: Mapping[str, str] | None = None) -> list[Finding]:
     """Everything wrong or risky in ``gate``'s configuration, most serious first."""
     env = os.environ if env is None else env
@@ -169,6 +185,7 @@ def diagnose(gate: AuthGate, env: Mapping[str, str] | None = None) -> list[Findi
     fixed = options.fixed_url
     found += _url_findings(config, fixed, trust_host=options.trust_host, production=production)
     found += _rate_limit_findings(config, env, fixed_url=fixed is not None, production=production)
+    found += _revocation_findings(config, env)
 
     if config.debug:
         found.append(Finding("error" if production else "warning", "debug logging is on"))

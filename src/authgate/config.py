@@ -18,6 +18,7 @@ from authgate._validate import css_color, one_of
 from authgate.adapters import AuthenticatorAdapter
 from authgate.errors import ConfigurationError
 from authgate.ratelimit import RateLimit
+from authgate.revocation import RevocationStore
 
 if TYPE_CHECKING:
     import httpx
@@ -327,6 +328,11 @@ class AuthConfig:
         adapter: Where users, accounts, database sessions and e-mail tokens are stored
             (:mod:`authgate.adapters`); required by the Email provider. With one, sessions
             default to the ``"database"`` strategy.
+        revocation: Where ended JWT sessions are remembered
+            (:class:`authgate.revocation.RevocationStore`, e.g. ``RedisRevocationStore(url=...)``):
+            checked on every session read, so ``gate.end_sessions(user_id)``, ``gate.end_session``
+            and ``POST /signout`` end a session before its token expires. ``None``: JWT sessions
+            live until they expire.
         http_client: The ``httpx.AsyncClient`` for calls to OAuth providers (discovery, token,
             userinfo, JWKS). By default the gate makes its own (TLS verified, no redirects);
             pass one to set proxies or, in tests, an ``httpx.MockTransport``. Whatever the
@@ -359,6 +365,7 @@ class AuthConfig:
     profile: Profile = "nextauth-v4"
     rate_limit: RateLimit | None = field(default_factory=RateLimit)
     adapter: Adapter | None = None
+    revocation: RevocationStore | None = None
     http_client: httpx.AsyncClient | None = field(default=None, repr=False, compare=False)
     locale: str | None = None
     two_factor: TwoFactor | None = None
@@ -409,6 +416,11 @@ class AuthConfig:
                 )
         if self.rate_limit is not None and not isinstance(self.rate_limit, RateLimit):
             raise ConfigurationError("AuthConfig(rate_limit) must be a RateLimit or None")
+        if self.revocation is not None and not isinstance(self.revocation, RevocationStore):
+            raise ConfigurationError(
+                "AuthConfig(revocation) must be a RevocationStore (end_user, end_session, "
+                "is_ended, ping, aclose), e.g. authgate.revocation.RedisRevocationStore(url=...)"
+            )
         if self.profile not in ("nextauth-v4", "authjs-v5"):
             raise ConfigurationError(
                 f"AuthConfig(profile={self.profile!r}): use 'nextauth-v4' or 'authjs-v5'"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from authgate import _core
-from authgate._core import csrf_token, session_reader
+from authgate._core import csrf_token, session_admin, session_reader
 from authgate._core import options as internal_options
 from authgate._core.actions.providers import provider_map
 from authgate._core.origin import Location, locate
@@ -34,6 +34,10 @@ class CsrfToken:
 
     token: str
     cookies: list[Cookie] = field(default_factory=list)
+
+
+def _now(now: float | None) -> float:
+    return time.time() if now is None else now
 
 
 class AuthGate:
@@ -122,6 +126,40 @@ class AuthGate:
         name = options.cookies(session_reader.secure_cookies(options, request)).session_token.name
         found = await session_reader.read(options, request.cookies, name, moment)
         return await session_reader.session_of(options, found, moment)  # type: ignore[no-any-return]
+
+    async def end_sessions(self, user_id: str, *, now: float | None = None) -> None:
+        """End every session of ``user_id`` now: "sign out everywhere", or after a password change.
+
+        JWT sessions are refused from their next read on, by every worker sharing the
+        revocation store; database sessions are deleted. A sign-in after this call is not
+        affected. Raises :class:`~authgate.revocation.RevocationUnavailableError` when the
+        store cannot be reached (nothing is ended: try again), and
+        :class:`~authgate.errors.ConfigurationError` when nothing could end a session.
+        """
+        await session_admin.end_user(self._options, str(user_id), now=_now(now))
+
+    async def end_session(self, user_id: str, session_id: str) -> None:
+        """End one session ("this device"): its ``sid`` claim, or a database session's id.
+
+        ``session_id`` comes from :meth:`list_sessions` (database sessions) or the ``sid``
+        claim of the device's token (``gate.get_token(request)["sid"]``).
+        """
+        await session_admin.end_one(self._options, str(user_id), session_id)
+
+    async def list_sessions(
+        self, user_id: str, *, now: float | None = None
+    ) -> list[session_admin.SessionInfo]:
+        """The live database sessions of ``user_id`` (JWT sessions are held by nobody: ``[]``)."""
+        return await session_admin.list_user(self._options, str(user_id), now=_now(now))
+
+    async def health(self) -> dict[str, str]:
+        """Whether the adapter and the shared stores answer: ``{"adapter": "ok", ...}``.
+
+        Each configured component (``adapter``, ``revocation``, a Redis ``rate_limit``) is
+        ``"ok"`` or ``"down"`` (the exception's type is logged, never its message); components
+        that are not configured are left out. Never raises.
+        """
+        return await session_admin.health(self._options)
 
     async def get_sign_in_methods(
         self, request: AuthRequest, *, now: float | None = None

@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 from _support.components import redis_server_path
+from _support.processes import stop
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -55,14 +56,7 @@ class RedisServer:
         process, self.process = self.process, None
         if process is None:
             return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+        stop(process)
 
 
 @contextlib.contextmanager

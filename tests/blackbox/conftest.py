@@ -39,7 +39,12 @@ SESSION = "next-auth.session-token"
 CSRF = "next-auth.csrf-token"
 CALLBACK = "next-auth.callback-url"
 
-ON_THE_SERVER_LOOP = {"test_rate_limit_redis", "test_database_outage"}
+ON_THE_SERVER_LOOP = {
+    "test_rate_limit_redis",
+    "test_database_outage",
+    "test_revocation",
+    "test_session_admin",
+}
 """Modules that run only through the integrations on the test's own event loop (core, ASGI,
 Litestar): their fixtures build a Redis client on that loop, and an asyncio client cannot be
 shared between loops. (A sync app creates and uses its clients on the bridge loop only.)"""

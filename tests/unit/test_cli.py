@@ -12,6 +12,7 @@ import pytest
 from authgate import AuthConfig, AuthGate
 from authgate.cli import diagnose, main
 from authgate.providers import Credentials, OAuth
+from authgate.revocation import MemoryRevocationStore
 
 GOOD_SECRET = "9f2c1e7a4b8d03f6a5c2e9d1b7f4a0c3e6d9b2a5f8c1e4d7"
 
@@ -116,6 +117,16 @@ def test_rate_limit_disabled_is_an_error() -> None:
 def test_memory_limiter_under_several_workers_is_an_error() -> None:
     found = errors(gate(), {"WEB_CONCURRENCY": "4"})
     assert any("several workers" in m for m in found)
+
+
+def test_memory_revocation_store_under_several_workers_is_an_error() -> None:
+    store = MemoryRevocationStore()
+    found = errors(gate(revocation=store), {"WEB_CONCURRENCY": "4"})
+    assert any("in-memory revocation store under several workers" in m for m in found)
+    assert ("info", "in-memory revocation store: right for one process only") in messages(
+        gate(revocation=store), {}
+    )
+    assert not any("revocation" in m for _, m in messages(gate(), {}))
 
 
 def test_debug_is_reported() -> None:

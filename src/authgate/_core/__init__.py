@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from authgate._core import audit, context
 from authgate._core import body as body_parser
-from authgate._core import context
 from authgate._core.actions import DISPATCH, WITHOUT_INIT_COOKIES
 from authgate._core.origin import cross_site, locate
 from authgate._core.redirects import reroute
@@ -98,7 +98,9 @@ async def handle(
         body=parsed,
         now=now,
     )
-    response = reroute(ctx, await handler(ctx))
+    answer = await handler(ctx)
+    audit.record(ctx, answer)
+    response = reroute(ctx, answer)
     if action not in WITHOUT_INIT_COOKIES:
         response.cookies[:0] = ctx.init_cookies
     if response.redirect is not None:

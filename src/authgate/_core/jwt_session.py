@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from authgate._core import session_reader
 from authgate._core.cookies import expires_in, write_session
+from authgate.revocation import SESSION_ID_CLAIM, new_session_id
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -97,6 +98,23 @@ def default_session(options: InternalOptions, claims: JWT, now: float) -> dict[s
     return {"user": session_user(claims), "expires": iso(now + options.session_max_age)}
 
 
+def with_session_id(options: InternalOptions, token: Any, now: float) -> Any:
+    """The token of a new sign-in with its ``sid`` when sessions are revocable."""
+    if options.revocation is None or not isinstance(token, dict):
+        return token
+    return {**token, SESSION_ID_CLAIM: new_session_id(now)}
+
+
+def revocation_ttl(options: InternalOptions) -> float:
+    """How long a revocation entry must live: the longest a token issued before it stays valid.
+
+    A session started before the entry cannot be re-issued after it (the read that would
+    re-issue it is refused), so its last token expires ``jwt_max_age`` later; a minute more
+    covers the clock tolerance of token checks.
+    """
+    return float(options.jwt_max_age) + 60.0
+
+
 async def derive(
     options: InternalOptions, claims: JWT, *, now: float, update: bool = False, data: Any = None
 ) -> tuple[dict[str, Any], JWT] | None:
@@ -113,6 +131,9 @@ async def derive(
             token = await options.jwt_callback(token=claims, session=None)
         if not token:
             return None
+        sid = claims.get(SESSION_ID_CLAIM)
+        if options.revocation is not None and sid is not None and isinstance(token, dict):
+            token = {**token, SESSION_ID_CLAIM: sid}  # the session keeps its id over re-issues
     if options.session_callback is not None:
         params: dict[str, Any] = {"session": session, "token": token}
         if update:

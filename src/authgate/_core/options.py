@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from authgate.adapters import Adapter
     from authgate.config import AuthConfig, PagesConfig, Theme
     from authgate.providers import Provider
+    from authgate.revocation import RevocationStore
     from authgate.two_factor import TwoFactor
 
 logger = logging.getLogger("authgate")
@@ -103,6 +104,7 @@ class InternalOptions:
     check_codecs: Mapping[str, JWTCodec] = field(default_factory=dict)  # by check cookie name
     # Policy steps between "user verified" and "session issued" (sign_in_flow), in order.
     sign_in_steps: tuple[SignInStep, ...] = ()
+    revocation: RevocationStore | None = None  # ended JWT sessions, checked on every read
     two_factor: TwoFactor | None = None
 
     def cookies(self, secure: bool) -> CookieSet:
@@ -260,6 +262,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         reissue_after=config.jwt.reissue_after,
         oauth=OAuthRuntime(config.http_client, allow_loopback_http=not production),
         check_codecs=check_codecs,
+        revocation=config.revocation,
         two_factor=config.two_factor,
         sign_in_steps=_sign_in_steps(config),
     )

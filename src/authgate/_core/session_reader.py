@@ -26,6 +26,7 @@ from urllib.parse import unquote
 
 from authgate._core.origin import locate
 from authgate.errors import TokenError
+from authgate.revocation import RevocationUnavailableError, session_ref
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -187,7 +188,7 @@ class SessionRead:
         source: The cookie name the token came from (or :data:`BEARER`).
         claims: JWT strategy: the decoded claims of a valid token.
         stored: Database strategy: the live session row and its user.
-        unavailable: Database strategy: the adapter failed; the cookie must be kept.
+        unavailable: The adapter or the revocation store failed; the cookie must be kept.
     """
 
     token: str | None = None
@@ -277,12 +278,24 @@ async def session_of(options: InternalOptions, found: SessionRead, now: float) -
 async def admit(options: InternalOptions, found: SessionRead, now: float) -> bool:
     """The last step of every read: is this valid token still a session?
 
-    The hook for revocation (a deny-list of ``jti`` / session tokens, "sign out everywhere"):
-    return ``False`` and every reader (``/session``, ``get_session``, the integrations) treats
-    the request as signed out. Today every valid token is admitted.
+    JWT sessions are checked against the revocation store (``AuthConfig(revocation=...)``):
+    an ended session is ``False`` and every reader (``/session``, ``get_session``, the
+    integrations) treats the request as signed out; a store that cannot answer is ``False``
+    with ``unavailable`` set, so the cookie is kept. Database sessions end by deleting the row.
     """
-    del options, found, now
-    return True
+    del now
+    store = options.revocation
+    if store is None or found.claims is None:
+        return True
+    ref = session_ref(found.claims)
+    if ref is None:
+        return True
+    try:
+        return not await store.is_ended(ref.user_id, ref.session_id, ref.started)
+    except RevocationUnavailableError:
+        logger.error("SESSION_ERROR: the revocation store is unavailable; no session")
+        found.unavailable = True
+        return False
 
 
 def claims_shape(claims: Mapping[str, Any], required: tuple[str, ...]) -> bool:

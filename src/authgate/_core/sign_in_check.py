@@ -124,6 +124,7 @@ async def sign_in_cookies(
             return to_error(ctx.url, ErrorCode.AccessDenied, status=denied_status)
         if claims:
             token = {**token, **claims}
+        token = jwt_session.with_session_id(options, token, ctx.now)
         return jwt_session.issue(ctx, token, max_age=options.jwt_max_age)
     except Exception as exc:  # noqa: BLE001 - user code: mapped to an error code
         kind = str(account.get("type", "")).upper()

@@ -34,6 +34,7 @@ __all__ = [
     "AuthenticatorAdapter",
     "NewUser",
     "PasswordStore",
+    "SessionListing",
     "TwoFactorRecord",
     "TwoFactorStore",
     "UserSessions",
@@ -335,4 +336,17 @@ class AuthenticatorAdapter(Protocol):
 
     async def delete_authenticator(self, credential_id: str) -> AdapterAuthenticator | None:
         """Delete the credential and return it, or ``None`` when it did not exist."""
+        ...
+
+
+@runtime_checkable
+class SessionListing(Protocol):
+    """An adapter that can list a user's database sessions (for "end a session" pages and APIs).
+
+    Optional: ``gate.list_sessions`` / ``gate.end_session`` / ``gate.end_sessions`` need it with
+    database sessions; everything else works without it.
+    """
+
+    async def get_sessions_by_user(self, user_id: str) -> list[AdapterSession]:
+        """Every stored session of ``user_id`` (expired ones too: authgate filters)."""
         ...

@@ -189,6 +189,11 @@ class MemoryAdapter:
         self._log(undo)
         return dict(session)  # type: ignore[return-value]
 
+    async def get_sessions_by_user(self, user_id: str) -> list[AdapterSession]:
+        """Every stored session of ``user_id`` (:class:`~authgate.adapters.SessionListing`)."""
+        found = [s for s in self._t.sessions.values() if s["userId"] == user_id]
+        return [dict(s) for s in found]  # type: ignore[misc]
+
     async def delete_session(self, session_token: str) -> AdapterSession | None:
         session = self._t.sessions.pop(session_token, None)
         if session is not None:

@@ -117,6 +117,10 @@ class RedisBackend:
         """Forget the key."""
         await self.client.delete(self.prefix + key)
 
+    async def ping(self) -> None:
+        """Raise unless Redis answers (``gate.health()``)."""
+        await self.client.ping()
+
     async def aclose(self) -> None:
         """Close the client's connections."""
         await self.client.aclose()

@@ -48,7 +48,8 @@ async def _respond(
         return empty()
     claims = found.claims
     if claims is None:
-        return _ended(ctx, empty())
+        # A revocation store that cannot answer: no session, but the cookie stays.
+        return empty() if found.unavailable else _ended(ctx, empty())
     young = not update and jwt_session.young(ctx.options, claims, ctx.now)
     before = dict(claims) if young else None  # the jwt callback may change it in place
     try:

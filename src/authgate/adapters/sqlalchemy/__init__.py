@@ -399,6 +399,15 @@ class SQLAlchemyAdapter:
             ).first()
         return self._session(row._mapping) if row else None
 
+    async def get_sessions_by_user(self, user_id: str) -> list[AdapterSession]:
+        """Every stored session of ``user_id`` (:class:`~authgate.adapters.SessionListing`)."""
+        key = self._id(user_id)
+        sessions = self.tables.sessions
+        query = select(sessions).where(sessions.c.userId == key).order_by(sessions.c.expires)
+        async with self._begin() as conn:
+            rows = (await conn.execute(query)).all()
+        return [self._session(row._mapping) for row in rows]
+
     async def delete_session(self, session_token: str) -> AdapterSession | None:
         sessions = self.tables.sessions
         where = sessions.c.sessionToken == session_token

@@ -17,8 +17,8 @@ Views: ``@session_required`` / ``SessionRequiredMixin``, ``get_session(request)`
 
 from __future__ import annotations
 
+from authgate.integrations.django._session import aget_session, get_session
 from authgate.integrations.django.conf import get_gate
 from authgate.integrations.django.decorators import SessionRequiredMixin, session_required
-from authgate.integrations.django.session import aget_session, get_session
 
 __all__ = ["SessionRequiredMixin", "aget_session", "get_gate", "get_session", "session_required"]

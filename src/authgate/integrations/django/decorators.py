@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import iscoroutinefunction
 
-from authgate.integrations.django.session import aget_session, get_session, refuse
+from authgate.integrations.django._session import aget_session, get_session, refuse
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.utils.functional import SimpleLazyObject
 
-from authgate.integrations.django.adapt import add_cookies
-from authgate.integrations.django.session import aget_session, get_session
+from authgate.integrations.django._adapt import add_cookies
+from authgate.integrations.django._session import aget_session, get_session
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

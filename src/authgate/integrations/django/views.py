@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from django.views.decorators.csrf import csrf_exempt
 
 from authgate.integrations._sync import run_sync
-from authgate.integrations.django.adapt import auth_request, django_response, read_request_body
+from authgate.integrations.django._adapt import auth_request, django_response, read_request_body
 from authgate.integrations.django.conf import get_gate
 
 if TYPE_CHECKING:

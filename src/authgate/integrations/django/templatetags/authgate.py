@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from django import template
 from django.core.exceptions import ImproperlyConfigured
 
-from authgate.integrations.django.adapt import auth_request
+from authgate.integrations.django._adapt import auth_request
+from authgate.integrations.django._session import get_session
 from authgate.integrations.django.conf import get_gate
 from authgate.integrations.django.middleware import PENDING_COOKIES
-from authgate.integrations.django.session import get_session
 
 if TYPE_CHECKING:
     from authgate.types import Session

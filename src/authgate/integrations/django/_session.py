@@ -8,7 +8,7 @@ from django.http import HttpResponseRedirect, JsonResponse
 
 from authgate.integrations._protect import SESSION_REQUIRED, sign_in_url
 from authgate.integrations._sync import run_sync
-from authgate.integrations.django.adapt import auth_request
+from authgate.integrations.django._adapt import auth_request
 from authgate.integrations.django.conf import api_prefixes, get_gate
 
 if TYPE_CHECKING:

@@ -1,0 +1,185 @@
+"""Storage and mail failures on the new routes: a clear error, never a 500 page or a session.
+
+The adapter is a MemoryAdapter whose chosen methods raise (a database that went away); the
+mail sender may raise too (SMTP down). Fast: memory, JWT sessions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from authgate import SessionConfig, TwoFactor
+from authgate.adapters.memory import MemoryAdapter
+from blackbox.conftest import NOW, SESSION, Client, make_gate, query_of
+
+from .conftest import EMAIL, STRONG, Mailbox, Setup, answer, code_at, enrol, sign_in, sign_up
+
+pytestmark = pytest.mark.anyio
+
+
+class Broken(MemoryAdapter):
+    """Raises from the methods named in ``broken`` (switched on after set-up).
+
+    The set lives with the tables, so the adapters ``transaction()`` yields share it.
+    """
+
+    @property
+    def broken(self) -> set[str]:
+        tables = object.__getattribute__(self, "_t")
+        return tables.__dict__.setdefault("broken", set())  # type: ignore[no-any-return]
+
+    @broken.setter
+    def broken(self, value: set[str]) -> None:
+        object.__getattribute__(self, "_t").__dict__["broken"] = value
+
+    def __getattribute__(self, name: str) -> Any:
+        if name != "broken" and not name.startswith("_") and name in self.broken:
+
+            async def fail(*args: Any, **kwargs: Any) -> Any:
+                raise ConnectionError("database down")
+
+            return fail
+        return super().__getattribute__(name)
+
+
+class FlakyMail(Mailbox):
+    fail: bool = False
+
+    async def __call__(self, mail: Any) -> None:
+        if self.fail:
+            raise ConnectionError("SMTP down")
+        await super().__call__(mail)
+
+
+def broken_setup(strategy: str = "jwt", **provider: Any) -> Setup:
+    from authgate.providers import Password
+
+    adapter, mailbox = Broken(), FlakyMail()
+    gate = make_gate(
+        adapter=adapter,
+        providers=[Password(send_mail=mailbox, **provider)],
+        session=SessionConfig(strategy=strategy),  # type: ignore[arg-type]
+        two_factor=TwoFactor(),
+    )
+    return Setup(gate, adapter, mailbox, strategy)
+
+
+async def ready(setup: Setup) -> Client:
+    client = setup.client()
+    await sign_up(client)
+    params = setup.mailbox.link_params("verify-email")
+    assert (await client.get("/verify-email", query=params)).status == 200
+    assert (await sign_in(client)).status == 302
+    return client
+
+
+def error_of(response: Any) -> str:
+    return query_of(response.redirect or "")["error"][0]
+
+
+async def test_sign_up_when_the_database_is_down() -> None:
+    setup = broken_setup()
+    setup.adapter.broken = {"get_user_by_email"}
+    response = await sign_up(setup.client())
+    assert error_of(response) == "Callback"
+    setup.adapter.broken = {"create_user"}
+    response = await sign_up(setup.client())
+    assert error_of(response) == "Callback"
+    assert setup.adapter.dump()["users"] == []
+
+
+async def test_mail_failures_answer_like_success() -> None:
+    setup = broken_setup()
+    mailbox = setup.mailbox
+    assert isinstance(mailbox, FlakyMail)
+    mailbox.fail = True
+    response = await sign_up(setup.client())
+    assert response.redirect == "http://localhost:3000/api/auth/signup?sent=1&provider=password"
+    mailbox.fail = False
+    setup.adapter.broken = {"create_verification_token"}
+    await sign_up(setup.client(), "second@example.com")
+    assert setup.mailbox.sent == [], "no token, no link"
+
+
+async def test_routes_when_the_database_is_down() -> None:
+    setup = broken_setup()
+    client = await ready(setup)
+    token = await client.csrf()
+    setup.adapter.broken = {"get_user_by_email", "get_password_hash", "get_user"}
+    forgot = await client.post("/forgot-password", form={"csrfToken": token, "email": EMAIL})
+    assert error_of(forgot) == "Callback"
+    assert error_of(await sign_in(setup.client())) == "Callback"
+    form = {"csrfToken": token, "currentPassword": STRONG, "newPassword": STRONG + "!"}
+    change = await client.post("/change-password", form=form)
+    assert error_of(change) == "SessionRequired", "the user cannot be read: fails closed"
+    setup.adapter.broken = {"get_password_hash"}
+    assert error_of(await client.post("/change-password", form=form)) == "Callback"
+    setup.adapter.broken = {"set_password_hash"}
+    assert error_of(await client.post("/change-password", form=form)) == "Callback"
+    verify = await client.get("/verify-email", query={"email": EMAIL, "token": "x" * 40})
+    assert error_of(verify) in ("Verification", "Callback")
+
+
+async def test_reset_when_the_database_fails_midway_writes_nothing() -> None:
+    setup = broken_setup()
+    client = await ready(setup)
+    token = await client.csrf()
+    await client.post("/forgot-password", form={"csrfToken": token, "email": EMAIL})
+    params = setup.mailbox.link_params("reset-password")
+    before = setup.adapter.dump()["passwords"]
+    setup.adapter.broken = {"set_password_hash"}
+    form = {"csrfToken": token, **params, "password": "another long passphrase"}
+    assert error_of(await client.post("/reset-password", form=form)) == "Callback"
+    assert setup.adapter.dump()["passwords"] == before
+    setup.adapter.broken = set()
+    assert (await client.post("/reset-password", form=form)).status == 302, "the link survived"
+
+
+async def test_two_factor_fails_closed() -> None:
+    setup = broken_setup()
+    owner = await ready(setup)
+    secret, _ = await enrol(owner)
+    client = setup.client(now=NOW + 30)
+    setup.adapter.broken = {"get_two_factor"}
+    assert error_of(await sign_in(client)) == "Callback", "no session without the check"
+    assert SESSION not in client.jar
+    setup.adapter.broken = set()
+    await sign_in(client)
+    setup.adapter.broken = {"use_totp_step"}
+    assert error_of(await answer(client, code=code_at(secret, NOW + 30))) == "Callback"
+    assert SESSION not in client.jar
+    setup.adapter.broken = {"get_two_factor", "count_recovery_codes"}
+    assert error_of(await owner.get("/two-factor-setup")) == "Callback"
+
+
+async def test_change_password_refusals() -> None:
+    setup = broken_setup()
+    client = await ready(setup)
+    token = await client.csrf()
+    missing = await client.post("/change-password", form={"csrfToken": token, "json": "true"})
+    assert missing.status == 400
+    weak = await client.post(
+        "/change-password",
+        form={"csrfToken": token, "currentPassword": STRONG, "newPassword": "short"},
+    )
+    assert weak.status == 400
+    assert b"Use a longer password." in weak.body
+
+
+async def test_routes_without_a_password_provider_are_unknown() -> None:
+    gate = make_gate(adapter=MemoryAdapter(), session=SessionConfig(strategy="jwt"))
+    client = Client(gate)
+    for path in (
+        "/signup",
+        "/forgot-password",
+        "/reset-password",
+        "/verify-email",
+        "/change-password",
+        "/two-factor",
+        "/two-factor-setup",
+    ):
+        response = await client.get(path)
+        assert response.status == 400, path
+        assert b"is not supported by NextAuth.js" in response.body
