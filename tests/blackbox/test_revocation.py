@@ -301,3 +301,45 @@ async def test_health_reports_each_component(redis_server: RedisServer) -> None:
     finally:
         await store.aclose()
         await backend.aclose()
+
+
+async def test_the_memory_store_forgets_a_user_once_the_entry_expires() -> None:
+    now = [NOW]
+    store = MemoryRevocationStore(clock=lambda: now[0])
+    await store.end_user("u", at=NOW, ttl=HOUR)
+    assert await store.is_ended("u", None, NOW - 1)
+    assert repr(store) == "MemoryRevocationStore(users=1)"
+    now[0] = NOW + HOUR
+    assert not await store.is_ended("u", None, NOW - 1), "the token it ended has expired too"
+    assert repr(store) == "MemoryRevocationStore(users=0)"
+    await store.ping()
+    await store.aclose()
+
+
+def test_the_redis_store_is_loaded_lazily_and_other_names_are_missing() -> None:
+    import authgate.revocation as revocation
+
+    assert revocation.RedisRevocationStore is RedisRevocationStore
+    with pytest.raises(AttributeError, match="NoSuchStore"):
+        _ = revocation.NoSuchStore
+
+
+def test_a_redis_store_needs_a_client_or_a_url() -> None:
+    with pytest.raises(ValueError, match="a client or a url"):
+        RedisRevocationStore()
+
+
+async def test_an_ended_session_entry_past_its_expiry_no_longer_refuses(
+    redis_server: RedisServer,
+) -> None:
+    now = [NOW]
+    prefix = f"authgate-test:{uuid.uuid4().hex}:"
+    store = RedisRevocationStore(url=redis_server.url, prefix=prefix, clock=lambda: now[0])
+    try:
+        assert repr(store) == f"RedisRevocationStore(prefix={prefix!r}, fail_open=False)"
+        await store.end_session("u", "sid-1", ttl=HOUR)
+        assert await store.is_ended("u", "sid-1", NOW)
+        now[0] = NOW + HOUR + 1  # Redis still holds the key (its own clock); the entry is stale
+        assert not await store.is_ended("u", "sid-1", NOW)
+    finally:
+        await store.aclose()
