@@ -32,6 +32,7 @@ _DB_DIR = tempfile.TemporaryDirectory(prefix="authgate-django-")
 PAGES_URLCONF = "examples.django_project.urls"
 ASYNC_PAGES_URLCONF = "_support.django_async_urls"
 CATCH_ALL_URLCONF = "_support.django_catchall_urls"
+EXTRA_URLCONF = "_support.django_extra_urls"
 
 
 def configure() -> None:

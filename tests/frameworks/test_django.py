@@ -10,11 +10,13 @@ import pytest
 
 from _support.django_app import (
     ASYNC_PAGES_URLCONF,
+    EXTRA_URLCONF,
     PAGES_URLCONF,
     configure,
     wsgi_handler_for,
 )
 from authgate import AuthConfig, AuthGate
+from authgate.http import Cookie
 from authgate.providers import Credentials
 
 from .support import SECRET, authorize, hidden_csrf, make_gate, sign_in, wsgi_client
@@ -25,9 +27,11 @@ from django.contrib.auth.models import User  # noqa: E402 - needs the settings
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
 from authgate.integrations.django import get_gate  # noqa: E402
+from authgate.integrations.django._adapt import add_cookies  # noqa: E402
 from authgate.integrations.django.credentials import DjangoCredentials  # noqa: E402
 
 if TYPE_CHECKING:
@@ -165,17 +169,20 @@ def asgi_app() -> Any:
     return app
 
 
+async def asgi_sign_in(http: httpx.AsyncClient) -> httpx.Response:
+    csrf = (await http.get("/api/auth/csrf")).json()["csrfToken"]
+    return await http.post(
+        "/api/auth/callback/credentials",
+        data={"csrfToken": csrf, "username": "ada", "password": "pw"},
+    )
+
+
 @pytest.mark.anyio
 async def test_under_asgi_the_async_views_sign_in_and_read_the_session(asgi_app: Any) -> None:
     transport = httpx.ASGITransport(app=asgi_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         assert (await http.get("/async-dashboard")).status_code == 302
-        csrf = (await http.get("/api/auth/csrf")).json()["csrfToken"]
-        response = await http.post(
-            "/api/auth/callback/credentials",
-            data={"csrfToken": csrf, "username": "ada", "password": "pw"},
-        )
-        assert response.status_code == 302
+        assert (await asgi_sign_in(http)).status_code == 302
         assert (await http.get("/async-dashboard")).text == "async: Ada L"
         assert (await http.get("/api/me")).json()["user"]["name"] == "Ada L"
         signed_out = await http.get("/api/auth/session")
@@ -191,3 +198,54 @@ def test_the_csrf_tag_without_the_middleware_fails_loudly() -> None:
     )
     with wsgi_client(app) as http, pytest.raises(ImproperlyConfigured, match="AuthGateMiddleware"):
         http.get("/auth/signin")
+
+
+@pytest.mark.anyio
+async def test_under_asgi_an_async_class_view_with_the_mixin_needs_a_session() -> None:
+    handler, gate = ASGIHandler(), django_gate()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        with override_settings(AUTHGATE=gate, ROOT_URLCONF=EXTRA_URLCONF):
+            await handler(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        refused = await http.get("/async-account")
+        assert refused.status_code == 302
+        assert refused.headers["location"] == "/api/auth/signin?callbackUrl=%2Fasync-account"
+        too_big = await http.post("/api/auth/signout", content=b"x" * (64 * 1024 + 1))
+        assert too_big.status_code == 413
+        assert "Payload Too Large" in too_big.text
+        assert (await asgi_sign_in(http)).status_code == 302
+        assert (await http.get("/async-account")).text == "async account: Ada L"
+
+
+def test_a_body_read_by_an_earlier_middleware_still_reaches_the_auth_views() -> None:
+    app = wsgi_handler_for(
+        django_gate(),
+        urlconf=PAGES_URLCONF,
+        MIDDLEWARE=[
+            "_support.django_extra_urls.body_reading_middleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "authgate.integrations.django.middleware.AuthGateMiddleware",
+        ],
+    )
+    with wsgi_client(app) as http:
+        csrf = http.get("/api/auth/csrf").json()["csrfToken"]
+        response = http.post(
+            "/api/auth/callback/credentials",
+            data={"csrfToken": csrf, "username": "ada", "password": "pw"},
+        )
+        assert response.status_code == 302
+        assert http.get("/api/auth/session").json()["user"]["name"] == "Ada L"
+
+
+def test_cookies_of_one_name_are_all_sent_verbatim() -> None:
+    response = HttpResponse()
+    first = Cookie(name="a", value="x|y", max_age=60)
+    second = Cookie(name="a", value="", max_age=0)
+    add_cookies(response, [first, second])
+    morsels = list(response.cookies.values())
+    assert [m.OutputString() for m in morsels] == [first.serialize(), second.serialize()]
+    assert [m.output(header="") for m in morsels] == [first.serialize(), second.serialize()]
+    assert morsels[0].output() == "Set-Cookie: " + first.serialize()

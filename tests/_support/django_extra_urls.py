@@ -1,0 +1,41 @@
+"""Beyond the example project: an async class-based view behind ``SessionRequiredMixin``, and a
+middleware that reads ``request.body`` before the auth views (as logging middleware does)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpResponse
+from django.urls import include, path
+from django.views import View
+
+from authgate.integrations.django import SessionRequiredMixin, aget_session
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.http import HttpRequest
+
+
+class AsyncAccountView(SessionRequiredMixin, View):
+    async def get(self, request: HttpRequest) -> HttpResponse:
+        session = await aget_session(request)
+        return HttpResponse(f"async account: {session['user']['name'] if session else ''}")
+
+
+def body_reading_middleware(
+    get_response: Callable[[HttpRequest], Any],
+) -> Callable[[HttpRequest], Any]:
+    """Reads the body first: the auth views then find it in memory, not in the stream."""
+
+    def middleware(request: HttpRequest) -> Any:
+        _ = request.body
+        return get_response(request)
+
+    return middleware
+
+
+urlpatterns = [
+    path("api/auth/", include("authgate.integrations.django.urls_async")),
+    path("async-account", AsyncAccountView.as_view()),
+]
