@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from authgate.integrations.asgi import MAX_BODY_BYTES
-from authgate.integrations.wsgi import AuthWSGIApp, get_session, request_from_environ
+from authgate.integrations.wsgi import (
+    AuthWSGIApp,
+    get_csrf_token,
+    get_session,
+    read_body,
+    request_from_environ,
+    status_line,
+)
 
 from .support import make_gate, sign_in, wsgi_client
 
@@ -149,3 +156,27 @@ def test_a_utf8_path_and_query_arrive_decoded() -> None:
     assert request.headers["x-forwarded-for"] == "10.0.0.1"
     assert request.headers["content-type"] == "text/plain"
     assert request.client_host == "127.0.0.1"
+
+
+def test_a_path_already_decoded_to_text_is_kept() -> None:
+    # Django's ASGI handler fills META with real text, not latin-1 stand-ins for bytes.
+    request = request_from_environ({"PATH_INFO": "/api/auth/☃", "QUERY_STRING": "a=☃"})
+    assert request.path == "/api/auth/☃"
+    assert request.query == {"a": "☃"}
+
+
+def test_a_body_shorter_than_its_declared_length_is_what_arrived() -> None:
+    assert read_body(io.BytesIO(b"abc"), "10", terminated=False) == b"abc"
+
+
+def test_status_lines_name_the_status_or_say_unknown() -> None:
+    assert status_line(302) == "302 Found"
+    assert status_line(299) == "299 Unknown"
+
+
+def test_get_csrf_token_gives_the_token_and_the_cookie_that_holds_it() -> None:
+    csrf = get_csrf_token({"PATH_INFO": "/form"}, make_gate())
+    assert len(csrf.token) == 64
+    [cookie] = csrf.cookies
+    assert cookie.name == "next-auth.csrf-token"
+    assert cookie.value.startswith(csrf.token + "|")
