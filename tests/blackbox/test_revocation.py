@@ -343,3 +343,14 @@ async def test_an_ended_session_entry_past_its_expiry_no_longer_refuses(
         assert not await store.is_ended("u", "sid-1", NOW)
     finally:
         await store.aclose()
+
+
+async def test_a_token_without_a_user_is_not_checked_against_the_store() -> None:
+    def jwt(token: Any) -> Any:
+        return {"name": token.get("name")}  # no "sub": nobody to revoke
+
+    store = MemoryRevocationStore(clock=lambda: NOW)
+    gate = make_gate(revocation=store, callbacks=Callbacks(jwt=jwt))
+    client = await signed_in(gate)
+    await gate.end_sessions("1", now=NOW + 1)
+    assert await user_of(client) == {"name": "Ada"}

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from authgate import AuthRequest, Callbacks
+from authgate.errors import AuthGateError
 
 from .conftest import NOW, SESSION, Client, make_gate
 
@@ -45,3 +46,13 @@ async def test_get_providers_builds_urls_from_the_request_without_a_configured_u
         "https://app.example/api/auth/callback/credentials"
     )
     assert gate.get_providers()["credentials"]["signinUrl"] == "/api/auth/signin/credentials"
+
+
+@pytest.mark.parametrize("host", ["", "bad host", "a/b"])
+async def test_server_helpers_refuse_a_request_with_an_unusable_host(host: str) -> None:
+    gate = make_gate(trust_host=True)
+    request = AuthRequest.build(method="GET", path="/", headers=[("host", host)])
+    with pytest.raises(AuthGateError, match="invalid Host header"):
+        await gate.sign_out(request, now=NOW)
+    with pytest.raises(AuthGateError, match="invalid Host header"):
+        await gate.update_session(request, {"name": "x"}, now=NOW)

@@ -144,12 +144,6 @@ class WireProfile:
     def session_salt(self, cookie_name: str) -> str:
         return cookie_name if self.salt_is_cookie_name else ""
 
-    def session_cookies(self, cookies: Mapping[str, str]) -> Mapping[str, str]:
-        """The request cookies the session store reads."""
-        if self.skip_empty_cookies:
-            return {k: v for k, v in cookies.items() if v}
-        return cookies
-
 
 NEXTAUTH_V4: Final = WireProfile(
     name="nextauth-v4",
