@@ -17,6 +17,7 @@ from authgate import jwt as authjwt
 from authgate.adapters.memory import MemoryAdapter
 from authgate.providers import Email
 from blackbox.conftest import NOW, SECRET, SESSION, URL, Client, body_json, query_of, set_cookies
+from blackbox.test_database_sessions import DownAdapter
 
 from .fake_idp import SUBJECT, FakeIdP
 from .test_flow import CHECK_COOKIES, PKCE, STATE, make
@@ -34,8 +35,8 @@ def idp() -> FakeIdP:
 class Setup:
     """A gate with a MemoryAdapter and Bob signed in (a database session in the jar)."""
 
-    def __init__(self, idp: FakeIdP, **config: Any) -> None:
-        self.adapter = MemoryAdapter()
+    def __init__(self, idp: FakeIdP, adapter: MemoryAdapter | None = None, **config: Any) -> None:
+        self.adapter = adapter or MemoryAdapter()
         self.fired: list[tuple[str, dict[str, Any]]] = []
 
         def record(name: str) -> Any:
@@ -205,6 +206,20 @@ async def test_link_needs_a_session(idp: FakeIdP) -> None:
     setup.client.jar[SESSION] = "c" * 64
     response = await setup.start()
     assert response.redirect == f"{URL}/error?error=SessionRequired"
+    assert idp.calls == []
+
+
+async def test_link_while_the_database_is_down_needs_a_session(
+    idp: FakeIdP, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = DownAdapter()
+    setup = Setup(idp, adapter=adapter)
+    await setup.bob()
+    adapter.down = True
+    response = await setup.start()
+    assert response.redirect == f"{URL}/error?error=SessionRequired"
+    assert not set(CHECK_COOKIES) & set(setup.client.jar), "no flow started"
+    assert "SESSION_ERROR" in caplog.text
     assert idp.calls == []
 
 
