@@ -217,6 +217,25 @@ async def test_adapter_failure_on_the_link_is_callback(outbox: Outbox, method: s
     assert SESSION not in client.jar
 
 
+async def test_a_failing_account_write_is_callback_after_every_attempt(
+    outbox: Outbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="authgate")
+    adapter = Broken()
+    proven = datetime(2026, 1, 1, tzinfo=UTC)
+    await adapter.create_user({"email": "ada@example.com", "emailVerified": proven})
+    before = adapter.dump()["users"]
+    client = Client(email_gate(adapter, outbox))
+    await request_link(client)
+    adapter.failing.add("update_user")  # the link proves the address again: the write fails
+    response = await follow(client, outbox)
+    assert error_of(response) == "Callback"
+    assert SESSION not in client.jar
+    assert adapter.dump()["users"] == before
+    assert "CALLBACK_EMAIL_ERROR" in caplog.text
+    assert "SIGNIN_RETRY" in caplog.text
+
+
 async def test_create_user_failure_is_email_create_account(outbox: Outbox) -> None:
     adapter = Broken()
     client = Client(email_gate(adapter, outbox))
