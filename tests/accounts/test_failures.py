@@ -183,3 +183,20 @@ async def test_routes_without_a_password_provider_are_unknown() -> None:
         response = await client.get(path)
         assert response.status == 400, path
         assert b"is not supported by NextAuth.js" in response.body
+
+
+async def test_two_factor_with_database_sessions_fails_closed_when_the_session_write_fails() -> (
+    None
+):
+    setup = broken_setup("database")
+    owner = await ready(setup)
+    secret, _ = await enrol(owner)
+    client = setup.client(now=NOW + 30)
+    await sign_in(client)
+    setup.adapter.broken = {"create_session"}
+    assert error_of(await answer(client, code=code_at(secret, NOW + 30))) == "Callback"
+    assert SESSION not in client.jar
+    setup.adapter.broken = set()
+    await sign_in(client)
+    assert (await answer(client, code=code_at(secret, NOW + 60))).status == 302
+    assert SESSION in client.jar
