@@ -63,41 +63,27 @@ class FailingAdapter(MemoryAdapter):
             return None
         return await super().get_user(*args, **kwargs)
 
-    async def create_verification_token(self, *args: Any, **kwargs: Any) -> Any:
-        self._check("create_verification_token")
-        return await super().create_verification_token(*args, **kwargs)
 
-    async def use_verification_token(self, *args: Any, **kwargs: Any) -> Any:
-        self._check("use_verification_token")
-        return await super().use_verification_token(*args, **kwargs)
+def _failing(name: str) -> Any:
+    async def method(self: FailingAdapter, *args: Any, **kwargs: Any) -> Any:
+        self._check(name)
+        return await getattr(MemoryAdapter, name)(self, *args, **kwargs)
 
-    async def get_authenticator(self, *args: Any, **kwargs: Any) -> Any:
-        self._check("get_authenticator")
-        return await super().get_authenticator(*args, **kwargs)
+    return method
 
-    async def list_authenticators_by_user_id(self, *args: Any, **kwargs: Any) -> Any:
-        self._check("list_authenticators_by_user_id")
-        return await super().list_authenticators_by_user_id(*args, **kwargs)
 
-    async def get_user_by_account(self, *args: Any, **kwargs: Any) -> Any:
-        self._check("get_user_by_account")
-        return await super().get_user_by_account(*args, **kwargs)
-
-    async def update_authenticator_counter(self, *args: Any, **kwargs: Any) -> Any:
-        self._check("update_authenticator_counter")
-        return await super().update_authenticator_counter(*args, **kwargs)
-
-    async def create_authenticator(self, *args: Any, **kwargs: Any) -> Any:
-        self._check("create_authenticator")
-        return await super().create_authenticator(*args, **kwargs)
-
-    async def rename_authenticator(self, *args: Any, **kwargs: Any) -> Any:
-        self._check("rename_authenticator")
-        return await super().rename_authenticator(*args, **kwargs)
-
-    async def unlink_account(self, *args: Any, **kwargs: Any) -> Any:
-        self._check("unlink_account")
-        return await super().unlink_account(*args, **kwargs)
+for _name in (
+    "create_verification_token",
+    "use_verification_token",
+    "get_authenticator",
+    "list_authenticators_by_user_id",
+    "get_user_by_account",
+    "update_authenticator_counter",
+    "create_authenticator",
+    "rename_authenticator",
+    "unlink_account",
+):
+    setattr(FailingAdapter, _name, _failing(_name))
 
 
 def b64(passkey: SoftAuthenticator) -> str:
