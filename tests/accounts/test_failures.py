@@ -183,3 +183,44 @@ async def test_routes_without_a_password_provider_are_unknown() -> None:
         response = await client.get(path)
         assert response.status == 400, path
         assert b"is not supported by NextAuth.js" in response.body
+
+
+async def test_a_failed_rehash_still_signs_in_with_the_old_hash() -> None:
+    from argon2 import PasswordHasher
+
+    setup = broken_setup()
+    await ready(setup)
+    user = await setup.adapter.get_user_by_email(EMAIL)
+    weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(STRONG)
+    await setup.adapter.set_password_hash(user["id"], weak)
+    setup.adapter.broken = {"set_password_hash"}
+    client = setup.client()
+    assert (await sign_in(client)).status == 302
+    assert SESSION in client.jar, "the old hash still matches: the user signs in"
+    assert await setup.adapter.get_password_hash(user["id"]) == weak, "nothing half-written"
+    setup.adapter.broken = set()
+    assert (await sign_in(setup.client())).status == 302
+    assert await setup.adapter.get_password_hash(user["id"]) != weak, "rehashed when it can be"
+
+
+async def test_sign_in_with_a_malformed_address_is_refused() -> None:
+    setup = broken_setup()
+    await ready(setup)
+    client = setup.client()
+    assert error_of(await sign_in(client, email="not an address")) == "CredentialsSignin"
+    assert SESSION not in client.jar
+
+
+async def test_reset_changes_the_password_when_ending_other_sessions_fails() -> None:
+    setup = broken_setup("database")
+    client = await ready(setup)
+    token = await client.csrf()
+    await client.post("/forgot-password", form={"csrfToken": token, "email": EMAIL})
+    params = setup.mailbox.link_params("reset-password")
+    setup.adapter.broken = {"delete_user_sessions"}
+    new = "another long passphrase"
+    form = {"csrfToken": token, **params, "password": new}
+    assert (await client.post("/reset-password", form=form)).status == 302
+    setup.adapter.broken = set()
+    assert error_of(await sign_in(setup.client())) == "CredentialsSignin", "old password gone"
+    assert (await sign_in(setup.client(), password=new)).status == 302
