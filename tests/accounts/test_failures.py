@@ -224,3 +224,20 @@ async def test_reset_changes_the_password_when_ending_other_sessions_fails() -> 
     setup.adapter.broken = set()
     assert error_of(await sign_in(setup.client())) == "CredentialsSignin", "old password gone"
     assert (await sign_in(setup.client(), password=new)).status == 302
+
+
+async def test_two_factor_answers_refused_before_any_check() -> None:
+    gate = make_gate(adapter=MemoryAdapter(), session=SessionConfig(strategy="jwt"))
+    unsupported = await Client(gate).post("/two-factor", form={"code": "123456"})
+    assert unsupported.status == 400
+    assert b"is not supported by NextAuth.js" in unsupported.body
+    setup = broken_setup()
+    await enrol(await ready(setup))
+    client = setup.client(now=NOW + 30)
+    assert (await sign_in(client)).redirect == "http://localhost:3000/api/auth/two-factor"
+    no_csrf = await client.post("/two-factor", form={"code": "123456"})
+    assert no_csrf.redirect == "http://localhost:3000/api/auth/two-factor?csrf=true"
+    assert SESSION not in client.jar
+    empty = await answer(client)
+    assert empty.status == 400, "neither a code nor a recovery code"
+    assert SESSION not in client.jar
