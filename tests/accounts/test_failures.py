@@ -240,4 +240,40 @@ async def test_two_factor_answers_refused_before_any_check() -> None:
     assert SESSION not in client.jar
     empty = await answer(client)
     assert empty.status == 400, "neither a code nor a recovery code"
+    assert b"Fill in every field." in empty.body
     assert SESSION not in client.jar
+
+
+async def test_confirming_an_address_when_storage_fails_or_the_user_is_gone() -> None:
+    setup = broken_setup()
+    client = setup.client()
+    await sign_up(client)
+    params = setup.mailbox.link_params("verify-email")
+    setup.adapter.broken = {"update_user"}
+    assert error_of(await client.get("/verify-email", query=params)) == "Callback"
+    setup.adapter.broken = set()
+    user = await setup.adapter.get_user_by_email(EMAIL)
+    assert user["emailVerified"] is None, "nothing half-written"
+    await sign_up(client, "gone@example.com")
+    params = setup.mailbox.link_params("verify-email")
+    gone = await setup.adapter.get_user_by_email("gone@example.com")
+    await setup.adapter.delete_user(gone["id"])
+    assert error_of(await client.get("/verify-email", query=params)) == "Verification"
+
+
+async def test_forgot_password_refuses_a_missing_or_malformed_address() -> None:
+    setup = broken_setup()
+    client = await ready(setup)
+    token = await client.csrf()
+    sent = len(setup.mailbox.sent)
+    missing = await client.post("/forgot-password", form={"csrfToken": token})
+    assert missing.status == 400
+    assert b"Fill in every field." in missing.body
+    malformed = await client.post("/forgot-password", form={"csrfToken": token, "email": "nope"})
+    assert malformed.status == 400
+    assert b"Enter one e-mail address." in malformed.body
+    signup = await sign_up(setup.client(), "a@b@example.com")
+    assert signup.status == 400
+    assert b"Enter one e-mail address." in signup.body
+    assert len(setup.mailbox.sent) == sent, "no mail for any"
+    assert len(setup.adapter.dump()["users"]) == 1
