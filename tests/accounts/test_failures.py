@@ -277,3 +277,29 @@ async def test_forgot_password_refuses_a_missing_or_malformed_address() -> None:
     assert b"Enter one e-mail address." in signup.body
     assert len(setup.mailbox.sent) == sent, "no mail for any"
     assert len(setup.adapter.dump()["users"]) == 1
+
+
+async def test_reset_links_without_a_token_a_password_or_a_user_are_refused() -> None:
+    setup = broken_setup()
+    client = await ready(setup)
+    bare = await client.get("/reset-password", query={"email": EMAIL})
+    assert error_of(bare) == "Verification"
+    token = await client.csrf()
+    await client.post("/forgot-password", form={"csrfToken": token, "email": EMAIL})
+    params = setup.mailbox.link_params("reset-password")
+    empty = await client.post("/reset-password", form={"csrfToken": token, **params})
+    assert empty.status == 400
+    assert b"Fill in every field." in empty.body
+    user = await setup.adapter.get_user_by_email(EMAIL)
+    await setup.adapter.delete_user(user["id"])
+    form = {"csrfToken": token, **params, "password": "another long passphrase"}
+    assert error_of(await client.post("/reset-password", form=form)) == "Verification"
+    assert setup.adapter.dump()["passwords"] == {}, "no password for nobody"
+
+
+async def test_change_password_done_page_for_the_signed_in_user() -> None:
+    setup = broken_setup()
+    client = await ready(setup)
+    done = await client.get("/change-password", query={"done": "1"})
+    assert done.status == 200
+    assert b"Your password is changed. Your other sessions have ended." in done.body
