@@ -13,15 +13,18 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+import cbor2
 import pytest
 
-from _support.soft_authenticator import UP, b64url
+from _support.soft_authenticator import UP, UV, b64url
 from authgate.providers import Passkey
-from blackbox.conftest import NOW, body_json
+from blackbox.conftest import NOW, body_json, encode_cookie_value
 
 from .conftest import Browser, browser, error_of, key, passkey_gate
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from _support.soft_authenticator import SoftAuthenticator
     from authgate.http import AuthResponse
 
@@ -427,3 +430,91 @@ async def test_one_credential_added_twice_at_once_is_stored_once(
     assert sorted(str(error_of(r)) for r in responses) == ["None", CODE]
     user = await adapter.get_user_by_email("alice@example.com")
     assert len(await adapter.list_authenticators_by_user_id(user["id"])) == 2
+
+
+def _replace(response: dict[str, Any], **fields: Any) -> None:
+    for name, value in fields.items():
+        if value is None:
+            del response["response"][name]
+        else:
+            response["response"][name] = value
+
+
+def _with_auth_data(passkey: SoftAuthenticator, auth_data: bytes) -> str:
+    return b64url(cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data}))
+
+
+def _bad_cose_key(passkey: SoftAuthenticator) -> bytes:
+    good = passkey.auth_data(flags=UP | UV, attested=True)
+    return good[: -len(passkey.cose_key())] + cbor2.dumps({1: 2, 3: "not an algorithm"})
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda r, k: r.update(id=""), "malformed"),
+        (lambda r, k: _replace(r, clientDataJSON=b64url(b"not json")), "malformed"),
+        (lambda r, k: _replace(r, clientDataJSON=b64url(b" " * 2049)), "malformed"),
+        (lambda r, k: _replace(r, attestationObject=None), "malformed"),
+        (lambda r, k: _replace(r, attestationObject=b64url(b"\xff\x00")), "malformed"),
+        (
+            lambda r, k: _replace(
+                r, attestationObject=_with_auth_data(k, k.auth_data(flags=UP | UV))
+            ),
+            "malformed",
+        ),
+        (
+            lambda r, k: _replace(r, attestationObject=_with_auth_data(k, _bad_cose_key(k))),
+            "malformed",
+        ),
+    ],
+    ids=[
+        "empty-id",
+        "client-data-not-json",
+        "client-data-too-large",
+        "no-attestation-object",
+        "attestation-not-cbor",
+        "no-attested-credential",
+        "public-key-does-not-parse",
+    ],
+)
+async def test_malformed_registrations(
+    gate: Any,
+    adapter: Any,
+    caplog: pytest.LogCaptureFixture,
+    mutate: Callable[[dict[str, Any], SoftAuthenticator], object],
+    reason: str,
+) -> None:
+    before = await _rows(adapter)
+    visitor, passkey = browser(gate), key()
+    answer = await visitor.options_json(action="register", email="bob@example.com")
+    data = passkey.register(answer["options"])
+    mutate(data, passkey)
+    response = await logged_post(visitor, caplog, "register", data, email="bob@example.com")
+    refused(response, caplog, reason)
+    assert await _rows(adapter) == before
+    assert await adapter.get_user_by_email("bob@example.com") is None
+
+
+@pytest.mark.parametrize("cookie", ["tampered", "twice"])
+async def test_bad_challenge_cookie(
+    gate: Any, enrolled: SoftAuthenticator, caplog: pytest.LogCaptureFixture, cookie: str
+) -> None:
+    visitor = browser(gate)
+    answer = await visitor.options_json(action="authenticate")
+    data = json.dumps(enrolled.authenticate(answer["options"]))
+    form = {"csrfToken": await visitor.client.csrf(), "action": "authenticate", "data": data}
+    jar = visitor.client.jar
+    name = next(k for k in jar if "challenge" in k)
+    pairs = [f"{k}={encode_cookie_value(v)}" for k, v in jar.items()]
+    if cookie == "tampered":
+        pairs.append(f"{name}={jar[name][:-4]}AAAA")
+        pairs.remove(f"{name}={encode_cookie_value(jar[name])}")
+    else:
+        pairs.append(f"{name}={encode_cookie_value(jar[name])}")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="authgate"):
+        response = await visitor.client.post(
+            "/callback/passkey", form=form, cookie_header="; ".join(pairs)
+        )
+    refused(response, caplog, "challenge")

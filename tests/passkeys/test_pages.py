@@ -13,7 +13,7 @@ from authgate.errors import ConfigurationError
 from authgate.providers import Passkey
 from blackbox.conftest import URL, make_gate
 
-from .conftest import browser, key, passkey_gate
+from .conftest import Browser, browser, key, passkey_gate
 
 pytestmark = pytest.mark.anyio
 
@@ -138,13 +138,17 @@ async def test_another_users_passkey_cannot_be_touched() -> None:
     assert stored.get("name") is None
 
 
-async def test_passkeys_page_post_needs_csrf_and_a_known_op() -> None:
+async def _alice_with_a_passkey() -> tuple[MemoryAdapter, Browser, str]:
+    """A store, alice signed up (and in) with one passkey, and its credential id."""
     adapter = MemoryAdapter()
-    gate = passkey_gate(adapter)
-    alice = browser(gate)
+    alice = browser(passkey_gate(adapter))
     passkey = key()
     await alice.sign_up(passkey, "alice@example.com")
-    credential_id = base64.b64encode(passkey.credential_id).decode()
+    return adapter, alice, base64.b64encode(passkey.credential_id).decode()
+
+
+async def test_passkeys_page_post_needs_csrf_and_a_known_op() -> None:
+    adapter, alice, credential_id = await _alice_with_a_passkey()
     response = await alice.client.post(
         "/passkeys", form={"op": "remove", "credentialID": credential_id}
     )
@@ -189,3 +193,16 @@ def test_configuration_is_checked_at_start_up() -> None:
         "example.com",
         ("https://a.example.com", "https://example.com"),
     )
+
+
+@pytest.mark.parametrize("name", [5, None, ["Laptop"], {"a": 1}])
+async def test_a_json_rename_needs_a_string_name(name: object) -> None:
+    adapter, alice, credential_id = await _alice_with_a_passkey()
+    token = await alice.client.csrf()
+    body = {"csrfToken": token, "op": "rename", "credentialID": credential_id, "name": name}
+    response = await alice.client.post("/passkeys", json_body=body)
+    assert response.status == 400
+    assert b"at most 64 characters" in response.body
+    stored = await adapter.get_authenticator(credential_id)
+    assert stored is not None
+    assert stored.get("name") is None
