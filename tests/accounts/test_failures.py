@@ -200,3 +200,123 @@ async def test_two_factor_with_database_sessions_fails_closed_when_the_session_w
     await sign_in(client)
     assert (await answer(client, code=code_at(secret, NOW + 60))).status == 302
     assert SESSION in client.jar
+
+
+async def test_a_failed_rehash_still_signs_in_with_the_old_hash() -> None:
+    from argon2 import PasswordHasher
+
+    setup = broken_setup()
+    await ready(setup)
+    user = await setup.adapter.get_user_by_email(EMAIL)
+    weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(STRONG)
+    await setup.adapter.set_password_hash(user["id"], weak)
+    setup.adapter.broken = {"set_password_hash"}
+    client = setup.client()
+    assert (await sign_in(client)).status == 302
+    assert SESSION in client.jar, "the old hash still matches: the user signs in"
+    assert await setup.adapter.get_password_hash(user["id"]) == weak, "nothing half-written"
+    setup.adapter.broken = set()
+    assert (await sign_in(setup.client())).status == 302
+    assert await setup.adapter.get_password_hash(user["id"]) != weak, "rehashed when it can be"
+
+
+async def test_sign_in_with_a_malformed_address_is_refused() -> None:
+    setup = broken_setup()
+    await ready(setup)
+    client = setup.client()
+    assert error_of(await sign_in(client, email="not an address")) == "CredentialsSignin"
+    assert SESSION not in client.jar
+
+
+async def test_reset_changes_the_password_when_ending_other_sessions_fails() -> None:
+    setup = broken_setup("database")
+    client = await ready(setup)
+    token = await client.csrf()
+    await client.post("/forgot-password", form={"csrfToken": token, "email": EMAIL})
+    params = setup.mailbox.link_params("reset-password")
+    setup.adapter.broken = {"delete_user_sessions"}
+    new = "another long passphrase"
+    form = {"csrfToken": token, **params, "password": new}
+    assert (await client.post("/reset-password", form=form)).status == 302
+    setup.adapter.broken = set()
+    assert error_of(await sign_in(setup.client())) == "CredentialsSignin", "old password gone"
+    assert (await sign_in(setup.client(), password=new)).status == 302
+
+
+async def test_two_factor_answers_refused_before_any_check() -> None:
+    gate = make_gate(adapter=MemoryAdapter(), session=SessionConfig(strategy="jwt"))
+    unsupported = await Client(gate).post("/two-factor", form={"code": "123456"})
+    assert unsupported.status == 400
+    assert b"is not supported by NextAuth.js" in unsupported.body
+    setup = broken_setup()
+    await enrol(await ready(setup))
+    client = setup.client(now=NOW + 30)
+    assert (await sign_in(client)).redirect == "http://localhost:3000/api/auth/two-factor"
+    no_csrf = await client.post("/two-factor", form={"code": "123456"})
+    assert no_csrf.redirect == "http://localhost:3000/api/auth/two-factor?csrf=true"
+    assert SESSION not in client.jar
+    empty = await answer(client)
+    assert empty.status == 400, "neither a code nor a recovery code"
+    assert b"Fill in every field." in empty.body
+    assert SESSION not in client.jar
+
+
+async def test_confirming_an_address_when_storage_fails_or_the_user_is_gone() -> None:
+    setup = broken_setup()
+    client = setup.client()
+    await sign_up(client)
+    params = setup.mailbox.link_params("verify-email")
+    setup.adapter.broken = {"update_user"}
+    assert error_of(await client.get("/verify-email", query=params)) == "Callback"
+    setup.adapter.broken = set()
+    user = await setup.adapter.get_user_by_email(EMAIL)
+    assert user["emailVerified"] is None, "nothing half-written"
+    await sign_up(client, "gone@example.com")
+    params = setup.mailbox.link_params("verify-email")
+    gone = await setup.adapter.get_user_by_email("gone@example.com")
+    await setup.adapter.delete_user(gone["id"])
+    assert error_of(await client.get("/verify-email", query=params)) == "Verification"
+
+
+async def test_forgot_password_refuses_a_missing_or_malformed_address() -> None:
+    setup = broken_setup()
+    client = await ready(setup)
+    token = await client.csrf()
+    sent = len(setup.mailbox.sent)
+    missing = await client.post("/forgot-password", form={"csrfToken": token})
+    assert missing.status == 400
+    assert b"Fill in every field." in missing.body
+    malformed = await client.post("/forgot-password", form={"csrfToken": token, "email": "nope"})
+    assert malformed.status == 400
+    assert b"Enter one e-mail address." in malformed.body
+    signup = await sign_up(setup.client(), "a@b@example.com")
+    assert signup.status == 400
+    assert b"Enter one e-mail address." in signup.body
+    assert len(setup.mailbox.sent) == sent, "no mail for any"
+    assert len(setup.adapter.dump()["users"]) == 1
+
+
+async def test_reset_links_without_a_token_a_password_or_a_user_are_refused() -> None:
+    setup = broken_setup()
+    client = await ready(setup)
+    bare = await client.get("/reset-password", query={"email": EMAIL})
+    assert error_of(bare) == "Verification"
+    token = await client.csrf()
+    await client.post("/forgot-password", form={"csrfToken": token, "email": EMAIL})
+    params = setup.mailbox.link_params("reset-password")
+    empty = await client.post("/reset-password", form={"csrfToken": token, **params})
+    assert empty.status == 400
+    assert b"Fill in every field." in empty.body
+    user = await setup.adapter.get_user_by_email(EMAIL)
+    await setup.adapter.delete_user(user["id"])
+    form = {"csrfToken": token, **params, "password": "another long passphrase"}
+    assert error_of(await client.post("/reset-password", form=form)) == "Verification"
+    assert setup.adapter.dump()["passwords"] == {}, "no password for nobody"
+
+
+async def test_change_password_done_page_for_the_signed_in_user() -> None:
+    setup = broken_setup()
+    client = await ready(setup)
+    done = await client.get("/change-password", query={"done": "1"})
+    assert done.status == 200
+    assert b"Your password is changed. Your other sessions have ended." in done.body
