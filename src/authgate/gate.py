@@ -78,9 +78,14 @@ class AuthGate:
 
     async def handle(self, request: AuthRequest, *, now: float | None = None) -> AuthResponse:
         """Answer a request to the auth API (its path must be under :attr:`base_path`)."""
-        if not self._mount_reported and outside(request.path, self.base_path):
+        response = await _core.handle(request, self._options, now=now)
+        if (
+            response.status == 404
+            and not self._mount_reported
+            and outside(request.path, self.base_path)
+        ):
             self._report_mount(request.path)
-        return await _core.handle(request, self._options, now=now)
+        return response
 
     def _report_mount(self, path: str) -> None:
         # Every request outside the base path is a bare 404: say why, once per gate.

@@ -6,18 +6,19 @@ Integrations convert their framework's request into an :class:`AuthRequest` and 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import math
 import re
 from dataclasses import dataclass, field
-from datetime import UTC
-from typing import TYPE_CHECKING, Literal
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, quote, unquote
 
 from authgate._json import compact_encoder
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
-    from datetime import datetime
 
 __all__ = ["AuthRequest", "AuthResponse", "Cookie", "parse_cookie_header"]
 
@@ -149,12 +150,7 @@ class AuthRequest:
         scheme: str = "http",
     ) -> AuthRequest:
         """Build a request from raw parts (what an ASGI or WSGI server hands over)."""
-        if isinstance(query_string, bytes):
-            query_string = query_string.decode("latin-1")
-        query: dict[str, str] = {}
-        if query_string:
-            for key, value in parse_qsl(query_string, keep_blank_values=True):
-                query.setdefault(key, value)
+        query = parse_query(query_string)
         header_map: dict[str, str] = {}
         cookie_parts: list[str] = []
         for name, value in headers:
@@ -168,17 +164,68 @@ class AuthRequest:
         cookies, duplicates = parse_cookie_header("; ".join(cookie_parts))
         if cookie_parts:
             header_map["cookie"] = "; ".join(cookie_parts)
-        return cls(
-            method=method.upper(),
-            path=path,
-            query=query,
-            headers=header_map,
-            cookies=cookies,
-            duplicate_cookies=duplicates,
-            body=body,
-            client_host=client_host,
-            scheme=scheme,
+        if cls is not AuthRequest:  # a subclass builds itself
+            return cls(
+                method=method.upper(),
+                path=path,
+                query=query,
+                headers=header_map,
+                cookies=cookies,
+                duplicate_cookies=duplicates,
+                body=body,
+                client_host=client_host,
+                scheme=scheme,
+            )
+        return new_request(
+            method.upper(), path, query, header_map, cookies, duplicates, body, client_host, scheme
         )
+
+
+def parse_query(query_string: str | bytes) -> dict[str, str]:
+    """Query parameters; for a repeated name the first value is kept."""
+    if not query_string:
+        return {}
+    if isinstance(query_string, bytes):
+        query_string = query_string.decode("latin-1")
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(query_string, keep_blank_values=True):
+        query.setdefault(key, value)
+    return query
+
+
+# The frozen dataclasses' generated __init__ parses keywords and sets every field with
+# object.__setattr__: ~18,000 instructions for an AuthRequest or a Cookie, about as much as
+# the rest of converting a request. The hot paths build them here instead: a mutable twin
+# with the same slots is filled positionally and then becomes the frozen class (the same
+# layout, so Python allows the __class__ assignment); the result is an ordinary instance.
+
+
+def _mutable_twin(cls: type) -> Any:
+    """A mutable dataclass with the fields of the frozen slots dataclass ``cls``, positional."""
+    fields = dataclasses.fields(cls)
+    return dataclasses.make_dataclass(f"_{cls.__name__}Twin", [f.name for f in fields], slots=True)
+
+
+_RequestTwin = _mutable_twin(AuthRequest)
+
+
+def new_request(
+    method: str,
+    path: str,
+    query: Mapping[str, str],
+    headers: Mapping[str, str],
+    cookies: Mapping[str, str],
+    duplicate_cookies: frozenset[str],
+    body: bytes,
+    client_host: str | None,
+    scheme: str,
+) -> AuthRequest:
+    """``AuthRequest(...)`` with positional fields, cheaper (integrations' hot path)."""
+    twin: Any = _RequestTwin(
+        method, path, query, headers, cookies, duplicate_cookies, body, client_host, scheme
+    )
+    twin.__class__ = AuthRequest
+    return twin  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -201,22 +248,74 @@ class Cookie:
 
     def serialize(self) -> str:
         """Render the ``Set-Cookie`` header value (attribute order of the ``cookie`` package)."""
-        parts = [f"{self.name}={_encode_uri_component(self.value)}"]
-        if self.max_age is not None:
-            parts.append(f"Max-Age={self.max_age}")
-        if self.domain:
-            parts.append(f"Domain={self.domain}")
-        if self.path:
-            parts.append(f"Path={self.path}")
-        if self.expires is not None:
-            parts.append(f"Expires={_http_date(self.expires)}")
-        if self.http_only:
-            parts.append("HttpOnly")
-        if self.secure:
-            parts.append("Secure")
-        if self.same_site:
-            parts.append(f"SameSite={self.same_site.capitalize()}")
-        return "; ".join(parts)
+        expires = self.expires
+        second = None
+        if expires is not None:
+            if expires.tzinfo != UTC:
+                raise ValueError("usegmt option requires a UTC datetime")
+            second = math.floor(expires.timestamp())  # what the header carries
+        attributes = _attributes(
+            self.max_age,
+            self.domain,
+            self.path,
+            second,
+            self.http_only,
+            self.secure,
+            self.same_site,
+        )
+        return f"{self.name}={_encode_uri_component(self.value)}{attributes}"
+
+
+@functools.lru_cache(maxsize=256)
+def _attributes(
+    max_age: int | None,
+    domain: str | None,
+    path: str,
+    expires: int | None,
+    http_only: bool,
+    secure: bool,
+    same_site: SameSite | None,
+) -> str:
+    # A pure memo: a deployment's cookies share a few attribute sets, and a session cookie's
+    # Expires (whole seconds on the wire) changes once a second.
+    parts = [""]
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if domain:
+        parts.append(f"Domain={domain}")
+    if path:
+        parts.append(f"Path={path}")
+    if expires is not None:
+        parts.append(f"Expires={_http_date(datetime.fromtimestamp(expires, UTC))}")
+    if http_only:
+        parts.append("HttpOnly")
+    if secure:
+        parts.append("Secure")
+    if same_site:
+        parts.append(f"SameSite={same_site.capitalize()}")
+    return "; ".join(parts) if len(parts) > 1 else ""
+
+
+_CookieTwin = _mutable_twin(Cookie)
+
+
+def new_cookie(
+    name: str,
+    value: str,
+    path: str,
+    domain: str | None,
+    max_age: int | None,
+    expires: datetime | None,
+    http_only: bool,
+    secure: bool,
+    same_site: SameSite | None,
+) -> Cookie:
+    """``Cookie(...)`` with positional fields, cheaper (see :func:`new_request`)."""
+    twin: Any = _CookieTwin(
+        name, value, path, domain, max_age, expires, http_only, secure, same_site
+    )
+    twin.__class__ = Cookie
+    return twin  # type: ignore[no-any-return]
 
 
 @dataclass(slots=True, kw_only=True)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from authgate.http import AuthRequest, Cookie
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class RequestContext:
     request: AuthRequest
     options: InternalOptions
@@ -86,16 +86,16 @@ async def build(
     if resolved != cb_cookie:
         init_cookies.append(cookies.callback_url.make(resolved))
 
-    return RequestContext(
-        request=request,
-        options=options,
-        action=action,
-        provider_id=provider_id,
-        location=location,
-        cookies=cookies,
-        body=body,
-        csrf=csrf,
-        callback_url=resolved,
-        now=time.time() if now is None else now,
-        init_cookies=init_cookies,
+    return RequestContext(  # positional: keywords cost a tenth of building the context
+        request,
+        options,
+        action,
+        provider_id,
+        location,
+        cookies,
+        body,
+        csrf,
+        resolved,
+        time.time() if now is None else now,
+        init_cookies,
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from authgate.http import Cookie
+from authgate.http import Cookie, new_cookie
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,16 +41,16 @@ class CookieSpec:
         max_age: int | None = None,
         name: str | None = None,
     ) -> Cookie:
-        return Cookie(
-            name=self.name if name is None else name,
-            value=value,
-            path=self.path,
-            domain=self.domain,
-            max_age=max_age if max_age is not None else self.max_age,
-            expires=expires,
-            http_only=self.http_only,
-            secure=self.secure,
-            same_site=self.same_site,  # type: ignore[arg-type]
+        return new_cookie(
+            self.name if name is None else name,
+            value,
+            self.path,
+            self.domain,
+            max_age if max_age is not None else self.max_age,
+            expires,
+            self.http_only,
+            self.secure,
+            self.same_site,  # type: ignore[arg-type]
         )
 
     def delete(self, name: str | None = None) -> Cookie:
@@ -119,9 +120,11 @@ def write_session(
 
     Stale chunks of the request are deleted.
     """
+    count = math.ceil(len(value) / chunk_size)
+    if count <= 1 and _only(present, spec.name):  # the common case: one cookie, no chunks
+        return [spec.make(value, expires=expires)]
     # Present chunks keep their place; those not rewritten below are deleted.
     out: dict[str, Cookie | None] = dict.fromkeys(session_chunk_names(present, spec.name))
-    count = math.ceil(len(value) / chunk_size)
     if count <= 1:
         out[spec.name] = spec.make(value, expires=expires)
     else:
@@ -132,10 +135,27 @@ def write_session(
     return [spec.delete(name) if cookie is None else cookie for name, cookie in out.items()]
 
 
+def _only(present: Mapping[str, str], name: str) -> bool:
+    # No chunk of ``name`` in the request (at most the plain cookie).
+    prefix = name + "."
+    for key in present:
+        if key.startswith(prefix):
+            break
+    else:
+        return True
+    return False
+
+
 def clear_session(spec: CookieSpec, present: Mapping[str, str]) -> list[Cookie]:
     """Deletion cookies for every session chunk the request carried."""
     return [spec.delete(n) for n in session_chunk_names(present, spec.name)]
 
 
 def expires_in(seconds: int, now: float) -> datetime:
-    return datetime.fromtimestamp(now, UTC) + timedelta(seconds=seconds)
+    return datetime.fromtimestamp(now, UTC) + _delta(seconds)
+
+
+@functools.lru_cache(maxsize=16)
+def _delta(seconds: int) -> timedelta:
+    # A pure memo: the same few lifetimes, on every re-issued session cookie.
+    return timedelta(seconds=seconds)

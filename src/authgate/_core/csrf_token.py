@@ -60,8 +60,16 @@ def resolve(
             _report_missing_cookie()
         token, value = mint(key)
         return CsrfState(token, value, verified=False)
-    verified = is_post and isinstance(body_token, str) and equal(body_token, token)
+    if not is_post:
+        return _kept(token)
+    verified = isinstance(body_token, str) and equal(body_token, token)
     return CsrfState(token, None, verified)
+
+
+@functools.lru_cache(maxsize=256)
+def _kept(token: str) -> CsrfState:
+    # A pure memo (CsrfState is frozen): a GET with a good cookie, on every request.
+    return CsrfState(token, None, verified=False)
 
 
 @functools.cache  # once per process: a hint for the developer, not a request log

@@ -6,6 +6,7 @@ only with ``trust_host`` (``AUTH_TRUST_HOST``), which is never on by default.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -30,11 +31,17 @@ def _first(value: str | None) -> str | None:
     return value.split(",", 1)[0].strip() if value else None
 
 
+@functools.lru_cache(maxsize=16)
+def _fixed(origin: str, base_path: str, secure: bool) -> Location:
+    # A pure memo (Location is frozen): a configured URL is the same on every request.
+    return Location(origin, origin + base_path, secure)
+
+
 def locate(request: AuthRequest, options: InternalOptions) -> Location | None:
     """The location of the API for ``request``; ``None`` when the Host header is unusable."""
     fixed = options.fixed_url
     if fixed is not None:
-        return Location(fixed.origin, fixed.origin + options.base_path, fixed.secure)
+        return _fixed(fixed.origin, options.base_path, fixed.secure)
     headers = request.headers
     host = _first(headers.get("x-forwarded-host")) or headers.get("host", "")
     if not _HOST.fullmatch(host):

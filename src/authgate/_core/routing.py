@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
 
 
@@ -48,6 +49,21 @@ def parse(path: str, base_path: str) -> tuple[Action | None, str | None]:
     Raises:
         NotOursError: The path is not below ``base_path``.
     """
+    if len(path) <= _MEMO_PATH:
+        return _parse_memo(path, base_path)
+    return _parse(path, base_path)
+
+
+_MEMO_PATH = 128  # longer paths (no route of ours) are parsed each time, not remembered
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_memo(path: str, base_path: str) -> tuple[Action | None, str | None]:
+    # A pure memo: the same few paths (``/session`` polled) on every request.
+    return _parse(path, base_path)
+
+
+def _parse(path: str, base_path: str) -> tuple[Action | None, str | None]:
     prefix = base_path.rstrip("/") + "/"
     if outside(path, base_path) or path == base_path:
         raise NotOursError(path)
