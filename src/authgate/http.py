@@ -36,6 +36,10 @@ _NO_STORE_JSON = (
     ("pragma", "no-cache"),
     ("expires", "0"),
 )
+_HTML_HEADERS = (("content-type", "text/html; charset=utf-8"),)
+_TEXT_HEADERS = (("content-type", "text/plain; charset=utf-8"),)
+CONSTANT_HEADERS = frozenset((*_NO_STORE_JSON, *_HTML_HEADERS, *_TEXT_HEADERS))
+"""The header tuples responses share (integrations may encode them once)."""
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -81,22 +85,39 @@ def parse_cookie_header(header: str) -> tuple[dict[str, str], frozenset[str]]:
     that is possible) and the set of names that occurred more than once.
     """
     cookies: dict[str, str] = {}
-    duplicates: set[str] = set()
+    duplicates: set[str] | None = None
     for part in header.split(";"):
-        name, sep, value = part.partition("=")
-        if not sep:
+        pair = _cookie_part(part) if len(part) <= _MEMO_PART else _parse_part(part)
+        if pair is None:
             continue
-        name = name.strip()
-        if not name:
-            continue
+        name, value = pair
         if name in cookies:
+            if duplicates is None:
+                duplicates = set()
             duplicates.add(name)
             continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
-        cookies[name] = _cookie_value(value) if "%" in value else value
+        cookies[name] = value
     return cookies, frozenset(duplicates) if duplicates else _NO_NAMES
+
+
+def _parse_part(part: str) -> tuple[str, str] | None:
+    # One "name=value" of the header: trimmed, unquoted, percent-decoded; None without a name.
+    name, sep, value = part.partition("=")
+    if not sep:
+        return None
+    name = name.strip()
+    if not name:
+        return None
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    return name, _cookie_value(value) if "%" in value else value
+
+
+# A pure memo of the short parts: a browser sends the same CSRF, callback-url and other
+# cookies on every request (the session token, re-issued each time, is longer).
+_MEMO_PART = 256
+_cookie_part = functools.lru_cache(maxsize=1024)(_parse_part)
 
 
 _NO_NAMES: frozenset[str] = frozenset()
@@ -345,20 +366,12 @@ class AuthResponse:
     @classmethod
     def html(cls, markup: str, *, status: int = 200) -> AuthResponse:
         """An HTML page."""
-        return cls(
-            status=status,
-            headers=[("content-type", "text/html; charset=utf-8")],
-            body=markup.encode(),
-        )
+        return cls(status=status, headers=list(_HTML_HEADERS), body=markup.encode())
 
     @classmethod
     def text(cls, message: str, *, status: int) -> AuthResponse:
         """A plain-text answer (the ``400 not supported`` and similar errors)."""
-        return cls(
-            status=status,
-            headers=[("content-type", "text/plain; charset=utf-8")],
-            body=message.encode(),
-        )
+        return cls(status=status, headers=list(_TEXT_HEADERS), body=message.encode())
 
     @classmethod
     def to(cls, location: str, *, status: int = 302) -> AuthResponse:

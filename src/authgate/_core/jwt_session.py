@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from authgate._core import session_reader
 from authgate._core.cookies import expires_in, write_session
+from authgate._core.session_reader import default_session
 from authgate.revocation import SESSION_ID_CLAIM, new_session_id
 
 if TYPE_CHECKING:
@@ -22,18 +21,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("authgate")
 
 
-@functools.lru_cache(maxsize=4)
-def _utc_second(second: int) -> str:
-    # A pure memo: /session formats "now + max_age" on every call, and the second rarely changes.
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-
-
-def iso(timestamp: float) -> str:
-    """JavaScript's ``Date#toISOString``: milliseconds and a ``Z``."""
-    second, millisecond = divmod(int(timestamp * 1000), 1000)
-    return f"{_utc_second(second)}.{millisecond:03d}Z"
-
-
 def default_token(user: Mapping[str, Any]) -> JWT:
     """v4's token at sign-in: ``name``, ``email``, ``picture``, ``sub`` (absent keys stay out)."""
     token: JWT = {}
@@ -43,18 +30,6 @@ def default_token(user: Mapping[str, Any]) -> JWT:
     if user.get("id") is not None:
         token["sub"] = str(user["id"])
     return token
-
-
-def session_user(token: Mapping[str, Any]) -> dict[str, Any]:
-    # Unrolled: it runs on every session check. Absent claims stay absent (v4 drops undefined).
-    user: dict[str, Any] = {}
-    if "name" in token:
-        user["name"] = token["name"]
-    if "email" in token:
-        user["email"] = token["email"]
-    if "picture" in token:
-        user["image"] = token["picture"]
-    return user
 
 
 def read(ctx: RequestContext) -> tuple[str | None, JWT | None]:
@@ -91,11 +66,6 @@ def young(options: InternalOptions, claims: JWT, now: float) -> bool:
     after = options.reissue_after
     issued = claims.get("iat")
     return after is not None and type(issued) is int and 0 <= now - issued < after
-
-
-def default_session(options: InternalOptions, claims: JWT, now: float) -> dict[str, Any]:
-    """The session before any callback: v4 takes ``user`` from the decoded token."""
-    return {"user": session_user(claims), "expires": iso(now + options.session_max_age)}
 
 
 def with_session_id(options: InternalOptions, token: Any, now: float) -> Any:

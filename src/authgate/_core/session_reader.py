@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -247,11 +248,42 @@ async def read(
             return result
     else:
         result.claims = decode(options.session_codec(cookie_name), raw, now)
-    if (result.claims is not None or result.stored is not None) and not await admit(
-        options, result, now
+    if (
+        options.revocation is not None  # admit() has nothing to ask otherwise
+        and (result.claims is not None or result.stored is not None)
+        and not await admit(options, result, now)
     ):
         result.claims = result.stored = None
     return result
+
+
+@functools.lru_cache(maxsize=4)
+def _utc_second(second: int) -> str:
+    # A pure memo: /session formats "now + max_age" on every call, and the second rarely changes.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+
+
+def iso(timestamp: float) -> str:
+    """JavaScript's ``Date#toISOString``: milliseconds and a ``Z``."""
+    second, millisecond = divmod(int(timestamp * 1000), 1000)
+    return f"{_utc_second(second)}.{millisecond:03d}Z"
+
+
+def session_user(token: Mapping[str, Any]) -> dict[str, Any]:
+    # Unrolled: it runs on every session check. Absent claims stay absent (v4 drops undefined).
+    user: dict[str, Any] = {}
+    if "name" in token:
+        user["name"] = token["name"]
+    if "email" in token:
+        user["email"] = token["email"]
+    if "picture" in token:
+        user["image"] = token["picture"]
+    return user
+
+
+def default_session(options: InternalOptions, claims: JWT, now: float) -> dict[str, Any]:
+    """The session before any callback: v4 takes ``user`` from the decoded token."""
+    return {"user": session_user(claims), "expires": iso(now + options.session_max_age)}
 
 
 async def session_of(options: InternalOptions, found: SessionRead, now: float) -> Any:
@@ -259,16 +291,17 @@ async def session_of(options: InternalOptions, found: SessionRead, now: float) -
 
     Nothing is re-issued. Fails closed: a callback that raises is logged and ``None``.
     """
+    claims = found.claims
+    if claims is not None and options.jwt_callback is None and options.session_callback is None:
+        return default_session(options, claims, now)  # the common case: no callbacks
     from authgate._core import db_session, jwt_session  # late: they import this
 
     try:
         if found.stored is not None:
             return await db_session.derive(options, *found.stored)
-        if found.claims is None:
+        if claims is None:
             return None
-        if options.jwt_callback is None and options.session_callback is None:
-            return jwt_session.default_session(options, found.claims, now)
-        derived = await jwt_session.derive(options, found.claims, now=now)
+        derived = await jwt_session.derive(options, claims, now=now)
     except Exception:
         logger.exception("SESSION_ERROR: no session (a jwt/session callback failed)")
         return None

@@ -9,7 +9,14 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from authgate._core.body import MAX_BODY_BYTES  # one limit: the core refuses the same size
-from authgate.http import AuthRequest, AuthResponse
+from authgate.http import (
+    CONSTANT_HEADERS,
+    AuthRequest,
+    AuthResponse,
+    new_request,
+    parse_cookie_header,
+    parse_query,
+)
 
 if TYPE_CHECKING:
     from authgate.gate import AuthGate
@@ -100,33 +107,39 @@ class PathPrefixes:
 
 def request_from_scope(scope: Scope, body: bytes = b"") -> AuthRequest:
     """Convert an ASGI HTTP scope (and its body) into an :class:`AuthRequest`."""
+    return _request(scope, body, query=True)
+
+
+def _request(scope: Scope, body: bytes, *, query: bool) -> AuthRequest:
+    raw = scope.get("headers", ())
+    if type(raw) is not list:
+        raw = list(raw)
+    # One dict comprehension decodes what ASGI servers send (lower-case names, each once, one
+    # Cookie header); repeated headers (joined) or upper-case names take the general path.
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw}
+    names = "".join(headers)
     client = scope.get("client")
-    return AuthRequest.build(
-        method=scope.get("method", "GET"),
-        path=full_path(scope),
-        query_string=scope.get("query_string", b""),
-        headers=((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ())),
-        body=body,
-        client_host=client[0] if client else None,
-        scheme=scope.get("scheme", "http"),
-    )
-
-
-# What reading a session looks at: the cookies and, without a configured URL, the host.
-_SESSION_HEADERS = frozenset({b"cookie", b"host", b"x-forwarded-host", b"x-forwarded-proto"})
-
-
-def _session_request(scope: Scope) -> AuthRequest:
-    # request_from_scope without the headers, query and body a session read never looks at.
-    return AuthRequest.build(
-        method=scope.get("method", "GET"),
-        path=full_path(scope),
-        headers=(
-            (k.decode("latin-1"), v.decode("latin-1"))
-            for k, v in scope.get("headers", ())
-            if k in _SESSION_HEADERS
-        ),
-        scheme=scope.get("scheme", "http"),
+    if len(headers) != len(raw) or names.lower() != names:
+        return AuthRequest.build(
+            method=scope.get("method", "GET"),
+            path=full_path(scope),
+            query_string=scope.get("query_string", b"") if query else b"",
+            headers=((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw),
+            body=body,
+            client_host=client[0] if client else None,
+            scheme=scope.get("scheme", "http"),
+        )
+    cookies, duplicates = parse_cookie_header(headers.get("cookie", ""))
+    return new_request(
+        scope.get("method", "GET").upper(),
+        full_path(scope),
+        parse_query(scope.get("query_string", b"")) if query else {},
+        headers,
+        cookies,
+        duplicates,
+        body,
+        client[0] if client else None,
+        scope.get("scheme", "http"),
     )
 
 
@@ -144,7 +157,8 @@ async def session_of_scope(scope: Scope, gate: AuthGate) -> Session | None:
         cache = scope[SESSIONS] = {}
     elif gate in cache:
         return cache[gate]
-    session = await gate.get_session(_session_request(scope))
+    # The query and body are of no use to a session read.
+    session = await gate.get_session(_request(scope, b"", query=False))
     cache[gate] = session
     return session
 
@@ -167,13 +181,25 @@ async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes | No
     return b"".join(chunks)
 
 
+# The engine's constant headers, encoded once (responses share these tuples).
+_ENCODED = {
+    pair: (pair[0].encode("latin-1"), pair[1].encode("latin-1")) for pair in CONSTANT_HEADERS
+}
+
+
 async def send_response(send: Send, response: AuthResponse) -> None:
     """Send an :class:`AuthResponse` over ASGI."""
-    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    headers += [(b"set-cookie", c.encode("latin-1")) for c in response.set_cookie_headers()]
-    headers.append((b"content-length", str(len(response.body)).encode()))
+    encoded = _ENCODED
+    headers = [
+        encoded.get(pair) or (pair[0].lower().encode("latin-1"), pair[1].encode("latin-1"))
+        for pair in response.headers
+    ]
+    for cookie in response.cookies:
+        headers.append((b"set-cookie", cookie.serialize().encode("latin-1")))
+    body = response.body
+    headers.append((b"content-length", b"%d" % len(body)))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body})
+    await send({"type": "http.response.body", "body": body})
 
 
 class AuthApp:
