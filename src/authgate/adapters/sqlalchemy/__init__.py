@@ -19,8 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from sqlalchemy import delete, event, func, insert, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -79,6 +81,42 @@ def database_url(target: str | Path) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _inline_reader(url: str, echo: bool) -> Engine | None:
+    """A blocking engine for the session read of a SQLite file, run on the event loop itself.
+
+    The read is one indexed SELECT on a local file (tens of microseconds); through aiosqlite
+    every step of it is a hop to the connection's thread and back, which costs far more. It
+    never waits for a lock (``busy_timeout=0``): a busy database falls back to the async path,
+    so the loop is never blocked by a writer. In-memory databases (one shared connection) and
+    URLs with query options keep the async path.
+    """
+    parsed = make_url(url)
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or parsed.get_driver_name() != "aiosqlite"
+        or parsed.database in (None, "", ":memory:")
+        or parsed.query
+    ):
+        return None
+    engine = create_engine(
+        parsed.set(drivername="sqlite+pysqlite"),
+        echo=echo,
+        hide_parameters=True,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=0,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=0")  # busy: the async path waits instead
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return engine
+
+
 def _engine(url: str, echo: bool, options: Mapping[str, Any] | None = None) -> AsyncEngine:
     parsed = make_url(url)
     # Bound parameters are session tokens, token hashes and addresses: SQLAlchemy would render
@@ -108,6 +146,9 @@ async def create_tables(engine: AsyncEngine, schema: AuthTables = tables) -> Non
     """``CREATE TABLE IF NOT EXISTS`` for the tables (what ``authgate db init`` runs)."""
     async with engine.begin() as conn:
         await conn.run_sync(schema.metadata.create_all, checkfirst=True)
+
+
+_BUSY = object()
 
 
 class Pruned(NamedTuple):
@@ -150,6 +191,7 @@ class SQLAlchemyAdapter:
         echo: bool = False,
         engine_options: Mapping[str, Any] | None = None,
     ) -> None:
+        self._inline: Engine | None = None
         if isinstance(target, AsyncEngine):
             self.engine = target
         else:
@@ -157,6 +199,7 @@ class SQLAlchemyAdapter:
             if "://" not in text and text != ":memory:":
                 Path(text).parent.mkdir(parents=True, exist_ok=True)  # SQLite makes only the file
             self.engine = _engine(database_url(target), echo, engine_options)
+            self._inline = _inline_reader(database_url(target), echo)
         self.tables = (
             tables
             if not table_prefix and schema is None
@@ -186,6 +229,8 @@ class SQLAlchemyAdapter:
     async def close(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        if self._inline is not None:
+            self._inline.dispose()
 
     async def _ensure_tables(self) -> None:
         if self._ready:
@@ -226,7 +271,7 @@ class SQLAlchemyAdapter:
         async with self.engine.begin() as conn:
             tx = type(self).__new__(type(self))
             tx.engine, tx.tables, tx._create, tx._ready = self.engine, self.tables, False, True
-            tx._lock, tx._conn = None, conn
+            tx._lock, tx._conn, tx._inline = None, conn, None
             try:
                 yield tx
             finally:
@@ -376,11 +421,25 @@ class SQLAlchemyAdapter:
             .where(sessions.c.sessionToken == session_token)
             .limit(1)
         )
-        async with self._read() as conn:
-            row = (await conn.execute(query)).first()
+        inline = self._read_inline(query) if self._conn is None else _BUSY
+        if inline is _BUSY:
+            async with self._read() as conn:
+                row = (await conn.execute(query)).first()
+        else:
+            row = cast("Row[Any] | None", inline)
         if row is None:
             return None
         return self._session(row._mapping), self._user(row)
+
+    def _read_inline(self, query: Any) -> Row[Any] | object | None:
+        # The row, None, or _BUSY (locked, or the tables are not made yet: the async path).
+        if not self._ready or self._inline is None:
+            return _BUSY
+        try:
+            with self._inline.connect() as conn:
+                return conn.execute(query).first()
+        except (OperationalError, PoolTimeoutError):
+            return _BUSY
 
     async def update_session(
         self, session_token: str, *, expires: datetime
