@@ -10,6 +10,7 @@ never a 500 and never a session. SQLite and PostgreSQL, both session strategies.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -41,17 +42,25 @@ OTHER_ORIGIN = "http://evil.example:3000"
 class Site:
     """A gate with Password, Passkey and two-factor (security keys on), and its mailbox."""
 
-    def __init__(self, adapter: Any, strategy: str = "jwt", **config: Any) -> None:
+    def __init__(
+        self, adapter: Any, strategy: str = "jwt", profile: str = "nextauth-v4", **config: Any
+    ) -> None:
         self.adapter = adapter
         self.strategy = strategy
         self.mailbox = Mailbox()
+        self.prefix = "next-auth" if profile == "nextauth-v4" else "authjs"
         config.setdefault("two_factor", TwoFactor(security_keys=True))
         self.gate: AuthGate = make_gate(
             adapter=adapter,
             providers=[Password(send_mail=self.mailbox), Passkey()],
             session=SessionConfig(strategy=strategy),  # type: ignore[arg-type]
+            profile=profile,
             **config,
         )
+
+    def cookie(self, name: str) -> str:
+        """The profile's name of cookie ``name`` (``session-token``, ``two-factor``, ...)."""
+        return f"{self.prefix}.{name}"
 
     def client(self, **kw: Any) -> Client:
         return Client(self.gate, **kw)
@@ -139,10 +148,18 @@ async def site(adapter: Any) -> Site:
 # ---- the flow ----------------------------------------------------------------------------
 
 
-async def test_password_then_security_key_signs_in_with_hwk(adapter: Any, strategy: str) -> None:
-    site = Site(adapter, strategy)
+async def test_password_then_security_key_signs_in_with_hwk(
+    adapter: Any, strategy: str, profile: str
+) -> None:
+    site = Site(adapter, strategy, profile)
+    session, pending, challenge = (
+        site.cookie(n) for n in ("session-token", "two-factor", "challenge")
+    )
     passkey = await site.account_with_key()
-    client = await site.pending()
+    client = site.client()
+    assert (await sign_in(client, ALICE)).redirect == "http://localhost:3000/api/auth/two-factor"
+    assert session not in client.jar
+    assert pending in client.jar
 
     page = await client.get("/two-factor")
     assert page.status == 200
@@ -159,20 +176,20 @@ async def test_password_then_security_key_signs_in_with_hwk(adapter: Any, strate
     allowed = [c["id"] for c in options["allowCredentials"]]
     assert allowed == [b64url(passkey.credential_id)], "only this user's credentials"
     assert options["userVerification"] == "preferred"
-    assert CHALLENGE in client.jar
+    assert challenge in client.jar
 
     done = await post_key(client, passkey.authenticate(options))
     assert done.status == 302, done.body
     assert done.redirect == "http://localhost:3000"
-    assert SESSION in client.jar
-    assert PENDING not in client.jar
-    assert CHALLENGE not in client.jar, "the challenge cookie is deleted"
+    assert session in client.jar
+    assert pending not in client.jar
+    assert challenge not in client.jar, "the challenge cookie is deleted"
     assert await site.methods(client) == ["pwd", "hwk"]
     assert await site.gate.has_second_factor(
         AuthRequest.build(
             method="GET",
             path="/",
-            headers=[("cookie", f"{SESSION}={client.jar[SESSION]}"), ("host", "localhost:3000")],
+            headers=[("cookie", f"{session}={client.jar[session]}"), ("host", "localhost:3000")],
         ),
         now=client.now,
     )
@@ -325,6 +342,17 @@ async def test_a_step_up_challenge_does_not_finish_a_pending_sign_in(site: Site)
     options = await key_options(owner)  # issued to the session, not to the pending sign-in
     client.jar[CHALLENGE] = owner.jar[CHALLENGE]
     refused(await post_key(client, passkey.authenticate(options)), client)
+
+
+async def test_one_assertion_posted_twice_at_once_signs_in_once(site: Site) -> None:
+    passkey = await site.account_with_key()
+    client = await site.pending()
+    data = passkey.authenticate(await key_options(client))
+    twin = site.client()
+    twin.jar.update(client.jar)
+    answers = await asyncio.gather(post_key(client, data), post_key(twin, data))
+    assert sorted(a.status for a in answers) == [302, 400]
+    assert sum(SESSION in c.jar for c in (client, twin)) == 1
 
 
 async def test_counter_regression_is_refused_and_logged(
