@@ -98,6 +98,7 @@ class InternalOptions:
     adapter: Adapter | None = None  # users, accounts, database sessions, e-mail tokens
     session_strategy: Literal["jwt", "database"] = "jwt"
     session_update_age: int = DEFAULT_UPDATE_AGE
+    session_devices: bool = False  # SessionConfig(devices): record each database session's device
     reissue_after: int | None = None  # JWTConfig(reissue_after): skip re-sealing young tokens
     # OAuth: the HTTP client and the discovery/JWKS caches of this gate.
     oauth: OAuthRuntime = field(
@@ -267,6 +268,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         ),
         session_strategy=config.session_strategy,
         session_update_age=config.session.update_age,
+        session_devices=config.session.devices,
         reissue_after=config.jwt.reissue_after,
         oauth=OAuthRuntime(
             config.http_client, allow_loopback_http=not production, telemetry=telemetry
