@@ -103,7 +103,7 @@ async def paths(token: str) -> list[tuple[str, Callable[[int], Awaitable[None]]]
     async def fsnd(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
-    await fastapi(guarded, rcv, fsnd)
+    await fastapi(dict(guarded), rcv, fsnd)  # a copy: the original stays without a session
     if sent[0]["status"] != 200:
         raise RuntimeError(f"the guarded FastAPI route answered {sent[0]['status']}")
 
