@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import secrets
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,10 +95,12 @@ class Components:
     @contextlib.contextmanager
     def running(self, accounts: int) -> Iterator[Components]:
         try:
-            self.postgres.start()
-            self.redis.start()
-            self.smtp.start()
-            self.idp.start()
+            with ThreadPoolExecutor() as pool:  # initdb and node take seconds: side by side
+                started = [pool.submit(self.postgres.start), pool.submit(self.idp.start)]
+                self.redis.start()
+                self.smtp.start()
+                for future in started:
+                    future.result()
             asyncio.run(seed(self.postgres.url, accounts))
             yield self
         finally:
@@ -175,10 +178,16 @@ def app_instances(
         "LOAD_MAX_OVERFLOW": str(pool[1]),
     }
     with contextlib.ExitStack() as stack:
-        instances = [
-            stack.enter_context(uvicorn_instance("app:app", env, app_dir=HERE, workers=workers))
-            for _ in range(2)
+        managers = [
+            uvicorn_instance("app:app", env, app_dir=HERE, workers=workers, ready_within=120)
+            for _ in "ab"
         ]
+        with ThreadPoolExecutor() as pool:  # each takes seconds to import and answer
+            entered = [pool.submit(manager.__enter__) for manager in managers]
+        for manager, future in zip(managers, entered, strict=True):
+            if future.exception() is None:
+                stack.push(manager)
+        instances = [future.result() for future in entered]
         ports = [int(origin.rsplit(":", 1)[1]) for origin, _ in instances]
         stack.enter_context(running_nginx(ports, port=port))
         yield [process for _, process in instances]

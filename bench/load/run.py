@@ -92,21 +92,31 @@ def inject(
         window.back = time.time()
 
 
-def run_locust(public: str, options: argparse.Namespace, work: Path, mix: str) -> None:
-    records = work / "records.jsonl"
+def start_locust(public: str, options: argparse.Namespace, work: Path, mix: str) -> Any:
     env = {
         **os.environ,
-        "LOAD_RECORDS": str(records),
+        "LOAD_RECORDS": str(work / "records.jsonl"),
         "LOAD_SPOOL": str(work / "spool"),
         "LOAD_MIX": mix,
     }
     command = [sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py")]
     command += ["--headless", "--host", public, "-u", str(options.users)]
-    command += ["-r", str(max(1, options.users // 2)), "-t", f"{int(options.duration)}s"]
-    command += ["--stop-timeout", "15", "--only-summary", "--loglevel", "WARNING"]
-    command += ["--csv", str(work / "locust")]
-    # locust exits 1 when any operation failed: the harness judges them itself.
-    subprocess.run(command, env=env, check=False, timeout=options.duration + 120)
+    command += ["-r", str(max(1, options.users // 2)), "--stop-timeout", "15"]
+    command += ["--only-summary", "--loglevel", "WARNING", "--csv", str(work / "locust")]
+    # No -t: the run is timed from the first operation (locust takes seconds to start) and
+    # ended with SIGTERM. locust exits 1 when any operation failed: the harness judges them.
+    return subprocess.Popen(command, env=env)
+
+
+def first_record(records: Path, locust: Any) -> float:
+    """When the first operation ended: the load's time zero."""
+    deadline = time.monotonic() + 120
+    while locust.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if records.stat().st_size > 0:
+                return time.time()
+        time.sleep(0.05)
+    raise RuntimeError("locust recorded no operation (is the deployment answering?)")
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -124,21 +134,27 @@ def one_run(
     with app_instances(components, workers, port, (options.pool_size, options.max_overflow)) as (
         instances
     ):
-        sampler = Sampler(instances, components.pids())
+        sampler = Sampler(instances, components.pids)
         windows: list[Window] = []
         done = threading.Event()
         plan = schedule(options.duration, options.faults, options.fault_length)
-        started = time.time()
-        injector = threading.Thread(
-            target=inject,
-            args=(components, plan, options.fault_length, started, windows, done),
-            daemon=True,
-        )
         with sampler:
-            injector.start()
-            run_locust(components.public, options, work, mix)
-            done.set()
-            injector.join(timeout=120)
+            locust = start_locust(components.public, options, work, mix)
+            try:
+                started = first_record(work / "records.jsonl", locust)
+                injector = threading.Thread(
+                    target=inject,
+                    args=(components, plan, options.fault_length, started, windows, done),
+                    daemon=True,
+                )
+                injector.start()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    locust.wait(timeout=options.duration)
+                done.set()
+                injector.join(timeout=120)
+            finally:
+                locust.terminate()
+                locust.wait(timeout=60)
         ended = time.time()
     shutil.copy(work / "records.jsonl", options.out / f"records-{workers}w.jsonl")
     everything = read_jsonl(work / "records.jsonl")

@@ -12,7 +12,7 @@ import psutil
 
 if TYPE_CHECKING:
     import subprocess
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Sampler:
     """Samples every ``interval`` seconds in a thread until stopped."""
 
     instances: list[subprocess.Popen[bytes]]
-    others: Mapping[str, int]
+    others: Callable[[], Mapping[str, int]]  # asked each time: a restart changes the PID
     interval: float = 0.5
     samples: list[Sample] = field(default_factory=list)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
@@ -74,7 +74,7 @@ class Sampler:
                     )
                     times = process.cpu_times()
                     self.cpu_seconds[name] = times.user + times.system
-            for name, pid in self.others.items():
+            for name, pid in self.others().items():
                 with contextlib.suppress(psutil.Error):
                     root = psutil.Process(pid)
                     tree = [root, *root.children(recursive=True)]

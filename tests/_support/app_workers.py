@@ -30,6 +30,7 @@ def uvicorn_instance(
     app_dir: Path = SUPPORT,
     port: int | None = None,
     workers: int = 1,
+    ready_within: float = 30,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``uvicorn <app> --workers <workers>`` in a process of its own (proxy headers off: the app
     decides); yields its origin and the process (with ``workers > 1``, the supervisor whose
@@ -43,7 +44,7 @@ def uvicorn_instance(
     process = subprocess.Popen(command, env={**os.environ, **env}, stderr=subprocess.PIPE)
     stderr = Drain(process.stderr)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + ready_within
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"uvicorn exited: {stderr.tail()!r}")
@@ -51,7 +52,7 @@ def uvicorn_instance(
                 if httpx.get(f"{origin}/api/auth/providers", timeout=1).status_code == 200:
                     break
             if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not answer within 30 s")
+                raise RuntimeError(f"uvicorn did not answer within {ready_within} s")
             time.sleep(0.05)  # waiting for a process to listen, not for time to pass in a test
         yield origin, process
     finally:
