@@ -2,9 +2,12 @@
 
 Configured by environment variables (the harness, ``bench/load/run.py``, sets them):
 ``LOAD_DATABASE_URL``, ``LOAD_REDIS_URL``, ``LOAD_SMTP_PORT``, ``LOAD_ISSUER``, ``LOAD_SECRET``,
-``LOAD_URL`` (the public auth URL, nginx's), ``LOAD_POOL_SIZE`` / ``LOAD_MAX_OVERFLOW``.
+``LOAD_URL`` (the public auth URL, nginx's), ``LOAD_POOL_SIZE`` / ``LOAD_MAX_OVERFLOW``,
+``LOAD_SESSIONS`` (``database``, the default, or ``jwt``).
 
-- database sessions in PostgreSQL (``SQLAlchemyAdapter``, a sized pool);
+- database sessions in PostgreSQL (``SQLAlchemyAdapter``, a sized pool), or JWT sessions
+  revocable through Redis (``RedisRevocationStore``); users, accounts and e-mail tokens are in
+  PostgreSQL either way;
 - Credentials: the user's argon2id hash from the adapter, verified in a thread;
 - Email through the SMTP server, OIDC against the identity provider;
 - sign-in throttling in Redis behind one trusted proxy (nginx). All load comes from one
@@ -28,6 +31,7 @@ from authgate.passwords import verify_password
 from authgate.providers import OIDC, Credentials, Email
 from authgate.ratelimit import Policy, RateLimit
 from authgate.ratelimit.redis import RedisBackend
+from authgate.revocation.redis import RedisRevocationStore
 
 CLIENT_ID = "authgate-test"  # tests/_support/oidc_provider.py
 CLIENT_SECRET = "authgate-test-secret-0123456789abcdef"
@@ -52,12 +56,15 @@ async def authorize(credentials: dict[str, Any], request: Any) -> dict[str, Any]
     return None
 
 
+jwt = os.environ.get("LOAD_SESSIONS", "database") == "jwt"
+redis = os.environ["LOAD_REDIS_URL"]
 gate = AuthGate(
     AuthConfig(
         adapter=adapter,
-        session=SessionConfig(strategy="database"),
+        session=SessionConfig(strategy="jwt" if jwt else "database"),
+        revocation=RedisRevocationStore(url=redis, prefix="authgate-load:rv:") if jwt else None,
         providers=[
-            Credentials(authorize=authorize, database_session=True),
+            Credentials(authorize=authorize, database_session=not jwt),
             Email(server=f"smtp://127.0.0.1:{os.environ['LOAD_SMTP_PORT']}"),
             OIDC(
                 id="oidc",
@@ -69,7 +76,7 @@ gate = AuthGate(
         secret=os.environ["LOAD_SECRET"],
         url=os.environ["LOAD_URL"],
         rate_limit=RateLimit(
-            backend=RedisBackend(url=os.environ["LOAD_REDIS_URL"], prefix="authgate-load:rl:"),
+            backend=RedisBackend(url=redis, prefix="authgate-load:rl:"),
             per_ip=Policy(free=1_000_000, max_attempts=1_000_000),
             trusted_proxies=1,
         ),

@@ -164,7 +164,7 @@ async def seed(url: str, accounts: int) -> None:
 
 @contextlib.contextmanager
 def app_instances(
-    components: Components, workers: int, port: int, pool: tuple[int, int]
+    components: Components, workers: int, port: int, pool: tuple[int, int], sessions: str
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
     """nginx on ``port`` in front of two instances of ``uvicorn --workers <workers>``."""
     env = {
@@ -176,10 +176,11 @@ def app_instances(
         "LOAD_URL": f"{components.public}/api/auth",
         "LOAD_POOL_SIZE": str(pool[0]),
         "LOAD_MAX_OVERFLOW": str(pool[1]),
+        "LOAD_SESSIONS": sessions,
     }
     with contextlib.ExitStack() as stack:
         managers = [
-            uvicorn_instance("app:app", env, app_dir=HERE, workers=workers, ready_within=120)
+            uvicorn_instance("app:app", env, app_dir=HERE, workers=workers, ready_within=300)
             for _ in "ab"
         ]
         with ThreadPoolExecutor() as pool:  # each takes seconds to import and answer

@@ -131,9 +131,8 @@ def one_run(
     with contextlib.suppress(FileNotFoundError):
         (work / "records.jsonl").unlink()
     port = int(components.public.rsplit(":", 1)[1])
-    with app_instances(components, workers, port, (options.pool_size, options.max_overflow)) as (
-        instances
-    ):
+    pool = (options.pool_size, options.max_overflow)
+    with app_instances(components, workers, port, pool, options.sessions) as instances:
         sampler = Sampler(instances, components.pids)
         windows: list[Window] = []
         done = threading.Event()
@@ -173,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", default="", help="all, or some of " + ",".join(COMPONENTS))
     parser.add_argument("--fault-length", type=float, default=5.0, help="seconds of each outage")
     parser.add_argument("--mix", choices=["full", "reads"], default="full")
+    parser.add_argument(
+        "--sessions",
+        choices=["database", "jwt"],
+        default="database",
+        help="database sessions in PostgreSQL, or JWT sessions revocable through Redis",
+    )
     parser.add_argument("--pool-size", type=int, default=5, help="SQLAlchemy pool per worker")
     parser.add_argument("--max-overflow", type=int, default=5)
     parser.add_argument("--check-rss", action="store_true", help="fail if a worker's RSS doubles")
@@ -191,25 +196,33 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="authgate-load-"))
     public = f"http://127.0.0.1:{free_port()}"
     runs = []
+    broken = None
     try:
         components = Components(work, public)
         with components.running(accounts=options.users + 8):
             for workers in options.workers:
                 print(f"[load] {workers} worker(s) per instance, {options.duration:.0f} s ...")
                 run = one_run(components, workers, options, work, options.mix)
-                consistency = asyncio.run(check(components.postgres.url, run.facts))
+                consistency = asyncio.run(
+                    check(components.postgres.url, run.facts, options.sessions)
+                )
                 runs.append((run, consistency))
     except BaseException as failed:  # a missing component: pytest's skip/fail outside pytest
         if type(failed).__module__.startswith("_pytest"):
             print(f"[load] missing component: {failed}", file=sys.stderr)
             return 3
-        raise
+        if not isinstance(failed, Exception) or not runs:
+            raise
+        broken = failed  # report the runs that finished
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     results = [analyse(run, consistency, options) for run, consistency in runs]
     summary = write_report(results, runs, options)
     print(summary)
+    if broken is not None:
+        print(f"[load] stopped early: {broken!r}", file=sys.stderr)
+        return 1
     return 0 if all(r["passed"] for r in results) else 1
 
 
