@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
-from authgate._core.pages.accounts import Content, Field, Form
+from authgate._core.pages import SCRIPT_PATH
+from authgate._core.pages.accounts import ACCOUNT_MESSAGES, Content, Field, Form, SecurityKey
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -28,15 +31,40 @@ def _code_field(
     )
 
 
-def _recovery_field(ctx: RequestContext) -> Field:
+def _recovery_field(ctx: RequestContext, *, form_id: str | None = None) -> Field:
     label = ctx.language.gettext("Recovery code")
-    return Field(name="recoveryCode", label=label, autocomplete="off")
+    if form_id is None:
+        return Field(name="recoveryCode", label=label, autocomplete="off")
+    return Field(
+        name="recoveryCode",
+        label=label,
+        autocomplete="off",
+        required=False,
+        input_id=f"input-recoveryCode-{form_id}",
+    )
 
 
-def challenge(ctx: RequestContext) -> Content:
+def _either(ctx: RequestContext, form_id: str) -> list[Field]:
+    """A settings form's fresh code: from the app, or a recovery code (either one)."""
+    code = _code_field(ctx, autofocus=False, input_id=f"input-code-{form_id}")
+    return [replace(code, required=False), _recovery_field(ctx, form_id=form_id)]
+
+
+def challenge(ctx: RequestContext, *, security_key: str | None = None) -> Content:
+    """The two-factor page; ``security_key``: the Passkey provider's id, to offer a key."""
     _ = ctx.language.gettext
     action = f"{ctx.url}/two-factor"
+    key = None
+    if security_key is not None:
+        key = SecurityKey(
+            action=action,
+            options_url=f"{ctx.url}/webauthn-options/{quote(security_key, safe='')}",
+            script_url=f"{ctx.url}/{SCRIPT_PATH}",
+            button=_("Use a security key"),
+            failed=_(ACCOUNT_MESSAGES["SecurityKeyRefused"]),
+        )
     return Content(
+        security_key=key,
         title=_("Two-factor sign in"),
         heading=_("Enter your code"),
         intro=_("Open your authenticator app and enter the code it shows for this site."),
@@ -101,14 +129,14 @@ def settings(ctx: RequestContext, remaining: int, low: bool) -> Content:
                 action=action,
                 button=_("Make new recovery codes"),
                 hidden=[("op", "regenerate")],
-                fields=[_code_field(ctx, autofocus=False, input_id="input-code-regenerate")],
+                fields=_either(ctx, "regenerate"),
                 button_id="regenerateButton",
             ),
             Form(
                 action=action,
                 button=_("Turn off two-factor sign in"),
                 hidden=[("op", "disable")],
-                fields=[_code_field(ctx, autofocus=False, input_id="input-code-disable")],
+                fields=_either(ctx, "disable"),
                 button_id="disableButton",
             ),
         ],
