@@ -52,7 +52,7 @@ class Sampler:
         for index, instance in enumerate(self.instances, 1):
             with contextlib.suppress(psutil.Error):
                 parent = psutil.Process(instance.pid)
-                children = [c for c in parent.children() if c.name().startswith("python")]
+                children = [c for c in parent.children() if is_worker(c)]
                 for process in children or [parent]:
                     found[f"app{index}/w{process.pid}"] = self._cached(process)
         return found
@@ -84,3 +84,11 @@ class Sampler:
                             cpu += self._cached(process).cpu_percent(None)
                             rss += process.memory_info().rss
                     self.samples.append(Sample(now, name, cpu, int(rss)))
+
+
+def is_worker(process: psutil.Process) -> bool:
+    """A uvicorn worker: a Python child that is not multiprocessing's resource tracker."""
+    with contextlib.suppress(psutil.Error):
+        command = " ".join(process.cmdline())
+        return process.name().startswith("python") and "resource_tracker" not in command
+    return False
