@@ -28,6 +28,7 @@ import anyio
 from authgate.config import AuthConfig
 from authgate.errors import ConfigurationError
 from authgate.gate import AuthGate
+from authgate.providers.password import Password
 from authgate.ratelimit import MemoryBackend, several_workers
 from authgate.revocation import MemoryRevocationStore
 
@@ -155,6 +156,18 @@ def _rate_limit_findings(
 
 
 def _revocation_findings(config: AuthConfig, env: Mapping[str, str]) -> list[Finding]:
+    if config.revocation is None:
+        passwords = any(isinstance(p, Password) for p in config.providers)
+        if passwords and config.session_strategy == "jwt":
+            return [
+                Finding(
+                    "warning",
+                    "password accounts with JWT sessions and no revocation store: a password "
+                    "reset or change cannot end the user's sessions on other devices (they last "
+                    "until they expire); set AuthConfig(revocation=RedisRevocationStore(url=...))",
+                )
+            ]
+        return []
     if not isinstance(config.revocation, MemoryRevocationStore):
         return []
     reason = several_workers(env)

@@ -143,11 +143,19 @@ class SessionConfig:
         max_age: Seconds a session lives without activity (default 30 days).
         update_age: For database sessions: how often the expiry is pushed forward (default
             one day: a session used at least daily never ends).
+        devices: For database sessions: record where and when each was signed in (the
+            browser's user agent, the client's network: IPv4 /24, IPv6 /48) and when it was last
+            used (to within ``update_age``), shown on the ``/sessions`` page and by
+            ``gate.list_sessions``. The adapter needs the
+            :class:`~authgate.adapters.SessionDevices` methods (the SQLAlchemy and memory
+            adapters have them; run ``authgate db init`` for the ``authgate_session_devices``
+            table of an existing database).
     """
 
     strategy: Literal["jwt", "database"] | None = None
     max_age: int = DEFAULT_MAX_AGE
     update_age: int = DEFAULT_UPDATE_AGE
+    devices: bool = False
 
     def __post_init__(self) -> None:
         if self.strategy not in (None, "jwt", "database"):
@@ -428,6 +436,7 @@ class AuthConfig:
         self._check_locale()
         self._check_adapter()
         self._check_two_factor()
+        self._check_session_devices()
 
     def _check_locale(self) -> None:
         if self.locale is None:
@@ -497,6 +506,21 @@ class AuthConfig:
             raise ConfigurationError(
                 f"Password(id={provider.id!r}) ends a user's other sessions after a reset: the "
                 "adapter needs delete_user_sessions (authgate.adapters.UserSessions)"
+            )
+
+    def _check_session_devices(self) -> None:
+        if not self.session.devices:
+            return
+        from authgate.adapters import SessionDevices
+
+        if self.session_strategy != "database":
+            raise ConfigurationError(
+                "SessionConfig(devices=True) records database sessions: JWT sessions have no row"
+            )
+        if not isinstance(self.adapter, SessionDevices):
+            raise ConfigurationError(
+                "SessionConfig(devices=True) needs an adapter with the SessionDevices methods "
+                "(SQLAlchemyAdapter and MemoryAdapter have them)"
             )
 
     def _check_two_factor(self) -> None:

@@ -132,7 +132,11 @@ class AuthGate:
         moment = time.time() if now is None else now
         options = self._options
         name = options.cookies(session_reader.secure_cookies(options, request)).session_token.name
+        telemetry = options.telemetry
+        started = time.perf_counter() if telemetry is not None else 0.0
         found = await session_reader.read(options, request.cookies, name, moment)
+        if telemetry is not None:
+            telemetry.session_read(options.session_strategy, found, started)
         return await session_reader.session_of(options, found, moment)  # type: ignore[no-any-return]
 
     async def end_sessions(self, user_id: str, *, now: float | None = None) -> None:

@@ -9,6 +9,7 @@ kernel queues the first connection until uvicorn accepts it.
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -73,17 +74,24 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     context.close()
 
 
-@pytest.fixture
-def page(context: BrowserContext) -> Iterator[Page]:
-    """A page that fails the test on any console error (a CSP violation, a failed load)."""
+@contextmanager
+def watched(context: BrowserContext, *, allowed: tuple[str, ...] = ("401",)) -> Iterator[Page]:
+    """A page that fails the test on any console error (a CSP violation, a failed load)
+    but those containing one of ``allowed``."""
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     yield page
-    # 401 from /api/me is expected by some tests and logged by Chromium as a failed load.
-    unexpected = [e for e in errors if "401" not in e]
+    unexpected = [e for e in errors if not any(a in e for a in allowed)]
     assert not unexpected, f"browser console errors: {unexpected}"
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    """A watched page; 401 from /api/me is expected by some tests (Chromium logs it)."""
+    with watched(context) as page:
+        yield page
 
 
 def screenshot(page: Page, name: str) -> Path:

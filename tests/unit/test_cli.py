@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from authgate import AuthConfig, AuthGate
+from authgate import AuthConfig, AuthGate, SessionConfig
 from authgate.cli import diagnose, main
 from authgate.providers import Credentials, OAuth
 from authgate.revocation import MemoryRevocationStore
@@ -233,3 +233,25 @@ def test_the_console_script_is_installed(tmp_path: Path) -> None:
     )
     assert result.returncode == 1, result.stderr
     assert "error: the secret is 1 characters" in result.stdout
+
+
+def test_password_accounts_on_jwt_sessions_without_revocation_are_a_warning() -> None:
+    from authgate.adapters.memory import MemoryAdapter
+    from authgate.providers import Password
+
+    async def send(mail: object) -> None:
+        return None
+
+    accounts = {"providers": [Password(send_mail=send)], "adapter": MemoryAdapter()}
+    warned = [
+        m
+        for level, m in messages(gate(**accounts, session=SessionConfig(strategy="jwt")))
+        if level == "warning"
+    ]
+    assert any("a password reset or change cannot end the user's sessions" in m for m in warned)
+    for fine in (
+        gate(**accounts, session=SessionConfig(strategy="jwt"), revocation=MemoryRevocationStore()),
+        gate(**accounts),  # an adapter: database sessions, whose rows are deleted
+        gate(session=SessionConfig(strategy="jwt")),  # no password accounts
+    ):
+        assert not any("password reset" in m for _, m in messages(fine))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from authgate._core import db_session, jwt_session
+from authgate._core import db_session, session_reader
 from authgate._core.redirects import to_error
 from authgate.errors import ErrorCode
 
@@ -45,7 +45,7 @@ def requested(ctx: RequestContext) -> bool:
 
 
 async def current_user_id(ctx: RequestContext) -> str | None:
-    """The stored user of the request's session, or ``None`` (fails closed)."""
+    """The stored user of the request's live session, or ``None`` (fails closed)."""
     options = ctx.options
     adapter = options.adapter
     if adapter is None:
@@ -59,7 +59,12 @@ async def current_user_id(ctx: RequestContext) -> str | None:
         except db_session.DatabaseDownError:
             return None
         return None if found is None else str(found[1]["id"])
-    _, claims = jwt_session.read(ctx)
+    # Admitted like every session read: a revoked JWT session is nobody (a password change
+    # or reset ended it), so it cannot change the password again, link or add a passkey.
+    session = await session_reader.read(
+        options, ctx.request.cookies, ctx.cookies.session_token.name, ctx.now
+    )
+    claims = session.claims
     subject = None if claims is None else claims.get("sub")
     if not isinstance(subject, str) or not subject:
         return None

@@ -1,7 +1,11 @@
 """GET|POST /change-password: a signed-in user changes their password (the current one first).
 
-Throttled per user and per client like sign-in; the user's other database sessions end, the
-one of this request stays.
+Throttled per user and per client like sign-in; the user's other sessions end, the one of this
+request stays: database sessions are deleted, JWT sessions end through the revocation store and
+this request's token is re-issued as a new session (:mod:`authgate._core.password.sessions`).
+The sessions end before the new hash is written: if the store cannot be reached nothing is
+changed (``503``); if the write then fails, every session has ended (this one too), never the
+other way round.
 """
 
 from __future__ import annotations
@@ -13,16 +17,13 @@ from authgate._core import db_session, throttle
 from authgate._core.body import text_field
 from authgate._core.link import current_user_id
 from authgate._core.password import forms, policy
-from authgate._core.password.store import (
-    end_other_sessions,
-    hash_new,
-    store_of,
-    verify,
-)
+from authgate._core.password.sessions import end_jwt_sessions, end_other_sessions, keep_current
+from authgate._core.password.store import hash_new, store_of, verify
 from authgate._core.redirects import to_error
 from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 from authgate.i18n import N_
+from authgate.revocation import RevocationUnavailableError
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
@@ -76,6 +77,11 @@ async def post(ctx: RequestContext) -> AuthResponse:
         return forms.refuse(ctx, problem, page)
     password_hash = await hash_new(new)
     try:
+        session_id = await end_jwt_sessions(ctx.options, user_id, ctx.now)
+    except RevocationUnavailableError:
+        logger.error("CHANGE_PASSWORD_ERROR: the revocation store failed; nothing changed")
+        return to_error(ctx.url, ErrorCode.Callback, status=503)
+    try:
         await store.set_password_hash(user_id, password_hash)
     except Exception as exc:  # noqa: BLE001
         logger.error("CHANGE_PASSWORD_ERROR: the adapter failed (%s)", type(exc).__name__)
@@ -83,4 +89,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
     await throttle.settle(ctx, attempt)
     keep = db_session.read_token(ctx.options, ctx.cookies.session_token.name, ctx.request.cookies)
     await end_other_sessions(ctx, user_id, keep=keep)
-    return AuthResponse.to(f"{ctx.url}/{HERE}?done=1&provider={provider.id}")
+    response = AuthResponse.to(f"{ctx.url}/{HERE}?done=1&provider={provider.id}")
+    if session_id is not None:
+        response.cookies = keep_current(ctx, session_id)
+    return response

@@ -3,7 +3,9 @@
 ``GET`` only shows the form (a link scanner cannot use the token up); the ``POST`` checks the
 new password first (a refused one keeps the link usable), then uses the token (single use, at
 most an hour old), stores the hash, marks the address confirmed (the link proved it) and ends
-every database session of the user.
+every session of the user: database rows are deleted; JWT sessions end through the revocation
+store, inside the transaction, so a store that cannot be reached changes nothing (``503``, the
+link still usable).
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from typing import TYPE_CHECKING, cast
 from authgate._core import throttle
 from authgate._core.body import text_field
 from authgate._core.password import forms, links, policy
-from authgate._core.password.store import end_other_sessions, hash_new
+from authgate._core.password.sessions import end_jwt_sessions, end_other_sessions
+from authgate._core.password.store import hash_new
 from authgate._core.redirects import to_error
 from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 from authgate.i18n import N_
+from authgate.revocation import RevocationUnavailableError
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
@@ -64,6 +68,9 @@ async def post(ctx: RequestContext) -> AuthResponse:
     password_hash = await hash_new(password)
     try:
         user = await _reset(ctx, provider, email, token, password_hash)
+    except RevocationUnavailableError:
+        logger.error("RESET_PASSWORD_ERROR: the revocation store failed; nothing changed")
+        return to_error(ctx.url, ErrorCode.Callback, status=503)
     except Exception as exc:  # noqa: BLE001 - one transaction: nothing was written
         logger.error("RESET_PASSWORD_ERROR: the adapter failed (%s)", type(exc).__name__)
         return to_error(ctx.url, ErrorCode.Callback, status=500)
@@ -92,4 +99,5 @@ async def _reset(
         if user["emailVerified"] is None:  # the link proved the address
             verified = datetime.fromtimestamp(ctx.now, UTC)
             user = await tx.update_user({"id": user["id"], "emailVerified": verified})
+        await end_jwt_sessions(ctx.options, user["id"], ctx.now)  # raises: all rolled back
     return user

@@ -3,7 +3,9 @@
 Signed-in users only. Enrolment: the page shows a new secret (QR code and text) which travels
 sealed in a cookie of its own (10 minutes, bound to the user) until a valid code proves the app
 has it; only then is it stored, encrypted, with fresh recovery codes, shown once. The session
-counts as having proved the factor. Making new codes and turning it off need a fresh code.
+counts as having proved the factor. Making new codes and turning it off need a fresh code:
+one from the app (``code``) or an unused recovery code (``recoveryCode``), throttled like the
+sign-in step.
 """
 
 from __future__ import annotations
@@ -90,9 +92,11 @@ async def post(ctx: RequestContext) -> AuthResponse:
     if current is None:
         return to_error(ctx.url, ErrorCode.SessionRequired, status=401)
     code = (text_field(ctx.body, "code") or "").replace(" ", "")
+    recovery_code = text_field(ctx.body, "recoveryCode") or ""
     op = text_field(ctx.body, "op")
     if op not in ("enable", "regenerate", "disable"):
         return refuse(ctx, "MissingFields", forms.challenge(ctx))
+    answer = Answer(code=code or None, recovery_code=recovery_code or None)
     attempt = await throttle.admit(ctx, {}, identifier=f"two-factor:{current.subject}")
     if isinstance(attempt, AuthResponse):
         return attempt
@@ -100,7 +104,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
         if op == "enable":
             response = await _enable(ctx, current, code)
         else:
-            response = await _change(ctx, current, op, code)
+            response = await _change(ctx, current, op, answer)
     except Exception as exc:  # noqa: BLE001 - nothing half-written: each is one write
         logger.error("TWO_FACTOR_ERROR: the adapter failed (%s)", type(exc).__name__)
         return to_error(ctx.url, ErrorCode.Callback, status=500)
@@ -151,13 +155,18 @@ def _enrol_page(ctx: RequestContext, current: SignedIn, secret: str) -> Content:
     return forms.enrol(ctx, svg=totp.qr_svg(uri), secret=totp.group(secret))
 
 
-async def _change(ctx: RequestContext, current: SignedIn, op: str, code: str) -> AuthResponse:
+async def _change(ctx: RequestContext, current: SignedIn, op: str, answer: Answer) -> AuthResponse:
+    """New recovery codes or two-factor off: a fresh TOTP code or an unused recovery code.
+
+    The recovery code is used up (``recovery_code_used``) even when it only proves the
+    regeneration that replaces it.
+    """
     config = ctx.options.two_factor
     assert config is not None  # noqa: S101
     factors = signed_in.store(ctx.options)
     if await factors.get_two_factor(current.subject) is None:
         return AuthResponse.to(f"{ctx.url}/{forms.SETUP}")
-    if await check_answer(ctx, current.subject, Answer(code=code or None)) is None:
+    if await check_answer(ctx, current.subject, answer) is None:
         remaining = await factors.count_recovery_codes(current.subject)
         page = forms.settings(ctx, remaining, remaining <= config.low_recovery_codes)
         return refuse(ctx, "InvalidCode", page)

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, cast
 
 import anyio.to_thread
 
 from authgate._core.password.policy import normalize
-from authgate.adapters import PasswordStore, UserSessions
 from authgate.providers.password import Password
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
-
-logger = logging.getLogger("authgate")
+    from authgate.adapters import PasswordStore
 
 __all__ = [
-    "end_other_sessions",
     "hash_new",
     "password_provider",
     "store_of",
@@ -54,16 +50,3 @@ async def verify(stored: str | None, password: object) -> tuple[bool, bool]:
     candidate = normalize(password) if isinstance(password, str) else password
     ok = await anyio.to_thread.run_sync(verify_password, stored, candidate)
     return ok, bool(ok and stored and needs_rehash(stored))
-
-
-async def end_other_sessions(ctx: RequestContext, user_id: str, *, keep: str | None) -> None:
-    """End the user's other database sessions (after a reset or a password change)."""
-    adapter: object = ctx.options.adapter
-    if not isinstance(adapter, UserSessions):
-        return
-    try:
-        ended = await adapter.delete_user_sessions(user_id, keep=keep)
-    except Exception as exc:  # noqa: BLE001 - logged; the password itself is changed
-        logger.error("PASSWORD_SESSIONS_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return
-    logger.info("PASSWORD_SESSIONS_ENDED: %d other session(s) ended", ended)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from authgate._core.pages.accounts import Content, Field, Form
@@ -28,9 +29,23 @@ def _code_field(
     )
 
 
-def _recovery_field(ctx: RequestContext) -> Field:
+def _recovery_field(ctx: RequestContext, *, form_id: str | None = None) -> Field:
     label = ctx.language.gettext("Recovery code")
-    return Field(name="recoveryCode", label=label, autocomplete="off")
+    if form_id is None:
+        return Field(name="recoveryCode", label=label, autocomplete="off")
+    return Field(
+        name="recoveryCode",
+        label=label,
+        autocomplete="off",
+        required=False,
+        input_id=f"input-recoveryCode-{form_id}",
+    )
+
+
+def _either(ctx: RequestContext, form_id: str) -> list[Field]:
+    """A settings form's fresh code: from the app, or a recovery code (either one)."""
+    code = _code_field(ctx, autofocus=False, input_id=f"input-code-{form_id}")
+    return [replace(code, required=False), _recovery_field(ctx, form_id=form_id)]
 
 
 def challenge(ctx: RequestContext) -> Content:
@@ -101,14 +116,14 @@ def settings(ctx: RequestContext, remaining: int, low: bool) -> Content:
                 action=action,
                 button=_("Make new recovery codes"),
                 hidden=[("op", "regenerate")],
-                fields=[_code_field(ctx, autofocus=False, input_id="input-code-regenerate")],
+                fields=_either(ctx, "regenerate"),
                 button_id="regenerateButton",
             ),
             Form(
                 action=action,
                 button=_("Turn off two-factor sign in"),
                 hidden=[("op", "disable")],
-                fields=[_code_field(ctx, autofocus=False, input_id="input-code-disable")],
+                fields=_either(ctx, "disable"),
                 button_id="disableButton",
             ),
         ],
