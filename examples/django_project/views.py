@@ -30,6 +30,7 @@ def _page(request: HttpRequest, template: str, **context: object) -> HttpRespons
     return render(request, template, {"prefix": prefix, "framework": "Django", **context})
 
 
+@ensure_csrf_cookie  # the csrftoken cookie a script sends back as X-CSRFToken
 def home(request: HttpRequest) -> HttpResponse:
     return _page(request, "home.html", session=get_session(request))
 
@@ -50,7 +51,6 @@ async def async_dashboard(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f"async: {session['user']['name'] if session else ''}")
 
 
-@ensure_csrf_cookie  # the csrftoken cookie a script sends back as X-CSRFToken
 @session_required
 def me(request: HttpRequest) -> JsonResponse:
     if request.method == "POST":  # {"name": ...}: the jwt callback's trigger "update"

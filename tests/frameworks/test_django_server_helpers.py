@@ -113,7 +113,8 @@ def test_the_example_views_keep_djangos_csrf_check(gate: AuthGate) -> None:
         sign_in(client)  # the API views are exempt: their own double-submit token
         assert client.post("/signout").status_code == 403
         assert me(client)["user"]["name"] == "Ada L"  # still signed in
-        token = client.cookies["csrftoken"].value  # set by GET /api/me
+        client.get("/")
+        token = client.cookies["csrftoken"].value  # set by the home page
         out = client.post("/signout", HTTP_X_CSRFTOKEN=token)
         assert out.status_code == 302
         assert me(client) == 401

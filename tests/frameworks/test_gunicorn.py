@@ -101,7 +101,7 @@ def test_django_views_update_the_session_and_sign_out_on_the_server(
         with httpx.Client(base_url=origin, limits=fresh) as http:
             csrf = http.get("/api/auth/csrf").json()["csrfToken"]
             http.post("/api/auth/callback/credentials", data={"csrfToken": csrf, **DEMO})
-            http.get("/api/me")  # Django's csrftoken cookie
+            http.get("/")  # Django's csrftoken cookie
             django_csrf = {"x-csrftoken": http.cookies["csrftoken"]}
             assert http.post("/api/me", json={"name": "Grace"}).status_code == 403  # no token
             renamed = http.post("/api/me?n=rename", json={"name": "Grace"}, headers=django_csrf)

@@ -89,7 +89,7 @@ def test_a_forked_child_starts_its_own_loop() -> None:
 
 async def where() -> tuple[threading.Thread, asyncio.AbstractEventLoop, bool]:
     task = asyncio.current_task()
-    return threading.current_thread(), asyncio.get_running_loop(), isinstance(task, asyncio.Task)
+    return threading.current_thread(), asyncio.get_running_loop(), task is not None
 
 
 def test_a_coroutine_that_never_suspends_runs_in_a_task_on_the_callers_thread() -> None:
@@ -102,15 +102,28 @@ def test_a_coroutine_that_never_suspends_runs_in_a_task_on_the_callers_thread() 
 
 
 @pytest.mark.parametrize("delay", [0, 0.001])
-def test_a_coroutine_that_suspends_finishes_on_the_loop_thread(delay: float) -> None:
+def test_a_coroutine_that_suspends_resumes_on_the_callers_thread(delay: float) -> None:
     async def suspend() -> tuple[threading.Thread, threading.Thread]:
         before = threading.current_thread()
         await asyncio.sleep(delay)  # 0: a bare yield (a ready callback); else a timer
         return before, threading.current_thread()
 
-    before, after = run_sync(suspend())
-    assert before is threading.current_thread()
-    assert after.name == "authgate-sync-bridge"
+    assert run_sync(suspend()) == (threading.current_thread(), threading.current_thread())
+
+
+def test_a_greenlet_suspended_across_an_await_stays_on_its_thread() -> None:
+    """SQLAlchemy's async engine runs sync code in a greenlet that awaits through its parent:
+    a greenlet cannot be resumed on another thread (the database-session adapter's case)."""
+    from sqlalchemy.util import await_only, greenlet_spawn
+
+    def sync_code() -> str:
+        await_only(asyncio.sleep(0.001))
+        return threading.current_thread().name
+
+    async def through_a_greenlet() -> str:
+        return await greenlet_spawn(sync_code)
+
+    assert run_sync(through_a_greenlet()) == threading.current_thread().name
 
 
 def test_a_worker_thread_of_a_bridged_coroutine_can_use_the_bridge() -> None:

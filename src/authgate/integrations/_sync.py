@@ -6,15 +6,17 @@ every thread of the process, so adapters (SQLAlchemy's async engine, Redis) and 
 client always live on the same loop. A process forked after the loop started (gunicorn's
 ``--preload``) starts its own on first use: a loop thread does not survive ``fork``.
 
-The caller runs the coroutine's first step itself (no thread hop): while the loop thread waits
-for I/O in its selector it holds no lock, so a caller that takes the loop's lock owns the loop
-as if it were the loop thread. It makes the task exactly as the loop would (a real
-``asyncio.Task``, the bridge loop as the running loop, the caller's context copied) and runs
-the task's first step. A JWT session read never waits for anything: the task is done and the
-result is returned at once. A coroutine that awaits I/O, a timer or a worker thread stops at
-its first suspension; the loop thread (woken when something was scheduled) runs the rest as it
-runs any task, and the caller blocks until it is done. In asyncio debug mode (which checks
-that only the loop thread touches the loop) every call is handed to the loop thread instead.
+The caller runs the coroutine itself (no thread hop): while the loop thread waits for I/O in
+its selector it holds no lock, so a caller that takes the loop's lock owns the loop as if it
+were the loop thread. It makes the task as the loop would (asyncio's own Task, the bridge loop
+as the running loop, the caller's context copied) and runs its first step. A JWT session read
+never waits for anything: the task is done and the result is returned at once. A coroutine
+that awaits I/O, a timer or a worker thread suspends; the loop thread (woken when something
+was scheduled) watches what it waits for and, when that is done, tells the caller, which runs
+the next step, again owning the loop. Every step runs on the caller's thread, so state bound
+to a thread across an ``await`` (SQLAlchemy's greenlets) stays valid. In asyncio debug mode
+(which checks that only the loop thread touches the loop) every call is handed to the loop
+thread instead.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
+import queue
 import selectors
 import threading
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -130,44 +133,37 @@ class SyncBridge:
         if threading.current_thread() is self._thread or getattr(self._driving, "on", False):
             coroutine.close()
             raise RuntimeError(_NESTED)
-        if loop.get_debug():
+        if _CallerTask is None or loop.get_debug():
             return self._hand_off(loop, coroutine)
-        task, done = self._first_step(loop, coroutine)
-        if done is not None:
-            done.acquire()  # released by the task's done callback, on the loop thread
-        return task.result()
+        return self._drive(loop, coroutine)
 
-    def _first_step(
-        self, loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, T]
-    ) -> tuple[asyncio.Task[T], threading.Lock | None]:
-        """Make the task and run its first step here, owning the loop; the lock to wait on."""
+    def _drive(self, loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Make the task and run each of its steps here, owning the loop for each step."""
         base: Any = loop  # asyncio.BaseEventLoop: its ready queue and timer heap
-        done: threading.Lock | None = None
-        with self._owner:
-            outer = asyncio._get_running_loop()
-            asyncio._set_running_loop(loop)
-            self._driving.on = True
-            timers = len(base._scheduled)
-            try:
-                task = loop.create_task(coroutine, context=contextvars.copy_context())
-                ready = base._ready
-                step = ready.pop()  # the task's first step, just queued (we own the loop)
-                if getattr(step._callback, "__self__", None) is not task:  # pragma: no cover
-                    ready.append(step)  # not ours (never seen): let the loop thread run it
-                else:
-                    step._run()
-                if not task.done():
-                    done = waiter = threading.Lock()
-                    waiter.acquire()
-                    task.add_done_callback(lambda _: waiter.release())
-            finally:
-                self._driving.on = False
-                asyncio._set_running_loop(outer)
-                # Something for the loop thread to do now, or a new timer to wait for.
-                wake = bool(base._ready) or len(base._scheduled) != timers
-        if wake:
-            loop.call_soon_threadsafe(_nothing)
-        return task, done
+        inbox: queue.SimpleQueue[BaseException | None] = queue.SimpleQueue()
+        task: Any = None
+        error: BaseException | None = None
+        while True:
+            with self._owner:
+                outer = asyncio._get_running_loop()
+                asyncio._set_running_loop(loop)
+                self._driving.on = True
+                timers = len(base._scheduled)
+                try:
+                    if task is None:
+                        task = _CallerTask(coroutine, loop=loop, inbox=inbox)
+                        _unqueue_first_step(base._ready, task)  # it runs here, now
+                    task._context.run(_STEP, task, error)  # as the loop runs a step
+                finally:
+                    self._driving.on = False
+                    asyncio._set_running_loop(outer)
+                    # Something for the loop thread to do now, or a new timer to wait for.
+                    wake = bool(base._ready) or len(base._scheduled) != timers
+            if wake:
+                loop.call_soon_threadsafe(_nothing)
+            if task.done():
+                return cast("T", task.result())
+            error = inbox.get()  # the loop thread says the awaited thing is done
 
     def _hand_off(self, loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run the whole coroutine on the loop thread (asyncio debug mode)."""
@@ -190,6 +186,37 @@ class SyncBridge:
 
 def _nothing() -> None:
     """A callback that only wakes the loop thread."""
+
+
+def _unqueue_first_step(ready: Any, task: Any) -> None:
+    """Drop the step the task's ``__init__`` queued (others may have queued after it)."""
+    for handle in reversed(ready):
+        if getattr(handle._callback, "__self__", None) is task:
+            ready.remove(handle)
+            return
+
+
+_PyTask: Any = getattr(asyncio.tasks, "_PyTask", None)
+_STEP: Any = getattr(_PyTask, "_Task__step", None)
+_CallerTask: Any = None
+if _STEP is not None and hasattr(_PyTask, "_Task__wakeup"):
+
+    class _CallerTask(_PyTask):  # type: ignore[no-redef,misc]
+        """asyncio's own Task (its pure-Python twin), whose steps run on the calling thread.
+
+        asyncio asks for a step by scheduling ``__step`` on the loop or by calling it when an
+        awaited future is done (``__wakeup``, on the loop thread); here that request is posted
+        to the caller, which runs the step itself. A suspended coroutine therefore never
+        moves between threads: thread-bound state held across an ``await`` (SQLAlchemy's
+        greenlets, thread-locals) stays valid.
+        """
+
+        def __init__(self, coroutine: Any, *, loop: Any, inbox: Any) -> None:
+            self._authgate_inbox = inbox
+            super().__init__(coroutine, loop=loop)
+
+        def _Task__step(self, exc: BaseException | None = None) -> None:  # noqa: N802
+            self._authgate_inbox.put(exc)
 
 
 bridge = SyncBridge()
