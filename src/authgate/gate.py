@@ -161,7 +161,11 @@ class AuthGate:
     async def list_sessions(
         self, user_id: str, *, now: float | None = None
     ) -> list[session_admin.SessionInfo]:
-        """The live database sessions of ``user_id`` (JWT sessions are held by nobody: ``[]``)."""
+        """The live database sessions of ``user_id`` (JWT sessions are held by nobody: ``[]``).
+
+        With ``SessionConfig(devices=True)`` each carries its device: ``created``,
+        ``last_seen``, ``user_agent``, ``ip_prefix``.
+        """
         return await session_admin.list_user(self._options, str(user_id), now=_now(now))
 
     async def health(self) -> dict[str, str]:

@@ -42,7 +42,7 @@ READER = InMemoryMetricReader(
         Histogram: AggregationTemporality.DELTA,
     }
 )
-_INSTALLED: list[bool] = []
+_INSTALLED: list[TracerProvider] = []
 _SEEN: list[tuple[str, dict[str, Any], Any]] = []  # the points of this test so far
 
 
@@ -54,8 +54,17 @@ def sdk() -> None:
         tracing.add_span_processor(SimpleSpanProcessor(SPANS))
         trace.set_tracer_provider(tracing)
         metrics.set_meter_provider(MeterProvider(metric_readers=[READER]))
-        _INSTALLED.append(True)
+        _INSTALLED.append(tracing)
     drain()
+    SPANS.clear()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def stop_recording_after() -> Iterator[None]:
+    """Later test modules of the same process keep no spans (the provider stays global)."""
+    yield
+    for tracing in _INSTALLED:
+        tracing.shutdown()  # the exporter then drops what it is given
     SPANS.clear()
 
 

@@ -53,8 +53,9 @@ def _database(options: InternalOptions) -> SessionListing | None:
     if options.session_strategy != "database" or adapter is None:
         return None
     if not callable(getattr(adapter, "get_sessions_by_user", None)):
+        named = type(getattr(adapter, "wrapped", adapter)).__name__  # not the telemetry wrapper
         raise ConfigurationError(
-            f"{type(adapter).__name__} cannot list a user's sessions: it needs "
+            f"{named} cannot list a user's sessions: it needs "
             "get_sessions_by_user (authgate.adapters.SessionListing)"
         )
     return cast("SessionListing", adapter)

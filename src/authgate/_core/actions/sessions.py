@@ -118,12 +118,13 @@ def _view(info: session_admin.SessionInfo, current: str | None) -> pages.Session
 async def _views(ctx: RequestContext, me: _Me) -> list[pages.SessionView]:
     if not me.database:
         started = None if me.started is None else datetime.fromtimestamp(me.started, UTC)
+        browser, system = devices.summary(ctx.request.headers.get("user-agent"))
         return [
             pages.SessionView(
                 id=me.current or "",
                 current=True,
-                browser=devices.summary(ctx.request.headers.get("user-agent"))[0],
-                system=devices.summary(ctx.request.headers.get("user-agent"))[1],
+                browser=browser,
+                system=system,
                 ip_prefix=None,
                 created=_iso(started),
                 last_seen=None,
