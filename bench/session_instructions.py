@@ -218,7 +218,18 @@ def totals(folder: Path, prefix: str) -> list[int]:
     return out
 
 
-def parent(args: argparse.Namespace) -> int:
+def callgrind(
+    script: str,
+    child_args: list[str],
+    calls: int,
+    report: Callable[[dict[str, float]], None],
+    extra_env: dict[str, str] | None = None,
+) -> int:
+    """Run ``script --child ...`` under callgrind; ``report`` the instructions per call by path.
+
+    The child prints the JSON list of the names it measured, in order, as its last line.
+    Returns the exit status (a failure is reported on stderr).
+    """
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
@@ -227,14 +238,12 @@ def parent(args: argparse.Namespace) -> int:
         folder = Path(tmp)
         cmd = [
             valgrind, "--tool=callgrind", "--dump-before=getppid", "--dump-instr=no",
-            f"--callgrind-out-file={folder}/cg.out", sys.executable, __file__, "--child",
-            f"--calls={args.calls}", f"--warmup={args.warmup}", f"--only={args.only}",
-            *(["--skip-database"] if args.skip_database else []),
+            f"--callgrind-out-file={folder}/cg.out", sys.executable, script, "--child",
+            f"--calls={calls}", *child_args,
         ]  # fmt: skip
         env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
-        if args.otel:
-            env["AUTHGATE_BENCH_OTEL"] = args.otel
-        print(f"callgrind: {args.calls} calls per path (a minute or more) ...", flush=True)
+        env.update(extra_env or {})
+        print(f"callgrind: {calls} calls per path (a minute or more) ...", flush=True)
         done = subprocess.run(cmd, capture_output=True, env=env, check=False)
         if done.returncode != 0:
             sys.stderr.write(done.stderr.decode(errors="replace")[-4000:])
@@ -242,9 +251,15 @@ def parent(args: argparse.Namespace) -> int:
         names = json.loads(done.stdout.decode().strip().splitlines()[-1])
         counts = totals(folder, "cg.out")
     # Dumps: [startup+setup+warm-up of path 1, path 1, warm-up of path 2, path 2, ...]
-    per_call = {name: counts[2 * i + 1] / args.calls for i, name in enumerate(names)}
-    report(per_call)
+    report({name: counts[2 * i + 1] / calls for i, name in enumerate(names)})
     return 0
+
+
+def parent(args: argparse.Namespace) -> int:
+    child_args = [f"--warmup={args.warmup}", f"--only={args.only}"]
+    child_args += ["--skip-database"] if args.skip_database else []
+    extra_env = {"AUTHGATE_BENCH_OTEL": args.otel} if args.otel else None
+    return callgrind(__file__, child_args, args.calls, report, extra_env)
 
 
 def report(per_call: dict[str, float]) -> None:

@@ -6,6 +6,9 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from authgate.integrations.django.asgi import AuthBodyLimit
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "examples.django_project.settings")
 os.environ.setdefault("AUTHGATE_DJANGO_ASYNC", "1")
-application = get_asgi_application()
+# Bodies above the auth API's limit are refused before Django reads them (it buffers whole bodies).
+application = AuthBodyLimit(get_asgi_application())

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from typing import Any
 
-from authgate import AuthGate
+from authgate import AuthGate, Callbacks
 from authgate.integrations.django.credentials import DjangoCredentials
 from examples.shared import auth_config
 
-gate = AuthGate(
-    auth_config(
-        custom_sign_in=os.environ.get("AUTHGATE_CUSTOM_SIGNIN") == "1",
-        providers=[DjangoCredentials()],
-    )
+
+async def rename(*, token: Any, trigger: str | None = None, session: Any = None, **_: Any) -> Any:
+    """``update_session(request, {"name": ...})`` (or next-auth's ``update()``) renames."""
+    if trigger == "update" and isinstance(session, dict):
+        name = session.get("name")
+        if isinstance(name, str) and 0 < len(name) <= 64:
+            token["name"] = name
+    return token
+
+
+config = auth_config(
+    custom_sign_in=os.environ.get("AUTHGATE_CUSTOM_SIGNIN") == "1",
+    providers=[DjangoCredentials()],
 )
+gate = AuthGate(dataclasses.replace(config, callbacks=Callbacks(jwt=rename)))

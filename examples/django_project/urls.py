@@ -17,6 +17,7 @@ urlpatterns = [
     path("account", views.AccountView.as_view()),
     path("async-dashboard", views.async_dashboard),
     path("api/me", views.me),
+    path("signout", views.sign_out_view),
     path("auth/signin", views.custom_sign_in),
     path("favicon.ico", views.favicon),
     path("bare", views.bare),

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.views import View
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_POST
 
 from authgate.integrations.django import (
     SessionRequiredMixin,
     aget_session,
     get_session,
     session_required,
+    sign_out,
+    update_session,
 )
 from examples.shared import sign_in_message
 
@@ -25,6 +30,7 @@ def _page(request: HttpRequest, template: str, **context: object) -> HttpRespons
     return render(request, template, {"prefix": prefix, "framework": "Django", **context})
 
 
+@ensure_csrf_cookie  # the csrftoken cookie a script sends back as X-CSRFToken
 def home(request: HttpRequest) -> HttpResponse:
     return _page(request, "home.html", session=get_session(request))
 
@@ -47,7 +53,19 @@ async def async_dashboard(request: HttpRequest) -> HttpResponse:
 
 @session_required
 def me(request: HttpRequest) -> JsonResponse:
+    if request.method == "POST":  # {"name": ...}: the jwt callback's trigger "update"
+        try:
+            data = json.loads(request.body)
+        except ValueError:
+            return JsonResponse({"error": "invalid JSON"}, status=400)
+        return JsonResponse(dict(update_session(request, data) or {}))
     return JsonResponse(dict(get_session(request) or {}))
+
+
+@require_POST  # behind Django's CSRF check: a form of this site, not a link
+def sign_out_view(request: HttpRequest) -> HttpResponseRedirect:
+    sign_out(request)  # the session ends on the server; the response clears the cookies
+    return HttpResponseRedirect(request.META.get("SCRIPT_NAME", "") + "/")
 
 
 def custom_sign_in(request: HttpRequest) -> HttpResponse:

@@ -86,3 +86,35 @@ def answering_workers(log: Path) -> dict[str, str]:
         if match:
             found[match.group(2)] = match.group(1)
     return found
+
+
+@pytest.mark.parametrize("worker_class", ["sync", "gthread"])
+def test_django_views_update_the_session_and_sign_out_on_the_server(
+    worker_class: str, tmp_path: Path
+) -> None:
+    """The example's ``POST /api/me`` (``update_session``) and ``POST /signout`` (``sign_out``)
+    behind Django's CSRF check; the renamed session is read on both workers."""
+    log = tmp_path / "access.log"
+    env = server_env("django", tmp_path)
+    with gunicorn(APPS["django"], env=env, worker_class=worker_class, access_log=log) as origin:
+        fresh = httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(base_url=origin, limits=fresh) as http:
+            csrf = http.get("/api/auth/csrf").json()["csrfToken"]
+            http.post("/api/auth/callback/credentials", data={"csrfToken": csrf, **DEMO})
+            http.get("/")  # Django's csrftoken cookie
+            django_csrf = {"x-csrftoken": http.cookies["csrftoken"]}
+            assert http.post("/api/me", json={"name": "Grace"}).status_code == 403  # no token
+            renamed = http.post("/api/me?n=rename", json={"name": "Grace"}, headers=django_csrf)
+            assert renamed.status_code == 200
+            assert "next-auth.session-token=" in renamed.headers["set-cookie"]
+            for n in range(200):
+                assert http.get(f"/api/me?n={n}").json()["user"]["name"] == "Grace"
+                if len(set(answering_workers(log).values())) == 2:
+                    break
+            out = http.post("/signout", headers=django_csrf)
+            assert (out.status_code, out.headers["location"]) == (302, "/")
+            cleared = [c for c in out.headers.get_list("set-cookie") if "session-token" in c]
+            assert cleared
+            assert all("Max-Age=0" in c for c in cleared)
+            assert http.get("/api/me").status_code == 401
+    assert len(set(answering_workers(log).values())) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import multiprocessing
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -81,3 +82,110 @@ def test_a_forked_child_starts_its_own_loop() -> None:
     assert child.exitcode == 0
     assert answer == "True 2"  # the child's main thread and its own bridge thread
     assert bridge.loop is parent_loop
+
+
+# -- the first step runs on the caller's thread; what suspends continues on the loop ---------
+
+
+async def where() -> tuple[threading.Thread, asyncio.AbstractEventLoop, bool]:
+    task = asyncio.current_task()
+    return threading.current_thread(), asyncio.get_running_loop(), task is not None
+
+
+def test_a_greenlet_suspended_across_an_await_stays_on_its_thread() -> None:
+    """SQLAlchemy's async engine runs sync code in a greenlet that awaits through its parent:
+    a greenlet cannot be resumed on another thread (the database-session adapter's case)."""
+    from sqlalchemy.util import await_only, greenlet_spawn
+
+    def sync_code() -> str:
+        await_only(asyncio.sleep(0.001))
+        return threading.current_thread().name
+
+    async def through_a_greenlet() -> str:
+        return await greenlet_spawn(sync_code)
+
+    assert run_sync(through_a_greenlet()) == "authgate-sync-bridge"
+
+
+def test_a_worker_thread_of_a_bridged_coroutine_can_use_the_bridge() -> None:
+    async def outer() -> str:
+        return await asyncio.to_thread(run_sync, inner())
+
+    async def inner() -> str:
+        await asyncio.sleep(0)
+        return "inner"
+
+    assert run_sync(outer()) == "inner"
+
+
+def test_a_timeout_set_in_the_first_step_cancels_after_the_hop() -> None:
+    async def never() -> None:
+        async with asyncio.timeout(0.01):
+            await asyncio.Event().wait()
+
+    with pytest.raises(TimeoutError):
+        run_sync(never())
+
+
+def test_a_task_started_in_the_first_step_runs_after_the_call_returned() -> None:
+    finished = threading.Event()
+
+    async def background() -> None:
+        await asyncio.sleep(0)
+        finished.set()
+
+    async def fire_and_forget() -> str:
+        tasks.add(asyncio.create_task(background()))
+        return "returned"
+
+    tasks: set[asyncio.Task[None]] = set()
+    assert run_sync(fire_and_forget()) == "returned"
+    assert finished.wait(10)
+
+
+def test_anyio_and_httpx_detect_asyncio_in_the_first_step() -> None:
+    import anyio.to_thread
+    import sniffio
+
+    async def detect() -> str:
+        library = sniffio.current_async_library()
+        return library + ":" + await anyio.to_thread.run_sync(lambda: "worker")
+
+    assert run_sync(detect()) == "asyncio:worker"
+
+
+VAR: contextvars.ContextVar[str] = contextvars.ContextVar("VAR", default="unset")
+
+
+def test_the_callers_context_is_copied_not_shared() -> None:
+    async def read_and_set() -> str:
+        seen = VAR.get()
+        VAR.set("inside")
+        await asyncio.sleep(0)
+        return seen + "/" + VAR.get()
+
+    token = VAR.set("caller")
+    try:
+        assert run_sync(read_and_set()) == "caller/inside"
+        assert VAR.get() == "caller"
+    finally:
+        VAR.reset(token)
+
+
+def test_many_threads_mixing_immediate_and_suspending_calls() -> None:
+    async def work(n: int) -> int:
+        if n % 3 == 0:
+            await asyncio.sleep(0.001 * (n % 5))
+        if n % 7 == 0:
+            raise ValueError(str(n))
+        return n * 2
+
+    def call(n: int) -> int | str:
+        try:
+            return run_sync(work(n))
+        except ValueError as error:
+            return str(error)
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(call, range(400)))
+    assert results == [str(n) if n % 7 == 0 else n * 2 for n in range(400)]

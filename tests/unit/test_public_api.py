@@ -44,6 +44,7 @@ def test_public_modules_are_the_agreed_ones() -> None:
         "authgate.integrations.asgi",
         "authgate.integrations.django",
         "authgate.integrations.django.apps",
+        "authgate.integrations.django.asgi",
         "authgate.integrations.django.conf",
         "authgate.integrations.django.credentials",
         "authgate.integrations.django.decorators",

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from flask import Blueprint, Flask, current_app, g, jsonify, redirect, request
 from flask import Response as FlaskResponse
-from werkzeug.datastructures import Headers
 from werkzeug.local import LocalProxy
 
 from authgate.integrations._protect import SESSION_REQUIRED, sign_in_url
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from _typeshed.wsgi import WSGIEnvironment
+    from werkzeug.datastructures import Headers
     from werkzeug.wrappers import Response as WerkzeugResponse
 
     from authgate.gate import AuthGate
@@ -62,8 +62,8 @@ class _VerbatimResponse(FlaskResponse):
     default_mimetype = None
 
     def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
-        """The headers as the engine wrote them."""
-        return Headers(self.headers)
+        """The headers as the engine wrote them (werkzeug copies them to rewrite: no need)."""
+        return self.headers
 
 
 def _to_flask(response: AuthResponse) -> FlaskResponse:

@@ -21,13 +21,19 @@ if TYPE_CHECKING:
 __all__ = ["add_cookies", "auth_request", "django_response", "read_request_body"]
 
 
+_NO_ATTRIBUTES = dict.fromkeys(Morsel._reserved, "")  # type: ignore[attr-defined]
+
+
 class _RawMorsel(Morsel[str]):
     """A ``Morsel`` whose ``Set-Cookie`` line is the engine's serialisation, verbatim."""
 
     def __init__(self, cookie: Cookie) -> None:
-        super().__init__()
-        self._raw = cookie.serialize()
-        self.set(cookie.name, cookie.value, self._raw.partition(";")[0].partition("=")[2])
+        # What Morsel() and .set() leave behind, without their per-attribute loop and key
+        # check (the engine's cookie names are valid tokens): one response sets three.
+        dict.update(self, _NO_ATTRIBUTES)
+        raw = self._raw = cookie.serialize()
+        self._key, self._value = cookie.name, cookie.value
+        self._coded_value = raw.partition(";")[0].partition("=")[2]
 
     def OutputString(self, attrs: Any = None) -> str:  # noqa: N802 - Morsel's name
         return self._raw

@@ -14,7 +14,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.utils.functional import SimpleLazyObject
 
 from authgate.integrations.django._adapt import add_cookies
-from authgate.integrations.django._session import aget_session, get_session
+from authgate.integrations.django._session import PENDING_COOKIES, aget_session, get_session
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -23,12 +23,12 @@ if TYPE_CHECKING:
 
 __all__ = ["PENDING_COOKIES", "AuthGateMiddleware"]
 
-PENDING_COOKIES = "_authgate_cookies"
-"""Request attribute holding cookies a template helper wants set (the CSRF cookie)."""
-
 
 class AuthGateMiddleware:
-    """Put the session on the request; set cookies the template helpers asked for."""
+    """Put the session on the request; set the cookies the helpers asked for.
+
+    Those of the template tags (the CSRF cookie), ``sign_out`` and ``update_session``.
+    """
 
     sync_capable = True
     async_capable = True

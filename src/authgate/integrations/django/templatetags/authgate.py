@@ -12,12 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import template
-from django.core.exceptions import ImproperlyConfigured
 
 from authgate.integrations.django._adapt import auth_request
-from authgate.integrations.django._session import get_session
+from authgate.integrations.django._session import get_session, pending_cookies
 from authgate.integrations.django.conf import get_gate
-from authgate.integrations.django.middleware import PENDING_COOKIES
 
 if TYPE_CHECKING:
     from authgate.types import Session
@@ -29,17 +27,10 @@ register = template.Library()
 def authgate_csrf_token(context: dict[str, Any]) -> str:
     """The CSRF token for a form posting to the auth API (its cookie is set by the middleware)."""
     request = context["request"]
-    if not hasattr(request, "aauth_session"):  # nobody would set the cookie: fail loudly
-        raise ImproperlyConfigured(
-            "{% authgate_csrf_token %} needs authgate's AuthGateMiddleware in MIDDLEWARE"
-        )
+    pending = pending_cookies(request, "{% authgate_csrf_token %}")  # fails loudly without it
     token: str | None = getattr(request, "_authgate_csrf", None)
     if token is None:
         csrf = get_gate().get_csrf_token(auth_request(request))
-        pending = getattr(request, PENDING_COOKIES, None)
-        if pending is None:
-            pending = []
-            setattr(request, PENDING_COOKIES, pending)
         pending.extend(csrf.cookies)
         token = request._authgate_csrf = csrf.token
     return token
