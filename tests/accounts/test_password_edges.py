@@ -7,13 +7,29 @@ confirmation link used after the address was confirmed, and links that cannot be
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 
+from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
 from blackbox.conftest import NOW, SESSION, body_json, query_of
 
-from .conftest import EMAIL, STRONG, memory_setup, sign_in, sign_up, verify
+from .conftest import (
+    EMAIL,
+    STRONG,
+    Mailbox,
+    Setup,
+    build,
+    memory_setup,
+    sign_in,
+    sign_up,
+    verify,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.anyio
 
@@ -100,3 +116,18 @@ async def test_a_link_whose_token_cannot_be_one_is_refused(token: str) -> None:
     response = await client.get("/verify-email", query={"email": EMAIL, "token": token})
     assert query_of(response.redirect or "")["error"] == ["Verification"]
     assert (await setup.adapter.get_user_by_email(EMAIL))["emailVerified"] is None
+
+
+async def test_two_sign_ups_at_once_for_one_address_answer_alike(tmp_path: Path) -> None:
+    adapter, mailbox = SQLAlchemyAdapter(tmp_path / "auth.db"), Mailbox()
+    setup = Setup(build(adapter, "jwt", mailbox), adapter, mailbox, "jwt")
+    try:
+        answers = await asyncio.gather(*(sign_up(setup.client()) for _ in range(2)))
+        assert [a.redirect for a in answers] == [
+            "http://localhost:3000/api/auth/signup?sent=1&provider=password"
+        ] * 2, "the same answer: nothing tells which one won"
+        assert await adapter.get_user_by_email(EMAIL) is not None
+        kinds = sorted(m.kind for m in mailbox.sent)
+        assert kinds == ["account-exists", "verify-email"], "the loser's mail: the address is taken"
+    finally:
+        await adapter.close()

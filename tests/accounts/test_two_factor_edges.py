@@ -256,9 +256,34 @@ async def test_methods_the_database_cannot_keep_read_as_no_second_factor(
     assert "TWO_FACTOR_SESSION_ERROR" in caplog.text
 
 
-async def methods(gate: AuthGate, client: Client) -> list[str] | None:
+def request_of(client: Client) -> AuthRequest:
     cookie = "; ".join(f"{k}={v}" for k, v in client.jar.items())
-    request = AuthRequest.build(
+    return AuthRequest.build(
         method="GET", path="/", headers=[("cookie", cookie), ("host", "localhost:3000")]
     )
-    return await gate.get_sign_in_methods(request, now=client.now)
+
+
+async def methods(gate: AuthGate, client: Client) -> list[str] | None:
+    return await gate.get_sign_in_methods(request_of(client), now=client.now)
+
+
+async def test_a_credentials_user_without_an_id_has_no_factor_to_ask() -> None:
+    gate, _, _ = gate_for({"name": "Ada", "email": "ada@example.com"})
+    client = Client(gate)
+    response = await client.sign_in()
+    assert response.redirect == "http://localhost:3000", "nothing to look a factor up by"
+    assert body_json(await client.get("/session"))["user"] == {
+        "name": "Ada",
+        "email": "ada@example.com",
+    }
+    page = await client.get(SETUP)
+    assert query_of(page.redirect or "")["error"] == ["SessionRequired"], "none can be enrolled"
+
+
+async def test_has_second_factor_follows_the_session() -> None:
+    gate, _, _ = gate_for()
+    _, secret, _ = await enrolled(gate)
+    client = await pending(gate)
+    assert not await gate.has_second_factor(request_of(client), now=client.now)
+    await answer(client, code=code_at(secret, NOW + STEP))
+    assert await gate.has_second_factor(request_of(client), now=client.now)
