@@ -131,3 +131,22 @@ async def test_two_sign_ups_at_once_for_one_address_answer_alike(tmp_path: Path)
         assert kinds == ["account-exists", "verify-email"], "the loser's mail: the address is taken"
     finally:
         await adapter.close()
+
+
+async def test_a_cross_site_post_cannot_change_or_reset_the_password() -> None:
+    setup = memory_setup(require_verified_email=False)
+    owner = setup.client()
+    await sign_up(owner)
+    assert (await sign_in(owner)).status == 302
+    forged = {"currentPassword": STRONG, "newPassword": NEW}  # no csrfToken: another site's form
+    change = await owner.post("/change-password", form=forged)
+    assert change.redirect == "http://localhost:3000/api/auth/change-password?csrf=true"
+    token = await owner.csrf()
+    await owner.post("/forgot-password", form={"csrfToken": token, "email": EMAIL})
+    params = setup.mailbox.link_params("reset-password")
+    reset = await setup.client().post("/reset-password", form={**params, "password": NEW})
+    assert reset.redirect == "http://localhost:3000/api/auth/reset-password?csrf=true"
+    assert (await sign_in(setup.client())).status == 302, "the password is unchanged"
+    assert query_of((await sign_in(setup.client(), password=NEW)).redirect or "")["error"] == [
+        "CredentialsSignin"
+    ]
