@@ -31,6 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import session_bench as sb
 
+# --otel absent|api|sdk (passed to the child in the environment): what OpenTelemetry costs.
+OTEL = os.environ.get("AUTHGATE_BENCH_OTEL", "")
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, MutableMapping
 
@@ -162,6 +165,14 @@ async def database_paths(n_rows: int) -> list[tuple[str, Callable[[int], Awaitab
 
 async def child(n: int, warmup: int, database: bool, only: str) -> None:
     """Under callgrind: warm up, marker, ``n`` calls, marker; one path after the other."""
+    if OTEL == "sdk":
+        install_sdk()
+    elif OTEL == "absent":
+        # authgate's path without the package (FastAPI >= 0.165 itself needs opentelemetry-api,
+        # so the bench cannot uninstall it): the gates are built as if the import had failed.
+        from authgate._core import telemetry
+
+        telemetry._AVAILABLE = False
     token, _ = sb.nextauth_token()
     measured = await paths(token)
     if database:
@@ -180,6 +191,17 @@ async def child(n: int, warmup: int, database: bool, only: str) -> None:
         gc.enable()
         names.append(name)
     print(json.dumps(names))
+
+
+def install_sdk() -> None:
+    """The OpenTelemetry SDK as an application would set it up (metrics read on demand)."""
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+
+    trace.set_tracer_provider(TracerProvider())
+    metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
 
 
 def totals(folder: Path, prefix: str) -> list[int]:
@@ -208,6 +230,8 @@ def parent(args: argparse.Namespace) -> int:
             *(["--skip-database"] if args.skip_database else []),
         ]  # fmt: skip
         env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+        if args.otel:
+            env["AUTHGATE_BENCH_OTEL"] = args.otel
         print(f"callgrind: {args.calls} calls per path (a minute or more) ...", flush=True)
         done = subprocess.run(cmd, capture_output=True, env=env, check=False)
         if done.returncode != 0:
@@ -243,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=50, help="unmeasured calls before")
     parser.add_argument("--skip-database", action="store_true", help="JWT paths only")
     parser.add_argument("--only", default="", help="measure only paths whose name contains this")
+    parser.add_argument(
+        "--otel",
+        choices=["absent", "api", "sdk"],
+        help="OpenTelemetry not importable / the API only (no-op providers) / the SDK installed",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

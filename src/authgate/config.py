@@ -143,11 +143,19 @@ class SessionConfig:
         max_age: Seconds a session lives without activity (default 30 days).
         update_age: For database sessions: how often the expiry is pushed forward (default
             one day: a session used at least daily never ends).
+        devices: For database sessions: record where and when each was signed in (the
+            browser's user agent, the client's network: IPv4 /24, IPv6 /48) and when it was last
+            used (to within ``update_age``), shown on the ``/sessions`` page and by
+            ``gate.list_sessions``. The adapter needs the
+            :class:`~authgate.adapters.SessionDevices` methods (the SQLAlchemy and memory
+            adapters have them; run ``authgate db init`` for the ``authgate_session_devices``
+            table of an existing database).
     """
 
     strategy: Literal["jwt", "database"] | None = None
     max_age: int = DEFAULT_MAX_AGE
     update_age: int = DEFAULT_UPDATE_AGE
+    devices: bool = False
 
     def __post_init__(self) -> None:
         if self.strategy not in (None, "jwt", "database"):
@@ -428,6 +436,7 @@ class AuthConfig:
         self._check_locale()
         self._check_adapter()
         self._check_two_factor()
+        self._check_session_devices()
 
     def _check_locale(self) -> None:
         if self.locale is None:
@@ -499,6 +508,21 @@ class AuthConfig:
                 "adapter needs delete_user_sessions (authgate.adapters.UserSessions)"
             )
 
+    def _check_session_devices(self) -> None:
+        if not self.session.devices:
+            return
+        from authgate.adapters import SessionDevices
+
+        if self.session_strategy != "database":
+            raise ConfigurationError(
+                "SessionConfig(devices=True) records database sessions: JWT sessions have no row"
+            )
+        if not isinstance(self.adapter, SessionDevices):
+            raise ConfigurationError(
+                "SessionConfig(devices=True) needs an adapter with the SessionDevices methods "
+                "(SQLAlchemyAdapter and MemoryAdapter have them)"
+            )
+
     def _check_two_factor(self) -> None:
         if self.two_factor is None:
             return
@@ -521,3 +545,10 @@ class AuthConfig:
             raise ConfigurationError(
                 "AuthConfig(two_factor=...) needs: pip install 'authgate[two-factor]'"
             ) from exc
+        if self.two_factor.security_keys and not any(
+            getattr(p, "type", None) == "webauthn" for p in self.providers
+        ):
+            raise ConfigurationError(
+                "TwoFactor(security_keys=True) checks credentials registered through the "
+                "Passkey provider: add Passkey() to AuthConfig(providers)"
+            )

@@ -132,7 +132,11 @@ class AuthGate:
         moment = time.time() if now is None else now
         options = self._options
         name = options.cookies(session_reader.secure_cookies(options, request)).session_token.name
+        telemetry = options.telemetry
+        started = time.perf_counter() if telemetry is not None else 0.0
         found = await session_reader.read(options, request.cookies, name, moment)
+        if telemetry is not None:
+            telemetry.session_read(options.session_strategy, found, started)
         return await session_reader.session_of(options, found, moment)  # type: ignore[no-any-return]
 
     async def end_sessions(self, user_id: str, *, now: float | None = None) -> None:
@@ -157,7 +161,11 @@ class AuthGate:
     async def list_sessions(
         self, user_id: str, *, now: float | None = None
     ) -> list[session_admin.SessionInfo]:
-        """The live database sessions of ``user_id`` (JWT sessions are held by nobody: ``[]``)."""
+        """The live database sessions of ``user_id`` (JWT sessions are held by nobody: ``[]``).
+
+        With ``SessionConfig(devices=True)`` each carries its device: ``created``,
+        ``last_seen``, ``user_agent``, ``ip_prefix``.
+        """
         return await session_admin.list_user(self._options, str(user_id), now=_now(now))
 
     async def health(self) -> dict[str, str]:

@@ -15,6 +15,7 @@ from authgate._core.actions import DISPATCH, WITHOUT_INIT_COOKIES
 from authgate._core.origin import cross_site, locate
 from authgate._core.redirects import reroute
 from authgate._core.routing import Action, NotOursError, parse
+from authgate._core.telemetry import SIGN_IN_ACTIONS
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
@@ -98,7 +99,17 @@ async def handle(
         body=parsed,
         now=now,
     )
-    answer = await handler(ctx)
+    telemetry = options.telemetry
+    if (
+        telemetry is not None
+        and action in SIGN_IN_ACTIONS
+        and (method == "POST" or action is Action.CALLBACK)
+    ):
+        async with telemetry.sign_in_span(ctx) as span:
+            answer = await handler(ctx)
+            telemetry.sign_in(ctx, answer, span)
+    else:
+        answer = await handler(ctx)
     audit.record(ctx, answer)
     response = reroute(ctx, answer)
     if action not in WITHOUT_INIT_COOKIES:

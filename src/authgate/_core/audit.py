@@ -47,7 +47,8 @@ def client_prefix(address: str | None) -> str | None:
     return str(network.supernet(new_prefix=bits) if network.prefixlen > bits else network)
 
 
-def _client(ctx: RequestContext) -> str | None:
+def client_of(ctx: RequestContext) -> str | None:
+    """The network of the request's client, as the audit log records it."""
     limiter = ctx.options.limiter
     address = limiter.client_ip(ctx.request) if limiter is not None else ctx.request.client_host
     return client_prefix(address)
@@ -91,7 +92,7 @@ def record(ctx: RequestContext, response: AuthResponse) -> None:
     if isinstance(response, ErrorRedirect):
         fields["code"] = response.code
     fields["status"] = response.status
-    client = _client(ctx)
+    client = client_of(ctx)
     if client is not None:
         fields["client"] = client
     text = " ".join(f"{key}={value}" for key, value in fields.items() if key != "event")

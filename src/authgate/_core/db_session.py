@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from authgate._core import session_reader
+from authgate._core import devices, session_reader
 from authgate._core.cookies import clear_session, expires_in, session_chunk_names
 from authgate._core.events import fire
 from authgate._crypto.tokens import random_hex
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from authgate._core.context import RequestContext
     from authgate._core.options import InternalOptions
-    from authgate.adapters import Adapter, AdapterSession, AdapterUser
+    from authgate.adapters import Adapter, AdapterSession, AdapterUser, SessionDevices
     from authgate.http import Cookie
 
 logger = logging.getLogger("authgate")
@@ -79,6 +79,8 @@ async def create(
     session = await adapter.create_session(
         {"sessionToken": new_token(), "userId": user_id, "expires": expires}
     )
+    if options.session_devices:
+        await devices.record(ctx, cast("SessionDevices", adapter), session["sessionToken"])
     spec = ctx.cookies.session_token
     # Stale JWT chunks of the request go; the token is one short cookie.
     cookies = [
@@ -115,6 +117,8 @@ async def lookup(
             moved = await adapter.update_session(token, expires=moment + max_age)
             if moved is None:
                 return None
+            if options.session_devices:
+                await cast("SessionDevices", adapter).touch_session_device(token, moment)
     except Exception as exc:
         logger.error("SESSION_ERROR: the adapter failed (%s)", type(exc).__name__, exc_info=exc)
         raise DatabaseDownError from exc

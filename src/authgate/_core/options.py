@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from authgate._core import callables
+from authgate._core import telemetry as otel
 from authgate._core.cookies import CookieSet, default_cookies
 from authgate._core.oauth.runtime import OAuthRuntime
 from authgate._core.profiles import PROFILES, WireProfile
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
     from authgate._core.callables import AsyncHook
     from authgate._core.sign_in_flow import SignInStep
+    from authgate._core.telemetry import Telemetry
     from authgate.adapters import Adapter
     from authgate.config import AuthConfig, PagesConfig, Theme
     from authgate.providers import Provider
@@ -96,6 +98,7 @@ class InternalOptions:
     adapter: Adapter | None = None  # users, accounts, database sessions, e-mail tokens
     session_strategy: Literal["jwt", "database"] = "jwt"
     session_update_age: int = DEFAULT_UPDATE_AGE
+    session_devices: bool = False  # SessionConfig(devices): record each database session's device
     reissue_after: int | None = None  # JWTConfig(reissue_after): skip re-sealing young tokens
     # OAuth: the HTTP client and the discovery/JWKS caches of this gate.
     oauth: OAuthRuntime = field(
@@ -106,6 +109,7 @@ class InternalOptions:
     sign_in_steps: tuple[SignInStep, ...] = ()
     revocation: RevocationStore | None = None  # ended JWT sessions, checked on every read
     two_factor: TwoFactor | None = None
+    telemetry: Telemetry | None = None  # OpenTelemetry, when opentelemetry-api is installed
 
     def cookies(self, secure: bool) -> CookieSet:
         return self.cookies_secure if secure else self.cookies_plain
@@ -231,6 +235,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
     jwt_max_age = config.jwt.max_age or (
         config.session.max_age if profile.jwt_max_age_follows_session else DEFAULT_MAX_AGE
     )
+    telemetry = otel.build()
     return InternalOptions(
         providers=providers,
         authorize=authorize,
@@ -256,15 +261,23 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         events=events,
         debug=config.debug,
         limiter=limiter,
-        adapter=config.adapter,
+        adapter=(
+            telemetry.adapter(config.adapter)
+            if telemetry is not None and config.adapter is not None
+            else config.adapter
+        ),
         session_strategy=config.session_strategy,
         session_update_age=config.session.update_age,
+        session_devices=config.session.devices,
         reissue_after=config.jwt.reissue_after,
-        oauth=OAuthRuntime(config.http_client, allow_loopback_http=not production),
+        oauth=OAuthRuntime(
+            config.http_client, allow_loopback_http=not production, telemetry=telemetry
+        ),
         check_codecs=check_codecs,
         revocation=config.revocation,
         two_factor=config.two_factor,
         sign_in_steps=_sign_in_steps(config),
+        telemetry=telemetry,
     )
 
 

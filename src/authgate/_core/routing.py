@@ -26,6 +26,7 @@ class Action(StrEnum):
     TWO_FACTOR_SETUP = "two-factor-setup"
     WEBAUTHN_OPTIONS = "webauthn-options"
     PASSKEYS = "passkeys"  # authgate: the signed-in user's passkeys page
+    SESSIONS = "sessions"  # authgate: the signed-in user's sessions page
     WEBAUTHN_SCRIPT = "webauthn.js"  # authgate: the built-in pages' only script
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
@@ -21,17 +21,26 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable
 
     from authgate._core.options import InternalOptions
-    from authgate.adapters import AdapterSession, SessionListing
+    from authgate.adapters import AdapterSession, SessionDevices, SessionListing
 
 logger = logging.getLogger("authgate")
 
 
 @dataclass(frozen=True, slots=True)
 class SessionInfo:
-    """One live database session: ``id`` (for ``gate.end_session``) and when it expires."""
+    """One live database session: ``id`` (for ``gate.end_session``) and when it expires.
+
+    With ``SessionConfig(devices=True)`` also when it began (``created``), when it was last
+    used (``last_seen``, to within ``update_age``), the browser's ``user_agent`` and the
+    client's network (``ip_prefix``: IPv4 /24, IPv6 /48); ``None`` otherwise.
+    """
 
     id: str
     expires: datetime
+    created: datetime | None = None
+    last_seen: datetime | None = None
+    user_agent: str | None = None
+    ip_prefix: str | None = None
 
 
 def session_id_of(token: str) -> str:
@@ -44,8 +53,9 @@ def _database(options: InternalOptions) -> SessionListing | None:
     if options.session_strategy != "database" or adapter is None:
         return None
     if not callable(getattr(adapter, "get_sessions_by_user", None)):
+        named = type(getattr(adapter, "wrapped", adapter)).__name__  # not the telemetry wrapper
         raise ConfigurationError(
-            f"{type(adapter).__name__} cannot list a user's sessions: it needs "
+            f"{named} cannot list a user's sessions: it needs "
             "get_sessions_by_user (authgate.adapters.SessionListing)"
         )
     return cast("SessionListing", adapter)
@@ -61,7 +71,26 @@ async def list_user(options: InternalOptions, user_id: str, *, now: float) -> li
     if adapter is None:
         return []
     live = await _live(adapter, user_id, now)
-    return [SessionInfo(session_id_of(s["sessionToken"]), s["expires"]) for s in live]
+    tokens = [s["sessionToken"] for s in live]
+    known = (
+        await cast("SessionDevices", adapter).get_session_devices(tokens)
+        if options.session_devices
+        else {}
+    )
+    listed = []
+    for session in live:
+        device = known.get(session["sessionToken"])
+        info = SessionInfo(session_id_of(session["sessionToken"]), session["expires"])
+        if device is not None:
+            info = replace(
+                info,
+                created=device["createdAt"],
+                last_seen=device["lastSeen"],
+                user_agent=device["userAgent"],
+                ip_prefix=device["ipPrefix"],
+            )
+        listed.append(info)
+    return listed
 
 
 async def end_user(options: InternalOptions, user_id: str, *, now: float) -> None:

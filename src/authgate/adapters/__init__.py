@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal, NotRequired, Protocol, TypedDict, runtime_checkable
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from contextlib import AbstractAsyncContextManager
     from datetime import datetime
 
@@ -34,6 +35,8 @@ __all__ = [
     "AuthenticatorAdapter",
     "NewUser",
     "PasswordStore",
+    "SessionDevice",
+    "SessionDevices",
     "SessionListing",
     "TwoFactorRecord",
     "TwoFactorStore",
@@ -114,6 +117,19 @@ class AdapterSession(TypedDict):
     sessionToken: str
     userId: str
     expires: datetime
+
+
+class SessionDevice(TypedDict):
+    """Where and when a database session was signed in, and when it was last used.
+
+    ``userAgent`` is the browser's ``User-Agent`` (at most 255 characters); ``ipPrefix`` the
+    client's network (IPv4 /24, IPv6 /48), never its address.
+    """
+
+    createdAt: datetime
+    lastSeen: datetime
+    userAgent: str | None
+    ipPrefix: str | None
 
 
 class VerificationToken(TypedDict):
@@ -349,4 +365,24 @@ class SessionListing(Protocol):
 
     async def get_sessions_by_user(self, user_id: str) -> list[AdapterSession]:
         """Every stored session of ``user_id`` (expired ones too: authgate filters)."""
+        ...
+
+
+@runtime_checkable
+class SessionDevices(Protocol):
+    """An adapter that records each database session's device (``SessionConfig(devices=True)``).
+
+    Optional. Deleting a session (``delete_session``, ``delete_user_sessions``) deletes its record.
+    """
+
+    async def set_session_device(self, session_token: str, device: SessionDevice) -> None:
+        """Record the device of a new session."""
+        ...
+
+    async def touch_session_device(self, session_token: str, last_seen: datetime) -> None:
+        """Move the session's ``lastSeen`` (no record: nothing happens)."""
+        ...
+
+    async def get_session_devices(self, session_tokens: Sequence[str]) -> dict[str, SessionDevice]:
+        """The records of those of ``session_tokens`` that have one."""
         ...

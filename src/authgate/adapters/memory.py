@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Callable, Sequence
     from datetime import datetime
 
     from authgate.adapters import (
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         AdapterSession,
         AdapterUser,
         NewUser,
+        SessionDevice,
         TwoFactorRecord,
         UserUpdate,
         VerificationToken,
@@ -41,6 +42,7 @@ class _Tables:
         self.two_factor: dict[str, TwoFactorRecord] = {}
         self.recovery_codes: dict[str, set[str]] = {}
         self.session_methods: dict[str, list[str]] = {}
+        self.session_devices: dict[str, SessionDevice] = {}
         self.authenticators: dict[str, AdapterAuthenticator] = {}  # by credentialID
 
 
@@ -195,6 +197,7 @@ class MemoryAdapter:
         return [dict(s) for s in found]  # type: ignore[misc]
 
     async def delete_session(self, session_token: str) -> AdapterSession | None:
+        self._drop_device(session_token)
         session = self._t.sessions.pop(session_token, None)
         if session is not None:
             self._log(lambda: self._t.sessions.__setitem__(session_token, session))
@@ -238,7 +241,29 @@ class MemoryAdapter:
         for token in doomed:
             self._restore_later(self._t.sessions, token)
             del self._t.sessions[token]
+            self._drop_device(token)
         return len(doomed)
+
+    # ---- session devices (SessionDevices) -----------------------------------------------
+
+    def _drop_device(self, session_token: str) -> None:
+        if session_token in self._t.session_devices:
+            self._restore_later(self._t.session_devices, session_token)
+            del self._t.session_devices[session_token]
+
+    async def set_session_device(self, session_token: str, device: SessionDevice) -> None:
+        self._restore_later(self._t.session_devices, session_token)
+        self._t.session_devices[session_token] = dict(device)  # type: ignore[assignment]
+
+    async def touch_session_device(self, session_token: str, last_seen: datetime) -> None:
+        device = self._t.session_devices.get(session_token)
+        if device is not None:
+            self._restore_later(self._t.session_devices, session_token)
+            self._t.session_devices[session_token] = {**device, "lastSeen": last_seen}
+
+    async def get_session_devices(self, session_tokens: Sequence[str]) -> dict[str, SessionDevice]:
+        found = self._t.session_devices
+        return {t: dict(found[t]) for t in session_tokens if t in found}  # type: ignore[misc]
 
     # ---- second factors (TwoFactorStore) ------------------------------------------------
 

@@ -14,7 +14,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from authgate.adapters import PasswordStore, TwoFactorStore, UserSessions
+from authgate.adapters import PasswordStore, SessionDevices, TwoFactorStore, UserSessions
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -123,6 +123,24 @@ async def check_session_methods(adapter: Any) -> None:
     assert await adapter.get_session_methods(token) == ["pwd", "otp"]
 
 
+async def check_session_devices(adapter: Any) -> None:
+    token, other = secrets.token_hex(32), secrets.token_hex(32)
+    began = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
+    later = datetime(2027, 1, 16, 9, 30, tzinfo=UTC)
+    assert await adapter.get_session_devices([token]) == {}
+    await adapter.touch_session_device(token, later)  # no record yet: nothing happens
+    assert await adapter.get_session_devices([token]) == {}
+    device = {"createdAt": began, "lastSeen": began, "userAgent": "Firefox/130", "ipPrefix": None}
+    await adapter.set_session_device(token, device)
+    await adapter.set_session_device(other, {**device, "ipPrefix": "2001:db8::/48"})
+    await adapter.touch_session_device(token, later)
+    found = await adapter.get_session_devices([token, other, "missing"])
+    assert found == {
+        token: {**device, "lastSeen": later},
+        other: {**device, "ipPrefix": "2001:db8::/48"},
+    }
+
+
 _NEEDS: dict[Callable[[Any], Awaitable[None]], type] = {
     check_password_hash_round_trip: PasswordStore,
     check_delete_user_sessions_keeps_one: UserSessions,
@@ -130,6 +148,7 @@ _NEEDS: dict[Callable[[Any], Awaitable[None]], type] = {
     check_totp_steps_are_used_once: TwoFactorStore,
     check_recovery_codes_are_used_once: TwoFactorStore,
     check_session_methods: TwoFactorStore,
+    check_session_devices: SessionDevices,
 }
 
 ACCOUNT_CHECKS: tuple[Callable[[Any], Awaitable[None]], ...] = tuple(_NEEDS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from time import perf_counter
 from typing import TYPE_CHECKING
 
 from authgate._core import db_session, jwt_session, session_reader
@@ -39,9 +40,13 @@ async def _respond(
     ctx: RequestContext, empty: Callable[[], AuthResponse], *, update: bool
 ) -> AuthResponse:
     # ``empty`` is built only when needed: a valid session (the hot path) never encodes it.
+    telemetry = ctx.options.telemetry
+    started = perf_counter() if telemetry is not None else 0.0
     found = await session_reader.read(
         ctx.options, ctx.request.cookies, ctx.cookies.session_token.name, ctx.now
     )
+    if telemetry is not None:
+        telemetry.session_read(ctx.options.session_strategy, found, started)
     if ctx.options.session_strategy == "database":
         return await db_session.respond(ctx, found, empty, update=update)
     if found.token is None:

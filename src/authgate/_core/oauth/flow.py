@@ -264,7 +264,7 @@ async def _exchange(
         body["client_secret"] = provider.client_secret or ""
     else:
         body["client_id"] = provider.client_id or ""
-    answer = await http.post_form(endpoints.token, body, headers=headers)
+    answer = await http.post_form(endpoints.token, body, headers=headers, endpoint="token")
     if not isinstance(answer, dict):
         raise FlowError("the token endpoint did not answer an object")
     if "error" in answer:
@@ -339,7 +339,9 @@ async def _userinfo(
         else token_type
     )
     answer = await http.get_json(
-        url, headers={**extra, "authorization": f"{scheme} {tokens['access_token']}"}
+        url,
+        headers={**extra, "authorization": f"{scheme} {tokens['access_token']}"},
+        endpoint="userinfo",
     )
     if not isinstance(answer, dict):
         raise FlowError("the userinfo endpoint did not answer an object")

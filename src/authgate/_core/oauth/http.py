@@ -19,6 +19,8 @@ import httpx
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from authgate._core.telemetry import Telemetry
+
 MAX_BODY = 1024 * 1024
 DEFAULT_TIMEOUT = 10.0
 _LOOPBACK_NAMES = frozenset({"localhost"})
@@ -50,7 +52,7 @@ class OutboundHTTP:
     It is also what ``userinfo_request`` receives.
     """
 
-    __slots__ = ("_client", "_insecure_loopback", "_max_body", "_timeout")
+    __slots__ = ("_client", "_insecure_loopback", "_label", "_max_body", "_timeout")
 
     def __init__(
         self,
@@ -59,8 +61,11 @@ class OutboundHTTP:
         allow_loopback_http: bool,
         timeout: float = DEFAULT_TIMEOUT,
         max_body: int = MAX_BODY,
+        label: tuple[str, Telemetry] | None = None,
     ) -> None:
+        """``label``: the provider id and the gate's telemetry, to time each call."""
         self._client = client
+        self._label = label
         self._insecure_loopback = allow_loopback_http
         self._timeout = timeout
         self._max_body = max_body
@@ -75,14 +80,19 @@ class OutboundHTTP:
         raise ProviderError(f"refusing to call {where(url)}: https is required")
 
     async def get_json(
-        self, url: str, *, headers: Mapping[str, str] | None = None
+        self, url: str, *, headers: Mapping[str, str] | None = None, endpoint: str = "other"
     ) -> dict[str, Any] | list[Any]:
-        return await self.request("GET", url, headers=headers)
+        return await self.request("GET", url, headers=headers, endpoint=endpoint)
 
     async def post_form(
-        self, url: str, data: Mapping[str, str], *, headers: Mapping[str, str] | None = None
+        self,
+        url: str,
+        data: Mapping[str, str],
+        *,
+        headers: Mapping[str, str] | None = None,
+        endpoint: str = "other",
     ) -> dict[str, Any] | list[Any]:
-        return await self.request("POST", url, headers=headers, data=data)
+        return await self.request("POST", url, headers=headers, data=data, endpoint=endpoint)
 
     async def request(
         self,
@@ -91,8 +101,24 @@ class OutboundHTTP:
         *,
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
+        endpoint: str = "other",
     ) -> dict[str, Any] | list[Any]:
+        """Call ``url``; ``endpoint`` names the kind of call for telemetry (``token``, ...)."""
         self.check_url(url)
+        if self._label is None:
+            return await self._call(method, url, headers, data, None)
+        provider, telemetry = self._label
+        with telemetry.outbound(provider, endpoint, method) as attributes:
+            return await self._call(method, url, headers, data, attributes)
+
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        data: Mapping[str, str] | None,
+        attributes: dict[str, Any] | None,
+    ) -> dict[str, Any] | list[Any]:
         sent = {"accept": "application/json", **(headers or {})}
         try:
             async with self._client.stream(
@@ -104,6 +130,8 @@ class OutboundHTTP:
                 timeout=httpx.Timeout(self._timeout),
             ) as response:
                 status = response.status_code
+                if attributes is not None:
+                    attributes["http.response.status_code"] = status
                 content_type = response.headers.get("content-type", "")
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > self._max_body:

@@ -20,6 +20,7 @@ from authgate._core.oauth.http import OutboundHTTP, ProviderError, where
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from authgate._core.telemetry import Telemetry
     from authgate.providers.oauth import OAuth
 
 logger = logging.getLogger("authgate")
@@ -61,8 +62,15 @@ def _same_issuer(configured: str, published: str) -> bool:
 class OAuthRuntime:
     """HTTP client and caches shared by every OAuth provider of one gate."""
 
-    def __init__(self, client: httpx.AsyncClient | None, *, allow_loopback_http: bool) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None,
+        *,
+        allow_loopback_http: bool,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self._client = client
+        self._telemetry = telemetry
         self._allow_loopback_http = allow_loopback_http
         self._tls: ssl.SSLContext | None = None
         self._discovery: dict[str, tuple[float, dict[str, Any]]] = {}
@@ -86,7 +94,10 @@ class OAuthRuntime:
 
     def _outbound(self, client: httpx.AsyncClient, provider: OAuth) -> OutboundHTTP:
         return OutboundHTTP(
-            client, allow_loopback_http=self._allow_loopback_http, timeout=provider.timeout
+            client,
+            allow_loopback_http=self._allow_loopback_http,
+            timeout=provider.timeout,
+            label=(provider.id, self._telemetry) if self._telemetry is not None else None,
         )
 
     async def _discover(self, http: OutboundHTTP, provider: OAuth, now: float) -> dict[str, Any]:
@@ -96,7 +107,7 @@ class OAuthRuntime:
         cached = self._discovery.get(url)
         if cached is not None and now - cached[0] < DISCOVERY_TTL:
             return cached[1]
-        document = await http.get_json(url)
+        document = await http.get_json(url, endpoint="discovery")
         if not isinstance(document, dict):
             raise ProviderError(f"{where(url)} is not a discovery document")
         published = document.get("issuer")
@@ -148,7 +159,7 @@ class OAuthRuntime:
         cached = self._jwks.get(uri)
         if cached is not None and not refresh and now - cached[0] < JWKS_TTL:
             return cached[1]
-        document = await http.get_json(uri)
+        document = await http.get_json(uri, endpoint="jwks")
         if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
             raise ProviderError(f"{where(uri)} is not a JWKS")
         self._jwks[uri] = (now, document)

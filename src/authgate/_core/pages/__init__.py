@@ -535,3 +535,57 @@ def render_passkeys(
         options_url=f"{url}/webauthn-options/{pid}",
     )
     return _page("passkeys.html", context, status=status)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """One row of the sessions page (times as ISO 8601 UTC strings)."""
+
+    id: str
+    current: bool
+    browser: str | None
+    system: str | None
+    ip_prefix: str | None
+    created: str | None
+    last_seen: str | None
+    expires: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The row in the page's JSON mode."""
+        return {
+            "id": self.id,
+            "current": self.current,
+            "browser": self.browser,
+            "system": self.system,
+            "ipPrefix": self.ip_prefix,
+            "created": self.created,
+            "lastSeen": self.last_seen,
+            "expires": self.expires,
+        }
+
+
+def render_sessions(
+    *,
+    theme: Theme,
+    url: str,
+    csrf_token: str,
+    sessions: Sequence[SessionView],
+    database: bool,
+    notice: str | None = None,
+    status: int = 200,
+    lang: Language = ENGLISH,
+) -> AuthResponse:
+    """The signed-in user's sessions: end one, all others (database), or all (JWT).
+
+    ``notice`` is a message id (marked with ``N_``), translated here.
+    """
+    context = _shell(theme, lang, title=N_("Sessions"), button_text=True)
+    context.update(
+        url=url.rstrip("/"),
+        csrf_token=csrf_token,
+        sessions=sessions,
+        database=database,
+        others=sum(1 for s in sessions if not s.current),
+        notice=lang.gettext(notice) if notice else None,
+    )
+    return _page("sessions.html", context, status=status)

@@ -27,7 +27,7 @@ from sqlalchemy.pool import StaticPool
 from authgate.adapters.sqlalchemy.schema import AuthTables, build_tables, tables
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncIterator, Mapping, Sequence
 
     from sqlalchemy.engine import Row
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         AdapterSession,
         AdapterUser,
         NewUser,
+        SessionDevice,
         TwoFactorRecord,
         UserUpdate,
         VerificationToken,
@@ -473,6 +474,37 @@ class SQLAlchemyAdapter:
         async with self._begin() as conn:
             result = await conn.execute(delete(sessions).where(where))
         return int(result.rowcount or 0)
+
+    # ---- session devices (SessionDevices) -----------------------------------------------
+
+    async def set_session_device(self, session_token: str, device: SessionDevice) -> None:
+        table = self.tables.session_devices
+        async with self._begin() as conn:
+            await conn.execute(delete(table).where(table.c.sessionToken == session_token))
+            await conn.execute(insert(table).values(sessionToken=session_token, **device))
+
+    async def touch_session_device(self, session_token: str, last_seen: datetime) -> None:
+        table = self.tables.session_devices
+        where = table.c.sessionToken == session_token
+        async with self._begin() as conn:
+            await conn.execute(update(table).where(where).values(lastSeen=last_seen))
+
+    async def get_session_devices(self, session_tokens: Sequence[str]) -> dict[str, SessionDevice]:
+        table = self.tables.session_devices
+        found: dict[str, SessionDevice] = {}
+        tokens = list(session_tokens)
+        async with self._begin() as conn:
+            for start in range(0, len(tokens), 500):  # bound the IN list
+                query = select(table).where(table.c.sessionToken.in_(tokens[start : start + 500]))
+                for row in (await conn.execute(query)).all():
+                    data = row._mapping
+                    found[data["sessionToken"]] = {
+                        "createdAt": data["createdAt"],
+                        "lastSeen": data["lastSeen"],
+                        "userAgent": data["userAgent"],
+                        "ipPrefix": data["ipPrefix"],
+                    }
+        return found
 
     # ---- second factors (TwoFactorStore) ------------------------------------------------
 

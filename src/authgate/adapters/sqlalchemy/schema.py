@@ -11,7 +11,8 @@ new databases only.
 authgate's own optional features keep their data in tables of their own, next to Auth.js's:
 ``authgate_passwords`` (password accounts), ``authgate_two_factor``,
 ``authgate_recovery_codes`` and ``authgate_session_methods`` (two-factor: how each database
-session was signed in).
+session was signed in), ``authgate_session_devices`` (``SessionConfig(devices=True)``: where and
+when each database session was signed in, and last used).
 
 ``metadata`` is plain SQLAlchemy: point Alembic's ``target_metadata`` at it (see
 ``docs/adapters.md``).
@@ -76,6 +77,7 @@ class AuthTables:
     two_factor: Table
     recovery_codes: Table
     session_methods: Table
+    session_devices: Table
 
 
 def _owner(users: str, **options: Any) -> Column[int]:
@@ -196,6 +198,15 @@ def build_tables(*, prefix: str = "", schema: str | None = None) -> AuthTables:
         Column("sessionToken", String(255), primary_key=True),
         Column("methods", String(255), nullable=False),  # "pwd otp": how it was signed in
     )
+    session_devices = Table(
+        f"{prefix}authgate_session_devices",
+        meta,
+        Column("sessionToken", String(255), primary_key=True),
+        Column("createdAt", UTCDateTime(), nullable=False),
+        Column("lastSeen", UTCDateTime(), nullable=False),
+        Column("userAgent", String(255)),
+        Column("ipPrefix", String(64)),
+    )
     return AuthTables(
         meta,
         users,
@@ -207,6 +218,7 @@ def build_tables(*, prefix: str = "", schema: str | None = None) -> AuthTables:
         two_factor,
         recovery_codes,
         session_methods,
+        session_devices,
     )
 
 
