@@ -256,6 +256,23 @@ async def test_without_the_setting_a_passkey_is_no_second_factor(adapter: Any) -
     assert (await client.post("/two-factor", form=form)).status == 400
 
 
+async def test_a_passkey_sign_in_is_proof_of_possession_not_a_second_factor(
+    adapter: Any,
+) -> None:
+    site = Site(adapter, two_factor=TwoFactor())
+    passkey = await site.account_with_key()
+    client = site.client()
+    done = await Browser(client).sign_in(passkey)
+    assert done.status == 302, done.body
+    assert await site.methods(client) == ["pop"], "RFC 8176 pop, not pwd"
+    request = AuthRequest.build(
+        method="GET",
+        path="/",
+        headers=[("cookie", f"{SESSION}={client.jar[SESSION]}"), ("host", "localhost:3000")],
+    )
+    assert not await site.gate.has_second_factor(request, now=client.now)
+
+
 async def test_security_keys_need_the_passkey_provider(adapter: Any) -> None:
     from authgate.errors import ConfigurationError
 

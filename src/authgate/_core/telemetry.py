@@ -217,9 +217,9 @@ class TimedAdapter:
             return self._transaction
         if not inspect.iscoroutinefunction(value):
             return value
-        timed = _timed(value, name, self._telemetry)
-        self.__dict__[name] = timed  # found directly from now on
-        return timed
+        # Looked up on every call, never cached: the wrapper stays transparent to adapters
+        # whose methods change after start-up (a failover, a proxy, a test double).
+        return _timed(value, name, self._telemetry)
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Adapter]:
