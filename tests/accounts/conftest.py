@@ -91,6 +91,19 @@ def build(adapter: Any, strategy: str, mailbox: Mailbox, **kw: Any) -> AuthGate:
     )
 
 
+def memory_setup(gate: dict[str, Any] | None = None, **provider: Any) -> Setup:
+    """A fast setup: MemoryAdapter, JWT sessions; ``gate`` adds to the config."""
+    adapter, mailbox = MemoryAdapter(), Mailbox()
+    built = make_gate(
+        adapter=adapter,
+        providers=[Password(send_mail=mailbox, **provider)],
+        session=SessionConfig(strategy="jwt"),
+        two_factor=TwoFactor(),
+        **(gate or {}),
+    )
+    return Setup(built, adapter, mailbox, "jwt")
+
+
 @pytest.fixture(
     params=[
         ("sqlite", "jwt"),

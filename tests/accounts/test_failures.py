@@ -6,6 +6,7 @@ mail sender may raise too (SMTP down). Fast: memory, JWT sessions.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pytest
@@ -35,13 +36,17 @@ class Broken(MemoryAdapter):
         object.__getattribute__(self, "_t").__dict__["broken"] = value
 
     def __getattribute__(self, name: str) -> Any:
-        if name != "broken" and not name.startswith("_") and name in self.broken:
+        value = super().__getattribute__(name)
+        if name == "broken" or name.startswith("_") or not inspect.iscoroutinefunction(value):
+            return value
 
-            async def fail(*args: Any, **kwargs: Any) -> Any:
+        # Decided at call time: the gate's adapter wrapper (telemetry) keeps bound methods.
+        async def checked(*args: Any, **kwargs: Any) -> Any:
+            if name in self.broken:
                 raise ConnectionError("database down")
+            return await value(*args, **kwargs)
 
-            return fail
-        return super().__getattribute__(name)
+        return checked
 
 
 class FlakyMail(Mailbox):

@@ -8,17 +8,27 @@ the same request goes through.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from authgate import AuthResponse, SessionConfig, TwoFactor
-from authgate.adapters.memory import MemoryAdapter
-from authgate.providers import Password
 from authgate.ratelimit import Policy, RateLimit
-from blackbox.conftest import NOW, SESSION, Client, body_json, make_gate, query_of
+from blackbox.conftest import NOW, SESSION, Client, body_json, query_of
 
-from .conftest import EMAIL, STRONG, Mailbox, Setup, answer, code_at, enrol, sign_in, sign_up
+from .conftest import (
+    EMAIL,
+    STRONG,
+    Setup,
+    answer,
+    code_at,
+    enrol,
+    memory_setup,
+    sign_in,
+    sign_up,
+)
+
+if TYPE_CHECKING:
+    from authgate import AuthResponse
 
 pytestmark = pytest.mark.anyio
 
@@ -27,20 +37,13 @@ WAIT = 3600.0  # past every delay of the policy below
 THROTTLED = "http://localhost:3000/api/auth/error?error=TooManyRequests"
 
 
-def tight(**provider: Any) -> Setup:
-    """A memory-backed gate on JWT sessions: the second attempt per identifier is throttled."""
-    adapter, mailbox = MemoryAdapter(), Mailbox()
-    gate = make_gate(
-        adapter=adapter,
-        providers=[Password(send_mail=mailbox, **provider)],
-        session=SessionConfig(strategy="jwt"),
-        two_factor=TwoFactor(),
-        rate_limit=RateLimit(
-            per_identifier=Policy(free=1, max_attempts=10, base_delay=60.0, max_delay=60.0),
-            per_ip=Policy(free=1000, max_attempts=1000),
-        ),
+def tight() -> Setup:
+    """The second attempt per identifier at the same moment is throttled."""
+    limit = RateLimit(
+        per_identifier=Policy(free=1, max_attempts=10, base_delay=60.0, max_delay=60.0),
+        per_ip=Policy(free=1000, max_attempts=1000),
     )
-    return Setup(gate, adapter, mailbox, "jwt")
+    return memory_setup({"rate_limit": limit})
 
 
 def throttled(response: AuthResponse) -> bool:
