@@ -217,8 +217,9 @@ class TimedAdapter:
             return self._transaction
         if not inspect.iscoroutinefunction(value):
             return value
-        timed = _timed(value, name, self._telemetry)
-        self.__dict__[name] = timed  # found directly from now on
+        # Cached, but the method is looked up on every call: a later patch of it still counts.
+        timed = _timed(self._inner, name, self._telemetry)
+        self.__dict__[name] = timed
         return timed
 
     @asynccontextmanager
@@ -227,11 +228,11 @@ class TimedAdapter:
             yield self._telemetry.adapter(bound)
 
 
-def _timed(method: Callable[..., Any], name: str, telemetry: Telemetry) -> Callable[..., Any]:
+def _timed(inner: object, name: str, telemetry: Telemetry) -> Callable[..., Any]:
     async def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
-            result = await method(*args, **kwargs)
+            result = await getattr(inner, name)(*args, **kwargs)
         except BaseException as exc:
             telemetry.adapter_call(name, started, exc)
             raise
