@@ -3,7 +3,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install check test demo bench bench-instructions lint docs
+.PHONY: install check test demo bench bench-instructions load lint docs
 
 install:
 	scripts/install
@@ -31,6 +31,19 @@ bench: install
 # Instructions per session check under valgrind's callgrind: repeatable on a loaded machine.
 bench-instructions: install
 	$(PY) bench/session_instructions.py
+
+# The deployment (nginx, 2 app instances x WORKERS uvicorn workers, PostgreSQL, Redis, SMTP, the
+# OpenID provider) under a locust mix; FAULTS=1 stops and restarts each component on a schedule.
+# Report in OUT (docs/guides/capacity.md). WORKERS="1 2 4" runs once per count; SESSIONS=jwt.
+DURATION ?= 60
+WORKERS ?= 2
+USERS ?= 24
+FAULTS ?=
+SESSIONS ?= database
+OUT ?= test-artifacts/load
+load: install
+	$(PY) bench/load/run.py --duration $(DURATION) --workers $(WORKERS) --users $(USERS) \
+		--faults "$(FAULTS)" --sessions $(SESSIONS) --out $(OUT)
 
 lint: install
 	$(VENV)/bin/ruff format src tests examples bench

@@ -10,6 +10,10 @@ Never asserts: timings depend on the machine and on what else runs on it.
   update, the sign-in pipeline, a JWT session cookie). Both requests also pay the CSRF work.
 - **password**: ``GET /csrf`` then ``POST /callback/credentials`` whose ``authorize`` checks an
   argon2id hash made with :func:`authgate.passwords.hash_password` (the library's defaults).
+- **key 2FA**: what a security key adds as the second factor (``TwoFactor(security_keys=True)``)
+  after a ``Password`` sign-in, not counting that sign-in: ``GET /webauthn-options/passkey?
+  action=two-factor`` (the pending cookie opened, the user's credentials listed, a challenge)
+  then ``POST /two-factor`` (the assertion verified, the pending id used, the JWT session).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -29,10 +34,10 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from _support.soft_authenticator import SoftAuthenticator
-from authgate import AuthConfig, AuthGate, AuthRequest, SessionConfig
+from authgate import AuthConfig, AuthGate, AuthRequest, SessionConfig, TwoFactor
 from authgate.adapters.memory import MemoryAdapter
 from authgate.passwords import hash_password, verify_password
-from authgate.providers import Credentials, Passkey
+from authgate.providers import Credentials, Passkey, Password
 
 ORIGIN = "http://localhost:3000"
 PASSWORD = "correct horse battery staple"
@@ -134,10 +139,54 @@ async def run(rounds: int, kind: str) -> dict[str, list[float]]:
         response = await jar.call("POST", "/callback/credentials", form=form)
         _signed_in(response)
         results["password"].append(jar.cpu * 1000)
+    results["key 2FA"] = await second_factor(adapter, key, rounds)
     close = getattr(adapter, "close", None)
     if close is not None:
         await close()
     return results
+
+
+async def second_factor(adapter: Any, key: SoftAuthenticator, rounds: int) -> list[float]:
+    """CPU ms of the security-key step after a password sign-in of ada (who has the key)."""
+    user = await adapter.get_user_by_email("ada@example.com")
+    await adapter.update_user({"id": user["id"], "emailVerified": datetime.now(UTC)})
+    await adapter.set_password_hash(user["id"], hash_password(PASSWORD))
+    await adapter.link_account(
+        {"userId": user["id"], "type": "credentials", "provider": "password"}
+        | {"providerAccountId": user["id"]}
+    )
+    gate = AuthGate(
+        AuthConfig(
+            providers=[Password(send_mail=_no_mail), Passkey()],
+            adapter=adapter,
+            session=SessionConfig(strategy="jwt"),
+            two_factor=TwoFactor(security_keys=True),
+            secret="bench-secret-0123456789abcdef0123456789",
+            url=f"{ORIGIN}/api/auth",
+            rate_limit=None,
+        ),
+        env={},
+    )
+    costs = []
+    for _ in range(rounds):
+        jar = Jar(gate)
+        csrf = json.loads((await jar.call("GET", "/csrf")).body)["csrfToken"]
+        form = {"csrfToken": csrf, "email": "ada@example.com", "password": PASSWORD}
+        first = await jar.call("POST", "/callback/password", form=form)
+        assert (first.redirect or "").endswith("/two-factor"), first
+        jar.cpu = 0.0  # the password's cost is the row above
+        options = json.loads(
+            (await jar.call("GET", "/webauthn-options/passkey", "action=two-factor")).body
+        )
+        data = json.dumps(key.authenticate(options["options"]))
+        response = await jar.call("POST", "/two-factor", form={"csrfToken": csrf, "data": data})
+        _signed_in(response)
+        costs.append(jar.cpu * 1000)
+    return costs
+
+
+async def _no_mail(mail: Any) -> None:
+    raise AssertionError("no mail here")
 
 
 def main() -> None:

@@ -545,3 +545,10 @@ class AuthConfig:
             raise ConfigurationError(
                 "AuthConfig(two_factor=...) needs: pip install 'authgate[two-factor]'"
             ) from exc
+        if self.two_factor.security_keys and not any(
+            getattr(p, "type", None) == "webauthn" for p in self.providers
+        ):
+            raise ConfigurationError(
+                "TwoFactor(security_keys=True) checks credentials registered through the "
+                "Passkey provider: add Passkey() to AuthConfig(providers)"
+            )

@@ -38,6 +38,10 @@ class TwoFactor:
         pending_max_age: Seconds between the first and the second factor (at most 300).
         recovery_codes: How many recovery codes enrolment hands out (10).
         low_recovery_codes: From this many left on, the settings page warns (3).
+        security_keys: Accept a WebAuthn credential of the user (a passkey or security key
+            registered through the ``Passkey`` provider) as the second factor, instead of a
+            code (amr ``hwk``). A user with such a credential then counts as having a second
+            factor enrolled even without TOTP. Needs the ``Passkey`` provider (``False``).
     """
 
     issuer: str | None = None
@@ -48,6 +52,7 @@ class TwoFactor:
     pending_max_age: int = 300
     recovery_codes: int = 10
     low_recovery_codes: int = 3
+    security_keys: bool = False
 
     def __post_init__(self) -> None:
         if self.issuer is not None and not _ISSUER.fullmatch(self.issuer):
@@ -67,3 +72,5 @@ class TwoFactor:
             raise ConfigurationError("TwoFactor(recovery_codes) must be 5-20")
         if not (0 <= self.low_recovery_codes < self.recovery_codes):
             raise ConfigurationError("TwoFactor(low_recovery_codes) must be below recovery_codes")
+        if not isinstance(self.security_keys, bool):
+            raise ConfigurationError("TwoFactor(security_keys) must be True or False")

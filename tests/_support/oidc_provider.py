@@ -25,16 +25,17 @@ CLIENT_SECRET = "authgate-test-secret-0123456789abcdef"
 
 
 @contextmanager
-def oidc_provider(redirect_uris: Sequence[str], **extra: str) -> Iterator[str]:
+def oidc_provider(redirect_uris: Sequence[str], *, port: int = 0, **extra: str) -> Iterator[str]:
     """Run the provider with one client allowed to redirect to ``redirect_uris``; yields its
-    issuer (``http://127.0.0.1:<port>``)."""
+    issuer (``http://127.0.0.1:<port>``). ``port``: a fixed one (a restart), else a free one."""
     node = node_path()
     if not (OIDC_NODE_DIR / "node_modules" / "oidc-provider" / "package.json").is_file():
         missing(f"oidc-provider is not installed in {OIDC_NODE_DIR}/node_modules")
-    config = {
+    config: dict[str, object] = {
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
         "redirect_uris": list(redirect_uris),
+        "port": port,
         **extra,
     }
     env = {**os.environ, "OIDC_TEST_CONFIG": json.dumps(config), "NODE_ENV": "test"}

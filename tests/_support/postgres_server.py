@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from _support.components import missing
+from _support.processes import Drain
 from _support.redis_server import free_port
 
 if TYPE_CHECKING:
@@ -114,10 +115,11 @@ class PostgresServer:
         self.process = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
         )
+        stderr = Drain(self.process.stderr)  # it logs every dropped connection: never block
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"postgres exited: {self.process.stderr.read()!r}")  # type: ignore[union-attr]
+                raise RuntimeError(f"postgres exited: {stderr.tail()!r}")
             if self._ready():
                 return
             time.sleep(0.05)  # waiting for a process to listen, not for time to pass in a test

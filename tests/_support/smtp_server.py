@@ -89,14 +89,17 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 @contextlib.contextmanager
 def running_smtp(
     starttls: tuple[Path, Path] | None = None,
+    *,
+    port: int | None = None,
+    inbox: Inbox | None = None,
 ) -> Iterator[tuple[int, Inbox]]:
     """An aiosmtpd server on 127.0.0.1:<free port>; yields the port and its inbox.
 
     ``starttls``: a certificate and key (:func:`self_signed_certificate`); the server then
-    offers STARTTLS.
+    offers STARTTLS. ``port`` and ``inbox``: the ones of a server stopped before (a restart).
     """
-    inbox = Inbox()
-    port = free_port()
+    inbox = Inbox() if inbox is None else inbox
+    port = port or free_port()
     options: dict[str, Any] = {}
     if starttls is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import expect
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from _support import browsers
 from _support.servers import serve
-from authgate import AuthConfig, AuthGate, SessionConfig
+from authgate import AuthConfig, AuthGate, SessionConfig, TwoFactor
 from authgate.adapters.memory import MemoryAdapter
-from authgate.providers import Credentials, Passkey
+from authgate.integrations.asgi import request_from_scope
+from authgate.passwords import hash_password
+from authgate.providers import Credentials, Passkey, Password
 from e2e.conftest import TEST_SECRET, screenshot
 
 if TYPE_CHECKING:
@@ -95,6 +98,17 @@ def _session_email(page: Page, origin: str) -> Any:
     return (body or {}).get("user", {}).get("email")
 
 
+def _use_key(page: Page, origin: str, path: str, selector: str, who: str, shot: str) -> None:
+    """Open ``path``, press the key button (screenshot ``shot`` first): signed in as ``who``."""
+    page.goto(f"{origin}{path}")
+    button = page.locator(selector)
+    expect(button).to_be_visible()
+    screenshot(page, shot)
+    button.click()
+    expect(page).to_have_url(f"{origin}/")
+    assert _session_email(page, origin) == f"{who}@example.com"
+
+
 def test_add_sign_in_remove_refused(
     page: Page, context: BrowserContext, passkey_server: tuple[str, MemoryAdapter]
 ) -> None:
@@ -122,13 +136,14 @@ def test_add_sign_in_remove_refused(
 
     # Signed out, the built-in page signs in with it.
     _sign_out(page, origin)
-    page.goto(f"{origin}/api/auth/signin?callbackUrl=%2F")
-    button = page.locator("[data-passkey-signin]")
-    expect(button).to_be_visible()
-    screenshot(page, "signin-with-passkey")
-    button.click()
-    expect(page).to_have_url(f"{origin}/")
-    assert _session_email(page, origin) == "ada@example.com"
+    _use_key(
+        page,
+        origin,
+        "/api/auth/signin?callbackUrl=%2F",
+        "[data-passkey-signin]",
+        "ada",
+        "signin-with-passkey",
+    )
 
     # Removed, the same passkey no longer signs in.
     page.goto(f"{origin}/api/auth/passkeys")
@@ -185,3 +200,111 @@ def test_sign_up_then_autofill_signs_in(
     with page.expect_navigation(url=f"{origin}/"):
         page.goto(f"{origin}/api/auth/signin?callbackUrl=%2F")
     assert _session_email(page, origin) == "new@example.com"
+
+
+# ---- a security key as the second factor --------------------------------------------------
+
+STRONG = "a long and unusual passphrase 7"
+
+
+async def _no_mail(mail: Any) -> None:
+    raise AssertionError("no mail in this flow")
+
+
+def _two_factor_app(adapter: MemoryAdapter, strategy: str) -> Any:
+    def make(origin: str) -> Starlette:
+        origin = origin.replace("127.0.0.1", "localhost")
+        gate = AuthGate(
+            AuthConfig(
+                providers=[Password(send_mail=_no_mail), Passkey(conditional_ui=False)],
+                adapter=adapter,
+                session=SessionConfig(strategy=strategy),  # type: ignore[arg-type]
+                two_factor=TwoFactor(security_keys=True),
+                secret=TEST_SECRET,
+                url=f"{origin}/api/auth",
+            ),
+            env={},
+        )
+
+        async def home(request: Request) -> PlainTextResponse:
+            return PlainTextResponse("home")
+
+        async def methods(request: Request) -> JSONResponse:
+            return JSONResponse(await gate.get_sign_in_methods(request_from_scope(request.scope)))
+
+        return browsers.site(gate, Route("/", home), Route("/amr", methods))
+
+    return make
+
+
+@pytest.fixture(scope="module", params=["jwt", "database"])
+def two_factor_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    adapter = MemoryAdapter()
+
+    async def account() -> None:
+        new = {"email": "grace@example.com", "emailVerified": datetime.now(UTC)}
+        user = await adapter.create_user(new)  # type: ignore[arg-type]
+        await adapter.set_password_hash(user["id"], hash_password(STRONG))
+        await adapter.link_account(  # what /signup stores with the hash
+            {
+                "userId": user["id"],
+                "type": "credentials",
+                "provider": "password",
+                "providerAccountId": user["id"],
+            }
+        )
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, account()).result()
+    with serve(_two_factor_app(adapter, request.param)) as origin:
+        yield origin.replace("127.0.0.1", "localhost")
+
+
+def _password_sign_in(page: Page, origin: str) -> None:
+    page.goto(f"{origin}/api/auth/signin?callbackUrl=%2F")
+    page.fill("#input-email-for-password-provider", "grace@example.com")
+    page.fill("#input-password-for-password-provider", STRONG)
+    page.click("form[action$='/callback/password'] #submitButton")
+
+
+def test_security_key_as_the_second_factor(
+    browser: Any, page: Page, context: BrowserContext, two_factor_server: str
+) -> None:
+    origin = two_factor_server
+    browsers.virtual_authenticator(context, page)
+
+    # No factor yet: the password signs in; the passkeys page adds a key.
+    _password_sign_in(page, origin)
+    expect(page).to_have_url(f"{origin}/")
+    page.goto(f"{origin}/api/auth/passkeys")
+    page.click("[data-passkey-add]")
+    expect(page.locator("[data-passkey-row]")).to_have_count(1)
+    _sign_out(page, origin)
+
+    # Now the password is not enough: the two-factor page asks, the key answers.
+    _password_sign_in(page, origin)
+    expect(page).to_have_url(f"{origin}/api/auth/two-factor")
+    expect(page.locator("#input-code")).to_be_visible()
+    assert _session_email(page, origin) is None
+    _use_key(
+        page,
+        origin,
+        "/api/auth/two-factor",
+        "#securityKeyButton",
+        "grace",
+        "two-factor-security-key",
+    )
+    amr = page.goto(f"{origin}/amr")
+    assert amr is not None
+    assert amr.json() == ["pwd", "hwk"]
+
+    # Without JavaScript the button stays hidden and the code form is there.
+    plain = browser.new_context(java_script_enabled=False)
+    try:
+        other = plain.new_page()
+        _password_sign_in(other, origin)
+        expect(other).to_have_url(f"{origin}/api/auth/two-factor")
+        expect(other.locator("#securityKeyButton")).to_be_hidden()
+        expect(other.locator("#input-code")).to_be_visible()
+    finally:
+        plain.close()

@@ -7,6 +7,7 @@ given call on (a database that goes away mid-request); its transactions roll bac
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ import pytest
 
 from authgate.adapters.memory import MemoryAdapter
 from authgate.providers import Passkey
+from blackbox.conftest import query_of
 
 from .conftest import Browser, browser, error_of, key, passkey_gate
 
@@ -95,13 +97,24 @@ def no_session(response: AuthResponse) -> None:
 
 
 async def failed_callback(
-    visitor: Browser, caplog: pytest.LogCaptureFixture, action: str, data: Any
+    visitor: Browser,
+    caplog: pytest.LogCaptureFixture,
+    action: str,
+    data: Any,
+    *,
+    json_mode: bool = True,
 ) -> AuthResponse:
-    """A callback the store breaks: v4's ``Callback`` error, logged, no session."""
+    """A callback the store breaks: v4's ``Callback`` error (``503`` in JSON mode, as the
+    other passkey routes answer an outage), logged, no session."""
     caplog.clear()
     with caplog.at_level(logging.ERROR, logger="authgate"):
-        response = await visitor.post(action, data)
-    assert error_of(response) == "Callback", response.redirect
+        response = await visitor.post(action, data, **({"json": "true"} if json_mode else {}))
+    if json_mode:
+        assert response.status == 503, response.body
+        assert query_of(json.loads(response.body)["url"])["error"] == ["Callback"]
+    else:
+        assert response.status == 302
+        assert error_of(response) == "Callback", response.redirect
     assert any("CALLBACK_WEBAUTHN_ERROR" in r.getMessage() for r in caplog.records)
     no_session(response)
     return response
@@ -138,16 +151,19 @@ async def test_options_when_the_challenge_cannot_be_stored(
     assert any("WEBAUTHN_OPTIONS_ERROR" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.parametrize("json_mode", [True, False], ids=["json", "page"])
 async def test_callback_when_the_challenge_cannot_be_used(
     gate: Any,
     adapter: FailingAdapter,
     alice: tuple[Browser, SoftAuthenticator],
     caplog: pytest.LogCaptureFixture,
+    json_mode: bool,
 ) -> None:
     visitor = browser(gate)
     answer = await visitor.options_json(action="authenticate")
     adapter.fail["use_verification_token"] = 0
-    await failed_callback(visitor, caplog, "authenticate", alice[1].authenticate(answer["options"]))
+    data = alice[1].authenticate(answer["options"])
+    await failed_callback(visitor, caplog, "authenticate", data, json_mode=json_mode)
     assert await visitor.session() in ({}, None)
 
 

@@ -206,3 +206,32 @@ async def test_a_json_rename_needs_a_string_name(name: object) -> None:
     stored = await adapter.get_authenticator(credential_id)
     assert stored is not None
     assert stored.get("name") is None
+
+
+@pytest.mark.parametrize("with_key", [True, False], ids=["key-and-toggle", "toggle-only"])
+def test_an_account_page_with_the_script_and_the_toggle_has_one_script_src(
+    with_key: bool,
+) -> None:
+    from authgate._core.pages.accounts import Content, Field, Form, SecurityKey, render_account_page
+    from authgate.config import Theme
+    from authgate.i18n import ENGLISH
+
+    key_form = SecurityKey(
+        action=f"{URL}/two-factor",
+        options_url=f"{URL}/webauthn-options/passkey",
+        script_url=f"{URL}/webauthn.js",
+        button="Use a security key",
+        failed="No",
+    )
+    content = Content(
+        title="t",
+        heading="h",
+        forms=[Form(action=URL, button="b", fields=[Field(name="p", label="P", secret=True)])],
+        security_key=key_form if with_key else None,
+    )
+    page = render_account_page(theme=Theme(), lang=ENGLISH, csrf_token="c", content=content)
+    policy = dict(page.headers)["content-security-policy"]
+    assert policy.count("script-src") == 1, policy
+    assert re.search(r"script-src[^;]* 'sha256-[A-Za-z0-9+/=]+'", policy), "the toggle runs"
+    assert ("script-src 'self' 'sha256-" in policy) is with_key, "and the file, with a key"
+    assert (b'data-passkey="two-factor"' in page.body) is with_key

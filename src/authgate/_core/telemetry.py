@@ -217,10 +217,9 @@ class TimedAdapter:
             return self._transaction
         if not inspect.iscoroutinefunction(value):
             return value
-        # Cached, but the method is looked up on every call: a later patch of it still counts.
-        timed = _timed(self._inner, name, self._telemetry)
-        self.__dict__[name] = timed
-        return timed
+        # Looked up on every call, never cached: the wrapper stays transparent to adapters
+        # whose methods change after start-up (a failover, a proxy, a test double).
+        return _timed(value, name, self._telemetry)
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Adapter]:
@@ -228,11 +227,11 @@ class TimedAdapter:
             yield self._telemetry.adapter(bound)
 
 
-def _timed(inner: object, name: str, telemetry: Telemetry) -> Callable[..., Any]:
+def _timed(method: Callable[..., Any], name: str, telemetry: Telemetry) -> Callable[..., Any]:
     async def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
-            result = await getattr(inner, name)(*args, **kwargs)
+            result = await method(*args, **kwargs)
         except BaseException as exc:
             telemetry.adapter_call(name, started, exc)
             raise

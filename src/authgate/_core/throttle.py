@@ -55,3 +55,17 @@ async def settle(ctx: RequestContext, attempt: Attempt | None) -> None:
     limiter = ctx.options.limiter
     if limiter is not None and attempt is not None:
         await limiter.succeeded(attempt)
+
+
+async def admit_webauthn_options(ctx: RequestContext) -> int | None:
+    """Count a ``webauthn-options`` request of the client IP; ``Retry-After`` when throttled."""
+    limiter = ctx.options.limiter
+    if limiter is None:
+        return None
+    result = await limiter.acquire_client(
+        "webauthn-options",
+        limiter.config.webauthn_options_per_ip,
+        client=limiter.client_ip(ctx.request),
+        now=ctx.now,
+    )
+    return None if result is None else result.retry_after

@@ -142,6 +142,8 @@ class RateLimit:
             the right. A list of addresses/CIDRs: walk ``X-Forwarded-For`` from the right while
             the hop is one of these proxies.
         unavailable_retry_after: ``Retry-After`` seconds when the backend fails (fail closed).
+        webauthn_options_per_ip: Policy for ``GET {base}/webauthn-options/<passkey>`` per client
+            IP (each answer stores a challenge): beyond it the route answers ``429``.
     """
 
     backend: RateLimitBackend = field(default_factory=MemoryBackend)
@@ -152,13 +154,18 @@ class RateLimit:
     identifier_fields: tuple[str, ...] = ("username", "email")
     trusted_proxies: int | Sequence[str] | None = None
     unavailable_retry_after: int = 30
+    webauthn_options_per_ip: Policy = field(
+        default_factory=lambda: Policy(
+            free=30, base_delay=1.0, max_delay=30.0, max_attempts=200, window=300.0
+        )
+    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.backend, RateLimitBackend):
             raise ConfigurationError(
                 "RateLimit(backend) must have async hit(), refund() and reset() methods"
             )
-        for name in ("per_identifier", "per_ip"):
+        for name in ("per_identifier", "per_ip", "webauthn_options_per_ip"):
             if not isinstance(getattr(self, name), Policy):
                 raise ConfigurationError(f"RateLimit({name}) must be a Policy")
         fields = names("RateLimit(identifier_fields)", self.identifier_fields)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from authgate.http import AuthRequest
-    from authgate.ratelimit import IPNetwork, RateLimit
+    from authgate.ratelimit import IPNetwork, Policy, RateLimit
 
 logger = logging.getLogger("authgate")
 
@@ -180,6 +180,21 @@ class SignInLimiter:
             )
             return Throttled(self.config.unavailable_retry_after)
         return Attempt(ip_key, id_keys)
+
+    async def acquire_client(
+        self, scope: str, policy: Policy, *, client: str, now: float
+    ) -> Throttled | None:
+        """Count a request of ``scope`` against the client IP alone; fail closed likewise."""
+        try:
+            wait = await self.backend.hit(self._hash(scope, client), policy, now)
+        except Exception as exc:  # noqa: BLE001 - any backend failure: fail closed
+            logger.error(
+                "RATE_LIMIT_UNAVAILABLE: the rate-limit backend failed (%s); refusing %s",
+                type(exc).__name__,
+                scope,
+            )
+            return Throttled(self.config.unavailable_retry_after)
+        return self._throttled(wait) if wait > 0 else None
 
     async def succeeded(self, attempt: Attempt) -> None:
         """A correct sign-in: forget the identifier's failures, refund the IP's attempt.

@@ -2,7 +2,7 @@
 //
 //   OIDC_TEST_CONFIG='{"client_id":"...","client_secret":"...","redirect_uris":["..."]}' node provider.mjs
 //
-// Listens on a free loopback port and prints one line, `listening <issuer>`, once it accepts
+// Listens on a free loopback port (or `port` of the config) and prints one line, `listening <issuer>`, once it accepts
 // connections. Sign-in uses the package's development interactions: any login and password
 // are accepted, the login becomes the account id, then a consent screen. The account's e-mail is
 // `<login>@example.com`, verified unless the login starts with `unverified-` (whose address is
@@ -13,7 +13,7 @@ import Provider from "oidc-provider";
 const config = JSON.parse(process.env.OIDC_TEST_CONFIG ?? "{}");
 
 const server = http.createServer();
-server.listen(0, "127.0.0.1", () => {
+server.listen(config.port ?? 0, "127.0.0.1", () => {
   const { port } = server.address();
   const issuer = `http://127.0.0.1:${port}`;
   const provider = new Provider(issuer, {

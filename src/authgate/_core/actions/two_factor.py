@@ -1,10 +1,12 @@
 """GET|POST /two-factor: the second factor of a sign-in, or a step-up of a live session.
 
 With the pending cookie (a first factor just passed): the right code issues the session, as
-the first factor would have; a wrong one asks again. Attempts are throttled per user and per
-client like sign-in. Without it, a signed-in user proves the factor for the session they have
-("step-up", what ``require_two_factor`` sends them to); a user who has not enrolled one is sent
-to enrol.
+the first factor would have; a wrong one asks again. With ``TwoFactor(security_keys=True)`` a
+user with a registered WebAuthn credential may post a security key's assertion (``data``, after
+``GET /webauthn-options/<passkey>?action=two-factor``) instead of a code. Attempts are
+throttled per user and per client like sign-in. Without the pending cookie, a signed-in user
+proves the factor for the session they have ("step-up", what ``require_two_factor`` sends them
+to); a user who has not enrolled one is sent to enrol.
 """
 
 from __future__ import annotations
@@ -16,29 +18,55 @@ from authgate._core import throttle
 from authgate._core.body import text_field
 from authgate._core.password.forms import refuse, show, signed_out_to_sign_in, unsupported
 from authgate._core.redirects import csrf_refused, to_error
-from authgate._core.two_factor import forms, pending, signed_in
+from authgate._core.two_factor import forms, pending, security_keys, signed_in
 from authgate._core.two_factor.step import Answer, check_answer
 from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
+    from authgate._core.pages.accounts import Content
 
 logger = logging.getLogger("authgate")
 
 HERE = "two-factor"
 
 
+async def _challenge(ctx: RequestContext, subject: str) -> Content:
+    """The page, offering a security key when ``subject`` has one that counts.
+
+    Raises when storage fails.
+    """
+    provider = security_keys.provider(ctx.options)
+    if provider is None or not await security_keys.enrolled(ctx.options, subject):
+        return forms.challenge(ctx)
+    return forms.challenge(ctx, security_key=provider.id)
+
+
 async def get(ctx: RequestContext) -> AuthResponse:
     if ctx.options.two_factor is None:
         return unsupported(ctx)
-    if pending.read(ctx) is None:
+    waiting = pending.read(ctx)
+    try:
+        if waiting is not None:
+            return show(ctx, await _challenge(ctx, waiting.subject))
         current = await signed_in.current(ctx)
         if current is None:
             return signed_out_to_sign_in(ctx, HERE)
-        if await signed_in.store(ctx.options).get_two_factor(current.subject) is None:
+        content = await _challenge(ctx, current.subject)
+        if (
+            content.security_key is None
+            and await signed_in.store(ctx.options).get_two_factor(current.subject) is None
+        ):
             return AuthResponse.to(f"{ctx.url}/{forms.SETUP}")
-    return show(ctx, forms.challenge(ctx))
+    except Exception as exc:  # noqa: BLE001 - fail closed
+        return _failed(ctx, exc)
+    return show(ctx, content)
+
+
+def _failed(ctx: RequestContext, exc: BaseException) -> AuthResponse:
+    logger.error("TWO_FACTOR_ERROR: the adapter failed (%s)", type(exc).__name__)
+    return to_error(ctx.url, ErrorCode.Callback, status=500)
 
 
 async def post(ctx: RequestContext) -> AuthResponse:
@@ -46,17 +74,26 @@ async def post(ctx: RequestContext) -> AuthResponse:
         return unsupported(ctx)
     if not ctx.csrf.verified:
         return csrf_refused(ctx.url, HERE)
+    response = await _answer(ctx)
+    if text_field(ctx.body, "data"):  # a security key's answer: its challenge is used up
+        response.cookies.append(ctx.cookies.webauthn_challenge.delete())
+    return response
+
+
+async def _answer(ctx: RequestContext) -> AuthResponse:
+    waiting = pending.read(ctx)
     answer = Answer(
         code=text_field(ctx.body, "code") or None,
         recovery_code=text_field(ctx.body, "recoveryCode") or None,
+        security_key=text_field(ctx.body, "data") or None,
+        pending_id=waiting.jti if waiting is not None else None,
     )
-    waiting = pending.read(ctx)
     current = None if waiting is not None else await signed_in.current(ctx)
     if waiting is None and current is None:
         return to_error(ctx.url, ErrorCode.SessionRequired, status=401)
     subject = waiting.subject if waiting is not None else current.subject  # type: ignore[union-attr]
-    if not answer.code and not answer.recovery_code:
-        return refuse(ctx, "MissingFields", forms.challenge(ctx))
+    if not answer.code and not answer.recovery_code and not answer.security_key:
+        return await _refuse(ctx, subject, "MissingFields")
     attempt = await throttle.admit(ctx, {}, identifier=f"two-factor:{subject}")
     if isinstance(attempt, AuthResponse):
         return attempt
@@ -65,10 +102,11 @@ async def post(ctx: RequestContext) -> AuthResponse:
         if method is not None and waiting is not None and not await pending.use(ctx, waiting):
             return to_error(ctx.url, ErrorCode.Verification)  # the pending sign-in was used already
     except Exception as exc:  # noqa: BLE001 - fail closed
-        logger.error("TWO_FACTOR_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, ErrorCode.Callback, status=500)
+        return _failed(ctx, exc)
     if method is None:
-        return refuse(ctx, "InvalidCode", forms.challenge(ctx))
+        return await _refuse(
+            ctx, subject, "SecurityKeyRefused" if answer.security_key else "InvalidCode"
+        )
     await throttle.settle(ctx, attempt)
     if waiting is None:
         assert current is not None  # noqa: S101
@@ -80,3 +118,11 @@ async def post(ctx: RequestContext) -> AuthResponse:
     response = await finish(ctx, waiting, method)
     response.cookies.insert(0, pending.clear(ctx))
     return response
+
+
+async def _refuse(ctx: RequestContext, subject: str, code: str) -> AuthResponse:
+    try:
+        content = await _challenge(ctx, subject)
+    except Exception as exc:  # noqa: BLE001 - fail closed
+        return _failed(ctx, exc)
+    return refuse(ctx, code, content)

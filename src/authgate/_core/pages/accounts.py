@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from authgate.http import AuthResponse
     from authgate.i18n import Language
 
-__all__ = ["ACCOUNT_MESSAGES", "Content", "Field", "Form", "render_account_page"]
+__all__ = ["ACCOUNT_MESSAGES", "Content", "Field", "Form", "SecurityKey", "render_account_page"]
 
 _SHOW_PASSWORD: Final = (
     "document.querySelectorAll('input[data-show]').forEach(function(box){"
@@ -44,6 +44,7 @@ ACCOUNT_MESSAGES: Final[Mapping[str, str]] = {
     "InvalidEmail": N_("Enter one e-mail address."),
     "MissingFields": N_("Fill in every field."),
     "InvalidCode": N_("That code is not right. Try again."),
+    "SecurityKeyRefused": N_("Your security key was not accepted. Try again, or enter a code."),
 }
 """Messages of the form errors, keyed by the error code the JSON mode answers with."""
 
@@ -84,6 +85,21 @@ class Form:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SecurityKey:
+    """The two-factor page's "Use a security key" form, run by ``webauthn.js``.
+
+    Hidden until the script shows it (JavaScript and WebAuthn present): the other forms of
+    the page work without it.
+    """
+
+    action: str  # where the assertion is posted (the two-factor step)
+    options_url: str  # {base}/webauthn-options/<passkey id>
+    script_url: str  # {base}/webauthn.js
+    button: str
+    failed: str  # shown when the ceremony fails in the browser
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Content:
     """What one page says and asks."""
 
@@ -97,6 +113,7 @@ class Content:
     svg: str | None = None  # an inline SVG we generated (the TOTP QR code)
     secret_text: str | None = None
     codes: Sequence[str] = ()
+    security_key: SecurityKey | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -123,13 +140,21 @@ def render_account_page(
         secret_text=content.secret_text,
         codes=content.codes,
         inline_script=Markup(_SHOW_PASSWORD) if toggles else None,  # noqa: S704 - our constant
+        security_key=content.security_key,
+        script=content.security_key.script_url if content.security_key else None,
     )
     response = _page("account-form.html", context, status=status)
     if toggles:
         response.headers = [
-            (name, f"{value}; script-src 'sha256-{_SCRIPT_HASH}'")
-            if name == "content-security-policy"
-            else (name, value)
+            (name, _allow_toggle(value)) if name == "content-security-policy" else (name, value)
             for name, value in response.headers
         ]
     return response
+
+
+def _allow_toggle(policy: str) -> str:
+    """The page's CSP with the "Show password" script's hash added to ``script-src``."""
+    allowed = f"'sha256-{_SCRIPT_HASH}'"
+    if "script-src 'self'" in policy:
+        return policy.replace("script-src 'self'", f"script-src 'self' {allowed}", 1)
+    return f"{policy}; script-src {allowed}"

@@ -1,5 +1,5 @@
 // authgate: the only script of the built-in pages. Passkeys (WebAuthn) on the sign-in page and
-// the passkeys page. Progressive: the passkey forms stay hidden without it (or without WebAuthn)
+// the passkeys page, and a security key as the second factor on the two-factor page. Progressive: the passkey forms stay hidden without it (or without WebAuthn)
 // and everything else on the page works as before. No inline handlers, no third-party code.
 (function () {
   "use strict";

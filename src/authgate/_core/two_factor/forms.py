@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
-from authgate._core.pages.accounts import Content, Field, Form
+from authgate._core.pages import SCRIPT_PATH
+from authgate._core.pages.accounts import ACCOUNT_MESSAGES, Content, Field, Form, SecurityKey
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -48,10 +50,21 @@ def _either(ctx: RequestContext, form_id: str) -> list[Field]:
     return [replace(code, required=False), _recovery_field(ctx, form_id=form_id)]
 
 
-def challenge(ctx: RequestContext) -> Content:
+def challenge(ctx: RequestContext, *, security_key: str | None = None) -> Content:
+    """The two-factor page; ``security_key``: the Passkey provider's id, to offer a key."""
     _ = ctx.language.gettext
     action = f"{ctx.url}/two-factor"
+    key = None
+    if security_key is not None:
+        key = SecurityKey(
+            action=action,
+            options_url=f"{ctx.url}/webauthn-options/{quote(security_key, safe='')}",
+            script_url=f"{ctx.url}/{SCRIPT_PATH}",
+            button=_("Use a security key"),
+            failed=_(ACCOUNT_MESSAGES["SecurityKeyRefused"]),
+        )
     return Content(
+        security_key=key,
         title=_("Two-factor sign in"),
         heading=_("Enter your code"),
         intro=_("Open your authenticator app and enter the code it shows for this site."),

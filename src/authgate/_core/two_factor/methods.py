@@ -22,7 +22,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("authgate")
 
-FIRST_FACTOR_METHODS = {"credentials": "pwd", "email": "email", "oauth": "fed", "oidc": "fed"}
+# A passkey is "pop" (RFC 8176: proof of possession of a key, hardware or software): synced
+# passkeys are not always hardware-bound, and "pop" is no second factor, so a passkey sign-in
+# alone never satisfies ``require_two_factor``.
+FIRST_FACTOR_METHODS = {
+    "credentials": "pwd",
+    "email": "email",
+    "oauth": "fed",
+    "oidc": "fed",
+    "webauthn": "pop",
+}
 
 
 def first_method(account: Mapping[str, Any]) -> str:

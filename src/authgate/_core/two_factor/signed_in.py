@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("authgate")
 
-SECOND_FACTORS = frozenset({"otp"})  # passkeys will add "hwk"
+SECOND_FACTORS = frozenset({"otp", "hwk"})  # RFC 8176: a code; a security key
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@
 runs once the first factor and the ``sign_in`` callback have passed and before any session
 exists; for a user with an enrolled factor it answers with the two-factor page and the pending
 cookie instead. :func:`check_answer` is the one place an answer is tried against a
-user's factors (a TOTP code, once per time step; or a recovery code, once ever).
+user's factors (a TOTP code, once per time step; a recovery code, once ever; or a security
+key's assertion, :mod:`authgate._core.webauthn.second_factor`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from authgate._core.events import fire
 from authgate._core.redirects import to_error
-from authgate._core.two_factor import pending, recovery, totp
+from authgate._core.two_factor import pending, recovery, security_keys, totp
 from authgate._core.two_factor.methods import factor_subject, first_method
 from authgate._core.two_factor.signed_in import store
 from authgate.errors import ErrorCode
@@ -61,7 +62,7 @@ async def step(ctx: RequestContext, verified: Verified) -> AuthResponse | None:
     factors = verified.store or ctx.options.adapter
     try:
         record = await cast("TwoFactorStore", factors).get_two_factor(str(subject))
-        if record is None:
+        if record is None and not await security_keys.enrolled(ctx.options, subject, factors):
             return None
         cookie = await pending.start(ctx, verified, str(subject), first_method(first.account))
     except Exception as exc:  # noqa: BLE001 - fail closed: no session without the check
@@ -82,19 +83,27 @@ async def step(ctx: RequestContext, verified: Verified) -> AuthResponse | None:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What the user typed: a TOTP code or a recovery code."""
+    """What the user sent: a TOTP code, a recovery code, or a security key's assertion."""
 
     code: str | None = None
     recovery_code: str | None = None
+    security_key: str | None = None  # the assertion JSON (TwoFactor(security_keys=True))
+    pending_id: str | None = None  # the pending sign-in the key's challenge must be bound to
 
 
 async def check_answer(ctx: RequestContext, subject: str, answer: Answer) -> str | None:
-    """The method the answer proved (``otp``), or ``None`` when it is wrong or was used.
+    """The method the answer proved (``otp``, ``hwk``), or ``None`` when it is wrong or was used.
 
     Raises when storage fails.
     """
     config = ctx.options.two_factor
     assert config is not None  # noqa: S101
+    if answer.security_key is not None:
+        if security_keys.provider(ctx.options) is None:
+            return None
+        from authgate._core.webauthn import second_factor  # py_webauthn: the passkeys extra
+
+        return await second_factor.check(ctx, subject, answer.pending_id, answer.security_key)
     factors = store(ctx.options)
     record = await factors.get_two_factor(subject)
     if record is None:

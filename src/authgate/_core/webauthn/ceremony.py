@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from authgate.adapters import AdapterAuthenticator
     from authgate.providers.passkey import Passkey
 
-__all__ = ["authentication_options", "registration_options"]
+__all__ = ["authentication_options", "registration_options", "second_factor_options"]
 
 _TRANSPORTS = {t.value: t for t in AuthenticatorTransport}
 
@@ -87,6 +87,30 @@ def authentication_options(provider: Passkey, *, challenge: bytes, rp_id: str) -
         challenge=challenge,
         timeout=provider.timeout * 1000,
         user_verification=_uv(provider),
+    )
+    result: dict[str, Any] = json.loads(options_to_json(options))
+    return result
+
+
+def second_factor_options(
+    provider: Passkey,
+    *,
+    challenge: bytes,
+    rp_id: str,
+    credentials: Sequence[AdapterAuthenticator],
+) -> dict[str, Any]:
+    """Request options for a second factor: the user is known, so only their credentials.
+
+    User verification is ``preferred``, not the provider's setting: the first factor was
+    the knowledge factor, the key proves possession (SECURITY.md, decision 18), and a
+    security key without a PIN must do.
+    """
+    options = generate_authentication_options(
+        rp_id=rp_id,
+        challenge=challenge,
+        timeout=provider.timeout * 1000,
+        allow_credentials=[_descriptor(c) for c in credentials],
+        user_verification=UserVerificationRequirement.PREFERRED,
     )
     result: dict[str, Any] = json.loads(options_to_json(options))
     return result

@@ -1,7 +1,8 @@
 """The challenge of one WebAuthn ceremony: a sealed cookie, used once, for 5 minutes at most.
 
 The cookie (``<prefix>.challenge``, as Auth.js names it) holds the challenge and what the
-ceremony is bound to (the action, the provider, the signed-in user or the sign-up address),
+ceremony is bound to (the action, the provider, the signed-in user or the sign-up address, and
+for a second factor the pending sign-in),
 encrypted with the secret. A challenge is single use across processes: a row in the adapter's
 verification-token table (the challenge's HMAC under its own key, never the challenge) is
 created with it and consumed by the response; a replayed cookie finds no row. Both expire
@@ -34,9 +35,10 @@ class Ceremony:
     """What a challenge cookie was issued for."""
 
     challenge: bytes
-    action: str  # "register" | "authenticate"
-    user_id: str | None  # registration for a signed-in user
+    action: str  # "register" | "authenticate" | "two-factor"
+    user_id: str | None  # registration for a signed-in user; the user of a second factor
     email: str | None  # sign-up with a new passkey
+    bound: str | None = None  # a second factor: the pending sign-in's id (None: a step-up)
 
 
 def _identifier(provider: Passkey) -> str:
@@ -58,6 +60,7 @@ async def issue(
     action: str,
     user_id: str | None = None,
     email: str | None = None,
+    bound: str | None = None,
 ) -> tuple[bytes, Cookie]:
     """A new challenge and its cookie; the single-use row is stored first.
 
@@ -77,6 +80,8 @@ async def issue(
         claims["uid"] = user_id
     if email is not None:
         claims["email"] = email
+    if bound is not None:
+        claims["bound"] = bound
     sealed = ctx.options.check_codec(spec.name).encode(
         claims, max_age=provider.timeout, now=ctx.now
     )
@@ -115,10 +120,11 @@ async def consume(ctx: RequestContext, provider: Passkey, action: str) -> Ceremo
     row = await adapter.use_verification_token(_identifier(provider), _digest(ctx, encoded))
     if row is None or row["expires"] <= datetime.fromtimestamp(ctx.now, UTC):
         return None
-    uid, email = claims.get("uid"), claims.get("email")
+    uid, email, bound = claims.get("uid"), claims.get("email"), claims.get("bound")
     return Ceremony(
         challenge=base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)),
         action=action,
         user_id=uid if isinstance(uid, str) else None,
         email=email if isinstance(email, str) else None,
+        bound=bound if isinstance(bound, str) else None,
     )

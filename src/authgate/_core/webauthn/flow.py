@@ -57,7 +57,8 @@ def _store(ctx: RequestContext) -> AuthenticatorAdapter:
     return cast("AuthenticatorAdapter", ctx.options.adapter)
 
 
-def _invalid(message: str = "Invalid request") -> AuthResponse:
+def invalid(message: str = "Invalid request") -> AuthResponse:
+    """A bad options request: a JSON ``400``."""
     return AuthResponse.json({"error": message}, status=400, no_store=True)
 
 
@@ -65,15 +66,19 @@ async def options(ctx: RequestContext, provider: Passkey) -> AuthResponse:
     """``GET /webauthn-options/:id``: the ceremony's options and its challenge cookie."""
     query = ctx.request.query
     action = query.get("action")
+    if action == "two-factor":
+        from authgate._core.webauthn import second_factor
+
+        return await second_factor.options(ctx, provider)
     if action not in (None, "register", "authenticate"):
-        return _invalid("Invalid action")
+        return invalid("Invalid action")
     user_id = await link.current_user_id(ctx) if action != "authenticate" else None
     raw_email = query.get("email")
     sign_up = action != "authenticate" and user_id is None and provider.allow_sign_up
     if action == "register" and user_id is None and not (sign_up and raw_email):
-        return _invalid()
+        return invalid()
     if action is None and user_id is not None:
-        return _invalid()  # as Auth.js: a signed-in user asks for "register" explicitly
+        return invalid()  # as Auth.js: a signed-in user asks for "register" explicitly
     rp_id, rp_name, _ = relying_party(ctx, provider)
     try:
         if user_id is not None:
@@ -82,14 +87,19 @@ async def options(ctx: RequestContext, provider: Passkey) -> AuthResponse:
             try:
                 email = normalize_email(raw_email)
             except InvalidEmailError:
-                return _invalid("Invalid email")
+                return invalid("Invalid email")
             return await _registration(ctx, provider, rp_id, rp_name, email=email)
         issued, cookie = await challenge.issue(ctx, provider, action="authenticate")
     except Exception as exc:  # noqa: BLE001 - storage failed: logged, a 503, no challenge
-        logger.error("WEBAUTHN_OPTIONS_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return AuthResponse.json({"error": "Service unavailable"}, status=503)
+        return options_unavailable(exc)
     body = ceremony.authentication_options(provider, challenge=issued, rp_id=rp_id)
-    return _options_response("authenticate", body, cookie)
+    return options_response("authenticate", body, cookie)
+
+
+def options_unavailable(exc: BaseException) -> AuthResponse:
+    """Storage failed while issuing options: logged, a JSON ``503``, no challenge."""
+    logger.error("WEBAUTHN_OPTIONS_ERROR: the adapter failed (%s)", type(exc).__name__)
+    return AuthResponse.json({"error": "Service unavailable"}, status=503)
 
 
 async def _registration(
@@ -106,7 +116,7 @@ async def _registration(
     if user_id is not None:
         user = await cast("Adapter", ctx.options.adapter).get_user(user_id)
         if user is None:
-            return _invalid()
+            return invalid()
         existing = await _store(ctx).list_authenticators_by_user_id(user_id)
         name = user.get("email") or user.get("name") or user_id
     issued, cookie = await challenge.issue(
@@ -121,28 +131,35 @@ async def _registration(
         display_name=name,
         existing=existing,
     )
-    return _options_response("register", body, cookie)
+    return options_response("register", body, cookie)
 
 
-def _options_response(action: str, body: dict[str, Any], cookie: Any) -> AuthResponse:
+def options_response(action: str, body: dict[str, Any], cookie: Any) -> AuthResponse:
+    """``{"action", "options"}`` with the challenge cookie, never cached."""
     response = AuthResponse.json({"action": action, "options": body}, no_store=True)
     response.cookies.append(cookie)
     return response
 
 
-def refuse(ctx: RequestContext, reason: str, detail: str = "") -> AuthResponse:
-    """The answer to a refused response: logged with its reason, one public code."""
+def log_refusal(reason: str, detail: str = "") -> None:
+    """Log a refused response as ``WEBAUTHN_<REASON>`` (a counter regression as a warning)."""
     tag = reason.upper().replace("-", "_")
     if reason == "counter":
         logger.warning("WEBAUTHN_COUNTER: signature counter regression (%s): cloned key?", detail)
     else:
         logger.warning("WEBAUTHN_%s: %s", tag, detail or reason)
+
+
+def refuse(ctx: RequestContext, reason: str, detail: str = "") -> AuthResponse:
+    """The answer to a refused response: logged with its reason, one public code."""
+    log_refusal(reason, detail)
     return to_error(ctx.url, ERROR_CODE, status=401, error_type=ERROR_CODE)
 
 
 def _storage_failed(ctx: RequestContext, exc: BaseException) -> AuthResponse:
+    # 503 in JSON mode, as webauthn-options and the passkeys page answer an outage.
     logger.error("CALLBACK_WEBAUTHN_ERROR: the adapter failed (%s)", type(exc).__name__)
-    return to_error(ctx.url, ErrorCode.Callback, status=500)
+    return to_error(ctx.url, ErrorCode.Callback, status=503)
 
 
 async def callback(ctx: RequestContext, provider: Passkey) -> AuthResponse:
