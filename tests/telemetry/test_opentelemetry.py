@@ -327,3 +327,19 @@ def test_authgate_works_without_opentelemetry() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+async def test_a_method_patched_after_the_gate_was_built_is_still_called() -> None:
+    adapter = MemoryAdapter()
+    client = Client(db_gate(adapter))
+    await client.sign_in()
+    await client.get("/session")  # the wrapper of get_session_and_user now exists
+
+    async def down(session_token: str) -> Any:
+        raise ConnectionError("patched")
+
+    adapter.get_session_and_user = down  # type: ignore[method-assign]
+    drain()
+    assert body_json(await client.get("/session")) == {}
+    failed = [a.get("error.type") for a, _ in points("authgate.adapter.duration")]
+    assert failed == ["ConnectionError"]
