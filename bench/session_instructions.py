@@ -174,7 +174,7 @@ async def child(n: int, warmup: int, database: bool, only: str) -> None:
         # so the bench cannot uninstall it): the gates are built as if the import had failed.
         from authgate._core import telemetry
 
-        telemetry._AVAILABLE = False
+        telemetry._AVAILABLE = telemetry._SDK_INSTALLED = False
     token, _ = sb.nextauth_token()
     measured = await paths(token)
     if database:

@@ -353,6 +353,11 @@ class AuthConfig:
         two_factor: Ask users who enrolled a second factor (TOTP, recovery codes) for it after
             the first (:class:`authgate.TwoFactor`); needs an adapter with the
             ``TwoFactorStore`` methods.
+        telemetry: OpenTelemetry spans and metrics (docs/guides/observability.md). ``None``
+            (default): on when the OpenTelemetry SDK (``opentelemetry-sdk``) is installed, off
+            otherwise, so an app that has only the API (FastAPI depends on it) pays nothing.
+            ``True``: on whenever ``opentelemetry-api`` is installed (a vendor SDK); a start-up
+            error without it. ``False``: off.
     """
 
     providers: Sequence[Provider]
@@ -377,6 +382,7 @@ class AuthConfig:
     http_client: httpx.AsyncClient | None = field(default=None, repr=False, compare=False)
     locale: str | None = None
     two_factor: TwoFactor | None = None
+    telemetry: bool | None = None
 
     @property
     def session_strategy(self) -> Literal["jwt", "database"]:

@@ -343,3 +343,49 @@ async def test_a_method_patched_after_the_gate_was_built_is_still_called() -> No
     assert body_json(await client.get("/session")) == {}
     failed = [a.get("error.type") for a, _ in points("authgate.adapter.duration")]
     assert failed == ["ConnectionError"]
+
+
+def _telemetry_in_subprocess(block: str, telemetry: str) -> subprocess.CompletedProcess[str]:
+    script = textwrap.dedent(
+        f"""
+        import sys
+        {block}
+        from authgate import AuthConfig, AuthGate
+        from authgate.errors import ConfigurationError
+        from authgate.providers import Credentials
+
+        try:
+            gate = AuthGate(
+                AuthConfig(providers=[Credentials(authorize=lambda c, r: None)], secret="s" * 32,
+                           url="http://localhost", telemetry={telemetry}),
+                env={{}},
+            )
+        except ConfigurationError as exc:
+            print("error:", exc)
+        else:
+            print("on" if gate._options.telemetry is not None else "off")
+        """
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("block", "telemetry", "expected"),
+    [
+        # The API alone (FastAPI's dependency): off by default, on when asked.
+        ('sys.modules["opentelemetry.sdk"] = None', "None", "off"),
+        ('sys.modules["opentelemetry.sdk"] = None', "True", "on"),
+        # The SDK installed: on by default, off when asked.
+        ("", "None", "on"),
+        ("", "False", "off"),
+        # No OpenTelemetry at all: asking for it is a start-up error, not a silent no-op.
+        ('sys.modules["opentelemetry"] = None', "None", "off"),
+        ('sys.modules["opentelemetry"] = None', "True", "error: telemetry=True needs"),
+    ],
+)
+def test_when_telemetry_is_on(block: str, telemetry: str, expected: str) -> None:
+    done = _telemetry_in_subprocess(block, telemetry)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith(expected), done.stdout

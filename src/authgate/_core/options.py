@@ -235,7 +235,10 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
     jwt_max_age = config.jwt.max_age or (
         config.session.max_age if profile.jwt_max_age_follows_session else DEFAULT_MAX_AGE
     )
-    telemetry = otel.build()
+    try:
+        telemetry = otel.build(config.telemetry)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
     return InternalOptions(
         providers=providers,
         authorize=authorize,

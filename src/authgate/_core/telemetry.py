@@ -1,7 +1,8 @@
 """Optional OpenTelemetry spans and metrics (``pip install authgate[otel]``).
 
-:func:`build` answers ``None`` when ``opentelemetry-api`` is not installed: every hook in the
-engine is then one ``is None`` test, nothing else. With it installed, the instruments come from
+:func:`build` answers ``None`` when telemetry is off (``AuthConfig(telemetry=False)``, or by
+default when the OpenTelemetry SDK is not installed): every hook in the engine is then one
+``is None`` test, nothing else. With it installed, the instruments come from
 the global tracer and meter providers (no-ops until the application installs the SDK), created
 once per gate.
 
@@ -13,6 +14,7 @@ error codes and exception type names: never a token, secret, cookie, address or 
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import time
 from contextlib import asynccontextmanager, contextmanager
@@ -27,6 +29,9 @@ except ImportError:  # the optional extra is not installed: no telemetry at all
     _AVAILABLE = False
 else:
     _AVAILABLE = True
+# Only the API (a no-op without an SDK) is a dependency of other packages (FastAPI): by default
+# the hooks are on only where an SDK could record what they report.
+_SDK_INSTALLED = _AVAILABLE and importlib.util.find_spec("opentelemetry.sdk") is not None
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -242,6 +247,16 @@ def _timed(method: Callable[..., Any], name: str, telemetry: Telemetry) -> Calla
     return timed
 
 
-def build() -> Telemetry | None:
-    """The gate's telemetry, or ``None`` without ``opentelemetry-api``."""
-    return Telemetry() if _AVAILABLE else None
+def build(enabled: bool | None = None) -> Telemetry | None:
+    """The gate's telemetry (``AuthConfig.telemetry``), or ``None`` when it is off.
+
+    Raises:
+        ValueError: ``enabled`` is ``True`` and ``opentelemetry-api`` is not installed.
+    """
+    if enabled is None:
+        enabled = _SDK_INSTALLED
+    if not enabled:
+        return None
+    if not _AVAILABLE:
+        raise ValueError("telemetry=True needs opentelemetry-api: pip install 'authgate[otel]'")
+    return Telemetry()
