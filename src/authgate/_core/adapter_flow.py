@@ -81,6 +81,10 @@ async def run(ctx: RequestContext, first: FirstFactor, steps: Steps) -> Stored |
         try:
             stored = await _transaction(ctx, first, steps)
         except AccountNotLinkedError:
+            # Under READ COMMITTED a parallel first sign-in may commit its user and account
+            # between our two reads (account: none yet; e-mail: taken): read once more.
+            if attempt < ATTEMPTS:
+                continue
             return to_error(ctx.url, ErrorCode.OAuthAccountNotLinked, status=first.denied_status)
         except _StoringError as exc:
             cause = exc.__cause__
