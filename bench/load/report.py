@@ -190,6 +190,9 @@ def worker_stats(run: Any, options: argparse.Namespace) -> dict[str, dict[str, A
         first = [s.rss for s in samples if early[0] <= s.t <= early[1]] or [samples[0].rss]
         last = [s.rss for s in samples if s.t >= late] or [samples[-1].rss]
         baseline = max(first)
+        # The resting level (no hash in flight) is the floor: a leak lifts it, peaks do not.
+        floor_early, floor_late = min(first), min(last)
+        hours = (0.85 - (WARM_UP + 0.1) / 2) * options.duration / 3600
         interval = (samples[-1].t - samples[0].t) / max(1, len(samples) - 1)
         found[name] = {
             "cpu_mean_percent": statistics.fmean(s.cpu for s in samples),
@@ -198,6 +201,9 @@ def worker_stats(run: Any, options: argparse.Namespace) -> dict[str, dict[str, A
             "rss_max_mib": max(last) / 2**20,
             "rss_last_mib": samples[-1].rss / 2**20,
             "rss_ratio": max(last) / baseline if baseline else 1.0,
+            "rss_floor_early_mib": floor_early / 2**20,
+            "rss_floor_late_mib": floor_late / 2**20,
+            "rss_floor_drift_mib_per_hour": (floor_late - floor_early) / 2**20 / hours,
         }
     return found
 
@@ -315,7 +321,9 @@ def markdown(results: list[dict[str, Any]]) -> str:
             lines.append(
                 f"- {name}: CPU {w['cpu_mean_percent']:.0f} % mean, RSS "
                 f"{w['rss_baseline_mib']:.0f} → max {w['rss_max_mib']:.0f} MiB "
-                f"(x{w['rss_ratio']:.2f})"
+                f"(x{w['rss_ratio']:.2f}); resting {w['rss_floor_early_mib']:.0f} → "
+                f"{w['rss_floor_late_mib']:.0f} MiB "
+                f"({w['rss_floor_drift_mib_per_hour']:+.1f} MiB/h)"
             )
         lines.append("")
     if len(results) > 1:
