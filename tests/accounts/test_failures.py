@@ -325,3 +325,32 @@ async def test_change_password_done_page_for_the_signed_in_user() -> None:
     done = await client.get("/change-password", query={"done": "1"})
     assert done.status == 200
     assert b"Your password is changed. Your other sessions have ended." in done.body
+
+
+@pytest.mark.parametrize("broken", ["get_user", "create_session"])
+async def test_two_factor_answers_503_when_the_session_cannot_be_issued(broken: str) -> None:
+    """The code was right, then storage failed: ``Callback`` (``503``), no session."""
+    setup = broken_setup("database")
+    owner = await ready(setup)
+    secret, _ = await enrol(owner)
+    client = setup.client(now=NOW + 30)
+    await sign_in(client)
+    setup.adapter.broken = {broken}
+    response = await answer(client, code=code_at(secret, NOW + 30), json="true")
+    assert response.status == 503, response.body
+    assert "error=Callback" in response.body.decode()
+    assert SESSION not in client.jar
+    setup.adapter.broken = set()
+    await sign_in(client)
+    assert (await answer(client, code=code_at(secret, NOW + 60), now=NOW + 60)).status == 302
+    assert SESSION in client.jar
+
+
+async def test_a_step_up_answers_503_when_the_method_cannot_be_recorded() -> None:
+    setup = broken_setup("database")
+    owner = await ready(setup)
+    secret, _ = await enrol(owner)
+    setup.adapter.broken = {"set_session_methods"}
+    response = await answer(owner, code=code_at(secret, NOW + 30), now=NOW + 30, json="true")
+    assert response.status == 503, response.body
+    assert "error=Callback" in response.body.decode()

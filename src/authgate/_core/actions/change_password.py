@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from authgate._core import db_session, throttle
 from authgate._core.body import text_field
 from authgate._core.link import current_user_id
+from authgate._core.outage import storage_failed
 from authgate._core.password import forms, policy
 from authgate._core.password.sessions import end_jwt_sessions, end_other_sessions, keep_current
 from authgate._core.password.store import hash_new, store_of, verify
@@ -67,8 +68,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
         stored = await store.get_password_hash(user_id)
         user = await adapter.get_user(user_id)
     except Exception as exc:  # noqa: BLE001
-        logger.error("CHANGE_PASSWORD_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, ErrorCode.Callback, status=500)
+        return storage_failed(ctx, "CHANGE_PASSWORD_ERROR", exc)
     matches, _ = await verify(stored, current)
     if not matches:
         return forms.refuse(ctx, "PasswordMismatch", page)
@@ -84,8 +84,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
     try:
         await store.set_password_hash(user_id, password_hash)
     except Exception as exc:  # noqa: BLE001
-        logger.error("CHANGE_PASSWORD_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, ErrorCode.Callback, status=500)
+        return storage_failed(ctx, "CHANGE_PASSWORD_ERROR", exc)
     await throttle.settle(ctx, attempt)
     keep = db_session.read_token(ctx.options, ctx.cookies.session_token.name, ctx.request.cookies)
     await end_other_sessions(ctx, user_id, keep=keep)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, cast
 
 from authgate._core import throttle
 from authgate._core.body import text_field
+from authgate._core.outage import storage_failed
 from authgate._core.password import forms, links, policy
 from authgate._core.password.sessions import end_jwt_sessions, end_other_sessions
 from authgate._core.password.store import hash_new
@@ -72,8 +73,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
         logger.error("RESET_PASSWORD_ERROR: the revocation store failed; nothing changed")
         return to_error(ctx.url, ErrorCode.Callback, status=503)
     except Exception as exc:  # noqa: BLE001 - one transaction: nothing was written
-        logger.error("RESET_PASSWORD_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, ErrorCode.Callback, status=500)
+        return storage_failed(ctx, "RESET_PASSWORD_ERROR", exc)
     if user is None:
         return to_error(ctx.url, ErrorCode.Verification)
     await end_other_sessions(ctx, user["id"], keep=None)
