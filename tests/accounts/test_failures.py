@@ -233,21 +233,6 @@ async def test_sign_in_with_a_malformed_address_is_refused() -> None:
     assert SESSION not in client.jar
 
 
-async def test_reset_changes_the_password_when_ending_other_sessions_fails() -> None:
-    setup = broken_setup("database")
-    client = await ready(setup)
-    token = await client.csrf()
-    await client.post("/forgot-password", form={"csrfToken": token, "email": EMAIL})
-    params = setup.mailbox.link_params("reset-password")
-    setup.adapter.broken = {"delete_user_sessions"}
-    new = "another long passphrase"
-    form = {"csrfToken": token, **params, "password": new}
-    assert (await client.post("/reset-password", form=form)).status == 302
-    setup.adapter.broken = set()
-    assert error_of(await sign_in(setup.client())) == "CredentialsSignin", "old password gone"
-    assert (await sign_in(setup.client(), password=new)).status == 302
-
-
 async def test_two_factor_answers_refused_before_any_check() -> None:
     gate = make_gate(adapter=MemoryAdapter(), session=SessionConfig(strategy="jwt"))
     unsupported = await Client(gate).post("/two-factor", form={"code": "123456"})

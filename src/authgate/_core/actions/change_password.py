@@ -3,15 +3,16 @@
 Throttled per user and per client like sign-in; the user's other sessions end, the one of this
 request stays: database sessions are deleted, JWT sessions end through the revocation store and
 this request's token is re-issued as a new session (:mod:`authgate._core.password.sessions`).
-The sessions end before the new hash is written: if the store cannot be reached nothing is
+JWT sessions end before the new hash is written: if the store cannot be reached nothing is
 changed (``503``); if the write then fails, every session has ended (this one too), never the
-other way round.
+other way round. Database sessions end in the transaction that writes the hash: both, or
+neither (``503``).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from authgate._core import db_session, throttle
 from authgate._core.body import text_field
@@ -28,6 +29,7 @@ from authgate.revocation import RevocationUnavailableError
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
+    from authgate.adapters import PasswordStore
 
 logger = logging.getLogger("authgate")
 
@@ -81,13 +83,14 @@ async def post(ctx: RequestContext) -> AuthResponse:
     except RevocationUnavailableError:
         logger.error("CHANGE_PASSWORD_ERROR: the revocation store failed; nothing changed")
         return to_error(ctx.url, ErrorCode.Callback, status=503)
+    keep = db_session.read_token(ctx.options, ctx.cookies.session_token.name, ctx.request.cookies)
     try:
-        await store.set_password_hash(user_id, password_hash)
-    except Exception as exc:  # noqa: BLE001
+        async with adapter.transaction() as tx:
+            await cast("PasswordStore", tx).set_password_hash(user_id, password_hash)
+            await end_other_sessions(tx, user_id, keep=keep)  # raises: both rolled back
+    except Exception as exc:  # noqa: BLE001 - one transaction: nothing changed
         return storage_failed(ctx, "CHANGE_PASSWORD_ERROR", exc)
     await throttle.settle(ctx, attempt)
-    keep = db_session.read_token(ctx.options, ctx.cookies.session_token.name, ctx.request.cookies)
-    await end_other_sessions(ctx, user_id, keep=keep)
     response = AuthResponse.to(f"{ctx.url}/{HERE}?done=1&provider={provider.id}")
     if session_id is not None:
         response.cookies = keep_current(ctx, session_id)

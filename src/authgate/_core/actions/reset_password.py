@@ -76,7 +76,6 @@ async def post(ctx: RequestContext) -> AuthResponse:
         return storage_failed(ctx, "RESET_PASSWORD_ERROR", exc)
     if user is None:
         return to_error(ctx.url, ErrorCode.Verification)
-    await end_other_sessions(ctx, user["id"], keep=None)
     return AuthResponse.to(f"{ctx.url}/reset-password?done=1&provider={provider.id}")
 
 
@@ -99,5 +98,6 @@ async def _reset(
         if user["emailVerified"] is None:  # the link proved the address
             verified = datetime.fromtimestamp(ctx.now, UTC)
             user = await tx.update_user({"id": user["id"], "emailVerified": verified})
+        await end_other_sessions(tx, user["id"], keep=None)  # raises: all rolled back
         await end_jwt_sessions(ctx.options, user["id"], ctx.now)  # raises: all rolled back
     return user
