@@ -16,7 +16,7 @@ import pytest
 from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
 from blackbox.conftest import body_json, query_of
 
-from .conftest import EMAIL, STRONG, Mailbox, Setup, build, sign_in, signed_up
+from .conftest import EMAIL, STRONG, Setup, closing_setup, sign_in, signed_up
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -43,12 +43,11 @@ class DeleteFails(SQLAlchemyAdapter):
 @pytest.fixture
 async def setup(postgres: PostgresServer) -> AsyncIterator[Setup]:
     adapter = DeleteFails(postgres.url, create=True, table_prefix=f"t{uuid.uuid4().hex[:10]}_")
-    mailbox = Mailbox()
     try:
-        yield Setup(build(adapter, "database", mailbox), adapter, mailbox, "database")
+        async with closing_setup(adapter, "database") as made:
+            yield made
     finally:
         DeleteFails.broken = False
-        await adapter.close()
 
 
 async def signed_in(client: Client) -> bool:

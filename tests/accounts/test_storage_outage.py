@@ -20,10 +20,9 @@ from blackbox.conftest import NOW, SESSION, body_json, query_of
 from .conftest import (
     EMAIL,
     STRONG,
-    Mailbox,
     Setup,
     answer,
-    build,
+    closing_setup,
     code_at,
     enrol,
     sign_in,
@@ -47,11 +46,8 @@ server, pg = test_database_outage.server, test_database_outage.pg
 @pytest.fixture
 async def setup(pg: PostgresServer) -> AsyncIterator[Setup]:
     adapter = SQLAlchemyAdapter(pg.url, create=True, table_prefix=f"t{secrets.token_hex(4)}_")
-    mailbox = Mailbox()
-    try:
-        yield Setup(build(adapter, "jwt", mailbox), adapter, mailbox, "jwt")
-    finally:
-        await adapter.close()
+    async with closing_setup(adapter, "jwt") as made:
+        yield made
 
 
 def unavailable(response: Any) -> None:
