@@ -71,13 +71,13 @@ async def post(ctx: RequestContext) -> AuthResponse:
         user = await adapter.get_user(user_id)
     except Exception as exc:  # noqa: BLE001
         return storage_failed(ctx, "CHANGE_PASSWORD_ERROR", exc)
-    matches, _ = await verify(stored, current)
+    matches, _ = await verify(ctx, stored, current)
     if not matches:
         return forms.refuse(ctx, "PasswordMismatch", page)
     problem = policy.problem_for(provider, new, user["email"] if user else None)
     if problem is not None:
         return forms.refuse(ctx, problem, page)
-    password_hash = await hash_new(new)
+    password_hash = await hash_new(ctx, new)
     try:
         session_id = await end_jwt_sessions(ctx.options, user_id, ctx.now)
     except RevocationUnavailableError:

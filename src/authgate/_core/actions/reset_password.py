@@ -66,7 +66,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
     attempt = await throttle.admit(ctx, {}, identifier=f"reset:{email}")
     if isinstance(attempt, AuthResponse):
         return attempt
-    password_hash = await hash_new(password)
+    password_hash = await hash_new(ctx, password)
     try:
         user = await _reset(ctx, provider, email, token, password_hash)
     except RevocationUnavailableError:

@@ -64,7 +64,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
     problem = policy.problem_for(provider, password, email)
     if problem is not None:
         return forms.refuse(ctx, problem, page)
-    password_hash = await hash_new(password)  # for a taken address too: the same time
+    password_hash = await hash_new(ctx, password)  # for a taken address too: the same time
     try:
         created = await _create(ctx, provider, email, name, password_hash)
     except Exception as exc:  # noqa: BLE001 - storage failed: nothing was written

@@ -47,12 +47,12 @@ async def authenticate(
     except Exception as exc:  # noqa: BLE001
         return storage_failed(ctx, "CALLBACK_CREDENTIALS_ERROR", exc)
     password = credentials.get("password")
-    matches, rehash = await verify(stored, password)
+    matches, rehash = await verify(ctx, stored, password)
     if not matches or user is None or email is None or not isinstance(password, str):
         return None
     if rehash:
         try:
-            await store.set_password_hash(user["id"], await hash_new(password))
+            await store.set_password_hash(user["id"], await hash_new(ctx, password))
         except Exception as exc:  # noqa: BLE001 - the old hash still works: sign in anyway
             logger.error("PASSWORD_REHASH_ERROR: the adapter failed (%s)", type(exc).__name__)
     if provider.require_verified_email and user["emailVerified"] is None:
