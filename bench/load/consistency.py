@@ -26,6 +26,11 @@ ORPHANS = {
         'LEFT JOIN sessions s ON s."sessionToken" = m."sessionToken" '
         'WHERE s."sessionToken" IS NULL'
     ),
+    "session devices without a session": (
+        "SELECT count(*) FROM authgate_session_devices d "
+        'LEFT JOIN sessions s ON s."sessionToken" = d."sessionToken" '
+        'WHERE s."sessionToken" IS NULL'
+    ),
     # Every user came from somewhere: a seeded password account, an OAuth account, or an
     # e-mail link (verified). Anything else is a sign-up that stopped half-way.
     "users from nowhere (half-written sign-ups)": (

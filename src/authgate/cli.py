@@ -3,7 +3,8 @@
 ``authgate secret`` prints a new random secret for ``AUTH_SECRET`` (like ``npx auth secret``).
 ``authgate db init <database>`` creates the SQL adapter's tables (a SQLite path or a URL such
 as ``postgresql://app@db/app``); ``authgate db sql`` prints them as SQL for a migration tool;
-``authgate db prune <database>`` deletes expired sessions and e-mail tokens (run it daily).
+``authgate db prune <database>`` deletes expired sessions (with their device rows) and e-mail
+tokens, and the device rows of sessions already gone (run it daily).
 
 ``module:attr`` names the app's :class:`~authgate.AuthGate` (or its
 :class:`~authgate.AuthConfig`), e.g. ``authgate doctor myapp.auth:gate``. The report lists
@@ -330,8 +331,9 @@ def _prune(database: str, args: argparse.Namespace) -> int:
         print(f"authgate db prune: failed: {type(exc).__name__}", file=sys.stderr)
         return 1
     print(
-        f"deleted {pruned.sessions} expired session(s) and "
-        f"{pruned.verification_tokens} expired verification token(s)"
+        f"deleted {pruned.sessions} expired session(s), "
+        f"{pruned.verification_tokens} expired verification token(s) and "
+        f"{pruned.session_rows} device or sign-in-method row(s) of sessions already gone"
     )
     return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -89,6 +90,16 @@ def build(adapter: Any, strategy: str, mailbox: Mailbox, **kw: Any) -> AuthGate:
         session=SessionConfig(strategy=strategy),  # type: ignore[arg-type]
         **kw,
     )
+
+
+@asynccontextmanager
+async def closing_setup(adapter: Any, strategy: str) -> AsyncIterator[Setup]:
+    """A setup on ``adapter`` (an SQL adapter: closed afterwards)."""
+    mailbox = Mailbox()
+    try:
+        yield Setup(build(adapter, strategy, mailbox), adapter, mailbox, strategy)
+    finally:
+        await adapter.close()
 
 
 def memory_setup(gate: dict[str, Any] | None = None, **provider: Any) -> Setup:

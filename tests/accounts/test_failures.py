@@ -233,21 +233,6 @@ async def test_sign_in_with_a_malformed_address_is_refused() -> None:
     assert SESSION not in client.jar
 
 
-async def test_reset_changes_the_password_when_ending_other_sessions_fails() -> None:
-    setup = broken_setup("database")
-    client = await ready(setup)
-    token = await client.csrf()
-    await client.post("/forgot-password", form={"csrfToken": token, "email": EMAIL})
-    params = setup.mailbox.link_params("reset-password")
-    setup.adapter.broken = {"delete_user_sessions"}
-    new = "another long passphrase"
-    form = {"csrfToken": token, **params, "password": new}
-    assert (await client.post("/reset-password", form=form)).status == 302
-    setup.adapter.broken = set()
-    assert error_of(await sign_in(setup.client())) == "CredentialsSignin", "old password gone"
-    assert (await sign_in(setup.client(), password=new)).status == 302
-
-
 async def test_two_factor_answers_refused_before_any_check() -> None:
     gate = make_gate(adapter=MemoryAdapter(), session=SessionConfig(strategy="jwt"))
     unsupported = await Client(gate).post("/two-factor", form={"code": "123456"})
@@ -325,3 +310,32 @@ async def test_change_password_done_page_for_the_signed_in_user() -> None:
     done = await client.get("/change-password", query={"done": "1"})
     assert done.status == 200
     assert b"Your password is changed. Your other sessions have ended." in done.body
+
+
+@pytest.mark.parametrize("broken", ["get_user", "create_session"])
+async def test_two_factor_answers_503_when_the_session_cannot_be_issued(broken: str) -> None:
+    """The code was right, then storage failed: ``Callback`` (``503``), no session."""
+    setup = broken_setup("database")
+    owner = await ready(setup)
+    secret, _ = await enrol(owner)
+    client = setup.client(now=NOW + 30)
+    await sign_in(client)
+    setup.adapter.broken = {broken}
+    response = await answer(client, code=code_at(secret, NOW + 30), json="true")
+    assert response.status == 503, response.body
+    assert "error=Callback" in response.body.decode()
+    assert SESSION not in client.jar
+    setup.adapter.broken = set()
+    await sign_in(client)
+    assert (await answer(client, code=code_at(secret, NOW + 60), now=NOW + 60)).status == 302
+    assert SESSION in client.jar
+
+
+async def test_a_step_up_answers_503_when_the_method_cannot_be_recorded() -> None:
+    setup = broken_setup("database")
+    owner = await ready(setup)
+    secret, _ = await enrol(owner)
+    setup.adapter.broken = {"set_session_methods"}
+    response = await answer(owner, code=code_at(secret, NOW + 30), now=NOW + 30, json="true")
+    assert response.status == 503, response.body
+    assert "error=Callback" in response.body.decode()

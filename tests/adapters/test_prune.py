@@ -113,7 +113,7 @@ def test_db_prune(target: tuple[str, str], capsys: pytest.CaptureFixture[str]) -
     args = ["db", "prune", url] + (["--prefix", prefix] if prefix else [])
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "deleted 2 expired session(s) and 2 expired verification token(s)" in out
+    assert "deleted 2 expired session(s), 2 expired verification token(s) and 0 device" in out
     assert "@" not in out.replace("@127.0.0.1", ""), "no addresses or credentials printed"
     assert anyio.run(alive)
     assert main(args) == 0

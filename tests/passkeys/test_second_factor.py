@@ -476,7 +476,7 @@ async def test_the_check_fails_closed(method: str, caplog: pytest.LogCaptureFixt
     adapter.fail[method] = 0
     with caplog.at_level(logging.ERROR, logger="authgate"):
         response = await post_key(client, passkey.authenticate(options), json="true")
-    assert response.status == 500
+    assert response.status == 503
     assert "error=Callback" in body_json(response)["url"]
     assert logged(caplog, "TWO_FACTOR_ERROR")
     no_session(client, response)

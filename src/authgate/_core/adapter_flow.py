@@ -24,6 +24,7 @@ from authgate._core import db_session
 from authgate._core.accounts import AccountNotLinkedError, CreateUserError, Resolved
 from authgate._core.accounts import resolve as resolve_accounts
 from authgate._core.events import fire
+from authgate._core.outage import UNAVAILABLE
 from authgate._core.redirects import to_error
 from authgate.errors import ErrorCode
 
@@ -111,14 +112,16 @@ async def run(ctx: RequestContext, first: FirstFactor, steps: Steps) -> Stored |
     raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
 
 
-def _failed(ctx: RequestContext, first: FirstFactor, exc: BaseException) -> AuthResponse:
+def _failed(
+    ctx: RequestContext, first: FirstFactor, exc: BaseException, *, status: int | None = None
+) -> AuthResponse:
     logger.error(
         "CALLBACK_%s_ERROR: the adapter failed (%s)",
         first.kind.upper(),
         type(exc).__name__,
         exc_info=exc,
     )
-    return to_error(ctx.url, ErrorCode.Callback, status=first.denied_status)
+    return to_error(ctx.url, ErrorCode.Callback, status=status or first.denied_status)
 
 
 async def _transaction(ctx: RequestContext, first: FirstFactor, steps: Steps) -> Stored:
@@ -176,5 +179,6 @@ async def open_session(
         async with _adapter(ctx).transaction() as tx:
             _, cookies = await db_session.create(ctx, tx, user_id)
     except Exception as exc:  # noqa: BLE001 - logged, answered Callback
-        return _failed(ctx, first, exc)
+        # The first factor was accepted minutes ago: this is an outage, as on /two-factor.
+        return _failed(ctx, first, exc, status=UNAVAILABLE)
     return cookies

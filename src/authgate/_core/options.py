@@ -16,6 +16,7 @@ from authgate._core import callables
 from authgate._core import telemetry as otel
 from authgate._core.cookies import CookieSet, default_cookies
 from authgate._core.oauth.runtime import OAuthRuntime
+from authgate._core.password.store import hashing_limiter
 from authgate._core.profiles import PROFILES, WireProfile
 from authgate._crypto.keys import CSRF_TOKEN, purpose_key
 from authgate._crypto.tokens import random_hex
@@ -28,6 +29,8 @@ from authgate.ratelimit._limiter import SignInLimiter
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from anyio import CapacityLimiter
 
     from authgate._core.callables import AsyncHook
     from authgate._core.sign_in_flow import SignInStep
@@ -110,6 +113,8 @@ class InternalOptions:
     revocation: RevocationStore | None = None  # ended JWT sessions, checked on every read
     two_factor: TwoFactor | None = None
     telemetry: Telemetry | None = None  # OpenTelemetry, when opentelemetry-api is installed
+    # Password(max_concurrent_hashes): argon2id runs at once (64 MiB each); None: no Password.
+    password_hashing: CapacityLimiter | None = None
 
     def cookies(self, secure: bool) -> CookieSet:
         return self.cookies_secure if secure else self.cookies_plain
@@ -281,6 +286,7 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         two_factor=config.two_factor,
         sign_in_steps=_sign_in_steps(config),
         telemetry=telemetry,
+        password_hashing=hashing_limiter(providers.values()),
     )
 
 

@@ -119,6 +119,7 @@ class MemoryAdapter:
             del tables.accounts[key]
         for token in sessions:
             del tables.sessions[token]
+            self._drop_device(token)
         for credential_id in keys:
             del tables.authenticators[credential_id]
 
@@ -247,9 +248,11 @@ class MemoryAdapter:
     # ---- session devices (SessionDevices) -----------------------------------------------
 
     def _drop_device(self, session_token: str) -> None:
-        if session_token in self._t.session_devices:
-            self._restore_later(self._t.session_devices, session_token)
-            del self._t.session_devices[session_token]
+        """Forget the session's device and sign-in methods (deleted with the session)."""
+        for rows in (self._t.session_devices, self._t.session_methods):
+            if session_token in rows:
+                self._restore_later(rows, session_token)
+                del rows[session_token]
 
     async def set_session_device(self, session_token: str, device: SessionDevice) -> None:
         self._restore_later(self._t.session_devices, session_token)

@@ -16,6 +16,7 @@ composition rules, no expiry, and a check against a shipped list of common passw
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Awaitable, Callable, Mapping
@@ -39,6 +40,14 @@ MailKind = Literal["verify-email", "reset-password", "account-exists", "no-accou
 
 MAX_RESET_AGE = 60 * 60  # the issue and OWASP: reset links live at most an hour
 MIN_LENGTH_FLOOR = 8  # NIST SP 800-63B-4: never below 8
+
+
+def default_hash_concurrency() -> int:
+    """``2 * os.cpu_count()`` (4 when unknown): argon2id runs at once per process by default."""
+    cpus = os.cpu_count()
+    return 2 * cpus if cpus else 4
+
+
 MAX_LENGTH_FLOOR = 64  # ... and at least 64 must be allowed
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -184,6 +193,10 @@ class Password:
         reset_max_age: Seconds a reset link works (at most 3600).
         verify_max_age: Seconds an address-confirmation link works (default one day).
         blocklist: More passwords to refuse (e.g. the site's name), on top of the shipped list.
+        max_concurrent_hashes: How many argon2id hashes or verifications run at once in this
+            process (each takes 64 MiB while it runs); the others wait their turn without a
+            thread. Default ``2 * os.cpu_count()`` (4 when unknown). With several Password
+            providers the smallest bound holds for all of them.
         credentials: The fields of the built-in sign-in page (``email`` and ``password``).
         type: ``"credentials"``: next-auth's client signs in with it as with Credentials.
     """
@@ -200,6 +213,7 @@ class Password:
     reset_max_age: int = MAX_RESET_AGE
     verify_max_age: int = 24 * 60 * 60
     blocklist: frozenset[str] = frozenset()
+    max_concurrent_hashes: int | None = None
     credentials: Mapping[str, Mapping[str, Any]] = field(default_factory=_default_fields)
     type: Literal["credentials"] = "credentials"
 
@@ -222,6 +236,9 @@ class Password:
             raise ConfigurationError("Password(min_length) must be at least 8 (NIST SP 800-63B)")
         if self.max_length < max(MAX_LENGTH_FLOOR, self.min_length):
             raise ConfigurationError("Password(max_length) must be at least 64 and min_length")
+        bound = self.max_concurrent_hashes
+        if bound is not None and (type(bound) is not int or bound < 1):
+            raise ConfigurationError("Password(max_concurrent_hashes) must be a positive int")
         if not (0 < self.reset_max_age <= MAX_RESET_AGE):
             raise ConfigurationError("Password(reset_max_age) must be 1-3600 seconds")
         if not (self.verify_max_age > 0):

@@ -15,7 +15,8 @@ const config = JSON.parse(process.env.OIDC_TEST_CONFIG ?? "{}");
 const server = http.createServer();
 server.listen(config.port ?? 0, "127.0.0.1", () => {
   const { port } = server.address();
-  const issuer = `http://127.0.0.1:${port}`;
+  // `issuer`: a proxy in front of it (tests/_support/faulty_proxy.py) that forwards here.
+  const issuer = config.issuer ?? `http://127.0.0.1:${port}`;
   const provider = new Provider(issuer, {
     clients: [
       {

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 from authgate._core import throttle
 from authgate._core.body import text_field
 from authgate._core.email.normalize import InvalidEmailError, normalize_email
+from authgate._core.outage import storage_failed
 from authgate._core.password import forms, links
-from authgate._core.redirects import to_error
-from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 from authgate.i18n import N_
 
@@ -57,8 +56,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
         if user is not None:
             url, expires = await links.issue(ctx, provider, "reset-password", email)
     except Exception as exc:  # noqa: BLE001
-        logger.error("FORGOT_PASSWORD_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, ErrorCode.Callback, status=500)
+        return storage_failed(ctx, "FORGOT_PASSWORD_ERROR", exc)
     if user is not None:
         await links.send(ctx, provider, "reset-password", email, url, expires)
     else:

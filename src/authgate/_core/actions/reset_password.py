@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, cast
 
 from authgate._core import throttle
 from authgate._core.body import text_field
+from authgate._core.outage import storage_failed
 from authgate._core.password import forms, links, policy
 from authgate._core.password.sessions import end_jwt_sessions, end_other_sessions
 from authgate._core.password.store import hash_new
@@ -65,18 +66,16 @@ async def post(ctx: RequestContext) -> AuthResponse:
     attempt = await throttle.admit(ctx, {}, identifier=f"reset:{email}")
     if isinstance(attempt, AuthResponse):
         return attempt
-    password_hash = await hash_new(password)
+    password_hash = await hash_new(ctx, password)
     try:
         user = await _reset(ctx, provider, email, token, password_hash)
     except RevocationUnavailableError:
         logger.error("RESET_PASSWORD_ERROR: the revocation store failed; nothing changed")
         return to_error(ctx.url, ErrorCode.Callback, status=503)
     except Exception as exc:  # noqa: BLE001 - one transaction: nothing was written
-        logger.error("RESET_PASSWORD_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, ErrorCode.Callback, status=500)
+        return storage_failed(ctx, "RESET_PASSWORD_ERROR", exc)
     if user is None:
         return to_error(ctx.url, ErrorCode.Verification)
-    await end_other_sessions(ctx, user["id"], keep=None)
     return AuthResponse.to(f"{ctx.url}/reset-password?done=1&provider={provider.id}")
 
 
@@ -99,5 +98,6 @@ async def _reset(
         if user["emailVerified"] is None:  # the link proved the address
             verified = datetime.fromtimestamp(ctx.now, UTC)
             user = await tx.update_user({"id": user["id"], "emailVerified": verified})
+        await end_other_sessions(tx, user["id"], keep=None)  # raises: all rolled back
         await end_jwt_sessions(ctx.options, user["id"], ctx.now)  # raises: all rolled back
     return user

@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING, cast
 from authgate._core import throttle
 from authgate._core.body import text_field
 from authgate._core.email.normalize import InvalidEmailError, normalize_email
+from authgate._core.outage import storage_failed
 from authgate._core.password import forms, links, policy
 from authgate._core.password.store import hash_new
-from authgate._core.redirects import to_error
 from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
-from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 from authgate.i18n import N_
 
@@ -65,12 +64,11 @@ async def post(ctx: RequestContext) -> AuthResponse:
     problem = policy.problem_for(provider, password, email)
     if problem is not None:
         return forms.refuse(ctx, problem, page)
-    password_hash = await hash_new(password)  # for a taken address too: the same time
+    password_hash = await hash_new(ctx, password)  # for a taken address too: the same time
     try:
         created = await _create(ctx, provider, email, name, password_hash)
     except Exception as exc:  # noqa: BLE001 - storage failed: nothing was written
-        logger.error("SIGNUP_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, ErrorCode.Callback, status=500)
+        return storage_failed(ctx, "SIGNUP_ERROR", exc)
     if created is None:
         await links.send(ctx, provider, "account-exists", email, f"{ctx.url}/signin")
     else:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from authgate._core import throttle
 from authgate._core.body import text_field
+from authgate._core.outage import storage_failed
 from authgate._core.password.forms import refuse, show, signed_out_to_sign_in, unsupported
 from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.two_factor import forms, pending, security_keys, signed_in
@@ -65,8 +66,7 @@ async def get(ctx: RequestContext) -> AuthResponse:
 
 
 def _failed(ctx: RequestContext, exc: BaseException) -> AuthResponse:
-    logger.error("TWO_FACTOR_ERROR: the adapter failed (%s)", type(exc).__name__)
-    return to_error(ctx.url, ErrorCode.Callback, status=500)
+    return storage_failed(ctx, "TWO_FACTOR_ERROR", exc)
 
 
 async def post(ctx: RequestContext) -> AuthResponse:
@@ -108,14 +108,17 @@ async def _answer(ctx: RequestContext) -> AuthResponse:
             ctx, subject, "SecurityKeyRefused" if answer.security_key else "InvalidCode"
         )
     await throttle.settle(ctx, attempt)
-    if waiting is None:
-        assert current is not None  # noqa: S101
-        response = AuthResponse.to(ctx.callback_url)
-        response.cookies = await signed_in.add_method(ctx, current, method)
-        return response
-    from authgate._core.two_factor.finish import finish
+    try:
+        if waiting is None:
+            assert current is not None  # noqa: S101
+            response = AuthResponse.to(ctx.callback_url)
+            response.cookies = await signed_in.add_method(ctx, current, method)
+            return response
+        from authgate._core.two_factor.finish import finish
 
-    response = await finish(ctx, waiting, method)
+        response = await finish(ctx, waiting, method)
+    except Exception as exc:  # noqa: BLE001 - fail closed: no session, no method recorded
+        return _failed(ctx, exc)
     response.cookies.insert(0, pending.clear(ctx))
     return response
 

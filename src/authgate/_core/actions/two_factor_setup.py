@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from authgate._core import throttle
 from authgate._core.body import text_field
 from authgate._core.events import fire
+from authgate._core.outage import storage_failed
 from authgate._core.password.forms import refuse, show, signed_out_to_sign_in, unsupported
 from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.two_factor import forms, recovery, signed_in, totp
@@ -68,9 +69,8 @@ async def get(ctx: RequestContext) -> AuthResponse:
     try:
         enrolled = await factors.get_two_factor(current.subject)
         remaining = await factors.count_recovery_codes(current.subject) if enrolled else 0
-    except Exception as exc:  # noqa: BLE001
-        logger.error("TWO_FACTOR_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, ErrorCode.Callback, status=500)
+    except Exception as exc:  # noqa: BLE001 - fail closed
+        return storage_failed(ctx, "TWO_FACTOR_ERROR", exc)
     if enrolled:
         return show(ctx, forms.settings(ctx, remaining, remaining <= config.low_recovery_codes))
     secret = totp.new_secret()
@@ -106,8 +106,7 @@ async def post(ctx: RequestContext) -> AuthResponse:
         else:
             response = await _change(ctx, current, op, answer)
     except Exception as exc:  # noqa: BLE001 - nothing half-written: each is one write
-        logger.error("TWO_FACTOR_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, ErrorCode.Callback, status=500)
+        return storage_failed(ctx, "TWO_FACTOR_ERROR", exc)
     if response.status < 400:
         await throttle.settle(ctx, attempt)
     return response

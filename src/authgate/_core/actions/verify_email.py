@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from authgate._core.outage import storage_failed
 from authgate._core.password import forms, links
 from authgate._core.redirects import to_error
 from authgate.errors import ErrorCode
@@ -36,8 +37,7 @@ async def get(ctx: RequestContext) -> AuthResponse:
             verified = datetime.fromtimestamp(ctx.now, UTC)
             await adapter.update_user({"id": user["id"], "emailVerified": verified})
     except Exception as exc:  # noqa: BLE001
-        logger.error("VERIFY_EMAIL_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, ErrorCode.Callback)
+        return storage_failed(ctx, "VERIFY_EMAIL_ERROR", exc)
     return forms.show(
         ctx,
         forms.done(ctx, N_("Address confirmed"), N_("Your e-mail address is confirmed. Sign in.")),

@@ -1,6 +1,7 @@
 """Ending a user's other sessions after a password reset or change.
 
-Database sessions: the rows are deleted (the adapter's ``UserSessions`` capability).
+Database sessions: the rows are deleted (the adapter's ``UserSessions`` capability) in the
+transaction that writes the new password: both happen, or neither.
 
 JWT sessions live in cookies the server does not hold, so they end through the revocation
 store (``AuthConfig(revocation=...)``, SECURITY.md decision 16): the user's "not before" moves
@@ -24,6 +25,7 @@ from authgate.revocation import SESSION_ID_CLAIM, new_session_id, started_at
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
     from authgate._core.options import InternalOptions
+    from authgate.adapters import Adapter
     from authgate.http import Cookie
 
 logger = logging.getLogger("authgate")
@@ -31,16 +33,16 @@ logger = logging.getLogger("authgate")
 __all__ = ["end_jwt_sessions", "end_other_sessions", "keep_current"]
 
 
-async def end_other_sessions(ctx: RequestContext, user_id: str, *, keep: str | None) -> None:
-    """End the user's other database sessions (after a reset or a password change)."""
-    adapter: object = ctx.options.adapter
-    if not isinstance(adapter, UserSessions):
+async def end_other_sessions(tx: Adapter, user_id: str, *, keep: str | None) -> None:
+    """End the user's other database sessions through ``tx``, the password write's transaction.
+
+    Raises when storage fails: the caller's transaction then rolls the new password back too,
+    so a new password never stands beside old sessions that stayed valid (SECURITY.md,
+    decision 22).
+    """
+    if not isinstance(tx, UserSessions):
         return
-    try:
-        ended = await adapter.delete_user_sessions(user_id, keep=keep)
-    except Exception as exc:  # noqa: BLE001 - logged; the password itself is changed
-        logger.error("PASSWORD_SESSIONS_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return
+    ended = await tx.delete_user_sessions(user_id, keep=keep)
     logger.info("PASSWORD_SESSIONS_ENDED: %d other session(s) ended", ended)
 
 

@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from authgate._core.email.normalize import InvalidEmailError, normalize_email
+from authgate._core.outage import storage_failed
 from authgate._core.password import links
 from authgate._core.password.store import hash_new, store_of, verify
 from authgate._core.redirects import to_error
@@ -44,15 +45,14 @@ async def authenticate(
         user = await adapter.get_user_by_email(email) if email else None
         stored = await store.get_password_hash(user["id"]) if user else None
     except Exception as exc:  # noqa: BLE001
-        logger.error("CALLBACK_CREDENTIALS_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, ErrorCode.Callback, status=500)
+        return storage_failed(ctx, "CALLBACK_CREDENTIALS_ERROR", exc)
     password = credentials.get("password")
-    matches, rehash = await verify(stored, password)
+    matches, rehash = await verify(ctx, stored, password)
     if not matches or user is None or email is None or not isinstance(password, str):
         return None
     if rehash:
         try:
-            await store.set_password_hash(user["id"], await hash_new(password))
+            await store.set_password_hash(user["id"], await hash_new(ctx, password))
         except Exception as exc:  # noqa: BLE001 - the old hash still works: sign in anyway
             logger.error("PASSWORD_REHASH_ERROR: the adapter failed (%s)", type(exc).__name__)
     if provider.require_verified_email and user["emailVerified"] is None:

@@ -7,14 +7,17 @@ from typing import TYPE_CHECKING, cast
 import anyio.to_thread
 
 from authgate._core.password.policy import normalize
-from authgate.providers.password import Password
+from authgate.providers.password import Password, default_hash_concurrency
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from authgate._core.context import RequestContext
     from authgate.adapters import PasswordStore
 
 __all__ = [
     "hash_new",
+    "hashing_limiter",
     "password_provider",
     "store_of",
     "verify",
@@ -35,18 +38,36 @@ def store_of(ctx: RequestContext) -> PasswordStore:
     return cast("PasswordStore", ctx.options.adapter)
 
 
-async def hash_new(password: str) -> str:
+def hashing_limiter(providers: Iterable[object]) -> anyio.CapacityLimiter | None:
+    """The gate's bound on argon2id runs at once (``Password(max_concurrent_hashes)``).
+
+    Each run holds 64 MiB; anyio's default thread pool would let 40 run at once (2.5 GiB).
+    ``None`` without a Password provider.
+    """
+    bounds = [
+        p.max_concurrent_hashes or default_hash_concurrency()
+        for p in providers
+        if isinstance(p, Password)
+    ]
+    return anyio.CapacityLimiter(min(bounds)) if bounds else None
+
+
+async def hash_new(ctx: RequestContext, password: str) -> str:
     """argon2id of the normalised password, in a worker thread (it takes tens of ms)."""
     # authgate.passwords needs argon2-cffi (the passwords extra): imported only when used.
     from authgate.passwords import hash_password
 
-    return await anyio.to_thread.run_sync(hash_password, normalize(password))
+    return await anyio.to_thread.run_sync(
+        hash_password, normalize(password), limiter=ctx.options.password_hashing
+    )
 
 
-async def verify(stored: str | None, password: object) -> tuple[bool, bool]:
+async def verify(ctx: RequestContext, stored: str | None, password: object) -> tuple[bool, bool]:
     """``(matches, needs_rehash)``; one full argon2id run even without a stored hash."""
     from authgate.passwords import needs_rehash, verify_password
 
     candidate = normalize(password) if isinstance(password, str) else password
-    ok = await anyio.to_thread.run_sync(verify_password, stored, candidate)
+    ok = await anyio.to_thread.run_sync(
+        verify_password, stored, candidate, limiter=ctx.options.password_hashing
+    )
     return ok, bool(ok and stored and needs_rehash(stored))

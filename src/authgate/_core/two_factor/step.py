@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from authgate._core.events import fire
+from authgate._core.outage import storage_failed
 from authgate._core.redirects import to_error
 from authgate._core.two_factor import pending, recovery, security_keys, totp
 from authgate._core.two_factor.methods import factor_subject, first_method
@@ -66,8 +67,7 @@ async def step(ctx: RequestContext, verified: Verified) -> AuthResponse | None:
             return None
         cookie = await pending.start(ctx, verified, str(subject), first_method(first.account))
     except Exception as exc:  # noqa: BLE001 - fail closed: no session without the check
-        logger.error("TWO_FACTOR_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return to_error(ctx.url, ErrorCode.Callback, status=500)
+        return storage_failed(ctx, "TWO_FACTOR_ERROR", exc)
     if cookie is None:
         logger.error("TWO_FACTOR_ERROR: the sign-in does not fit in the pending cookie")
         return to_error(ctx.url, ErrorCode.Configuration, status=500)

@@ -157,10 +157,11 @@ class Pruned(NamedTuple):
 
     sessions: int
     verification_tokens: int
+    session_rows: int = 0  # device and sign-in-method rows whose session was already gone
 
     @property
     def total(self) -> int:
-        return self.sessions + self.verification_tokens
+        return self.sessions + self.verification_tokens + self.session_rows
 
 
 class SQLAlchemyAdapter:
@@ -373,6 +374,7 @@ class SQLAlchemyAdapter:
             await conn.execute(delete(t.passwords).where(t.passwords.c.userId == key))
             for owned in (t.two_factor, t.recovery_codes):
                 await conn.execute(delete(owned).where(owned.c.userId == str(user_id)))
+            await self._drop_session_rows(conn, t.sessions.c.userId == key)
             await conn.execute(delete(t.sessions).where(t.sessions.c.userId == key))
             await conn.execute(delete(t.accounts).where(t.accounts.c.userId == key))
             await conn.execute(delete(t.users).where(t.users.c.id == key))
@@ -475,8 +477,19 @@ class SQLAlchemyAdapter:
             row = (await conn.execute(select(sessions).where(where))).first()
             if row is None:
                 return None
+            await self._drop_session_rows(conn, where)
             deleted = (await conn.execute(delete(sessions).where(where))).rowcount
         return self._session(row._mapping) if deleted else None
+
+    async def _drop_session_rows(self, conn: AsyncConnection, where: Any) -> None:
+        """Delete authgate's rows about the sessions ``where`` selects (device, methods).
+
+        Before the sessions themselves, in their transaction: the rows hold no foreign key
+        (the Auth.js ``sessions`` table is the app's), so nothing else removes them.
+        """
+        tokens = select(self.tables.sessions.c.sessionToken).where(where)
+        for table in (self.tables.session_devices, self.tables.session_methods):
+            await conn.execute(delete(table).where(table.c.sessionToken.in_(tokens)))
 
     # ---- verification tokens -----------------------------------------------------------
 
@@ -531,6 +544,7 @@ class SQLAlchemyAdapter:
         if keep is not None:
             where = where & (sessions.c.sessionToken != keep)
         async with self._begin() as conn:
+            await self._drop_session_rows(conn, where)
             result = await conn.execute(delete(sessions).where(where))
         return int(result.rowcount or 0)
 
@@ -739,6 +753,9 @@ class SQLAlchemyAdapter:
     async def delete_expired(self, now: datetime | None = None) -> Pruned:
         """Delete the sessions and verification tokens expired at ``now`` (default: now).
 
+        With them go the device and sign-in-method rows of those sessions, and any such row
+        whose session is gone (``Pruned.session_rows``).
+
         authgate already deletes an expired session it is shown, and a used e-mail token; this
         removes the rows nobody comes back for (run it daily: ``authgate db prune``). One
         transaction; a row expiring exactly at ``now`` is expired, as ``/session`` treats it.
@@ -748,8 +765,16 @@ class SQLAlchemyAdapter:
             raise ValueError("delete_expired needs a timezone-aware datetime")
         t = self.tables
         async with self._begin() as conn:
+            await self._drop_session_rows(conn, t.sessions.c.expires <= moment)
             a = await conn.execute(delete(t.sessions).where(t.sessions.c.expires <= moment))
             b = await conn.execute(
                 delete(t.verification_token).where(t.verification_token.c.expires <= moment)
             )
-        return Pruned(int(a.rowcount or 0), int(b.rowcount or 0))
+            # Rows left by sessions deleted some other way (by the app, or before authgate
+            # deleted them with their session).
+            live = select(t.sessions.c.sessionToken)
+            orphans = 0
+            for table in (t.session_devices, t.session_methods):
+                gone = await conn.execute(delete(table).where(table.c.sessionToken.not_in(live)))
+                orphans += int(gone.rowcount or 0)
+        return Pruned(int(a.rowcount or 0), int(b.rowcount or 0), orphans)
