@@ -20,6 +20,10 @@ Servers (one worker each: the ratio is per core):
   session is read on the server's loop.
 
 For each: ``session/bare`` and ``protected/bare`` (req/s), each next to its target (>= 0.5).
+A second table gives the server's CPU time per request (its processes' user + system time over
+each round, divided by the requests answered) and the same ratios from it (bare's CPU per
+request over the path's): on a shared machine other processes change the req/s a server gets,
+much less the CPU one request costs it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psutil
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -51,6 +58,9 @@ from session_bench import (  # noqa: E402
     pin,
     running,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 COOKIE_NAME = "next-auth.session-token"
 TOKEN = fb.SESSION_COOKIE.split("=", 1)[1]
@@ -125,28 +135,66 @@ def targets_for(name: str, server: Server) -> list[Target]:
     ]
 
 
+def server_cpu(server: Server) -> float:
+    """CPU seconds the server's processes (gunicorn's master and worker) have used so far."""
+    assert server.process is not None
+    root = psutil.Process(server.process.pid)
+    total = 0.0
+    for process in (root, *root.children(recursive=True)):
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def with_cpu(
+    loadgen: Callable[[Target, float], RoundResult], cpu: dict[str, list[float]]
+) -> Callable[[Target, float], RoundResult]:
+    """``loadgen`` that also records the server's CPU microseconds per request of each call."""
+
+    def measured(target: Target, seconds: float) -> RoundResult:
+        before = server_cpu(target.server)
+        result = loadgen(target, seconds)
+        used = server_cpu(target.server) - before
+        cpu.setdefault(target.name, []).append(used / max(result.requests, 1) * 1e6)
+        return result
+
+    return measured
+
+
 def median_rps(rounds: list[RoundResult]) -> float:
     return statistics.median(r.rps for r in rounds)
 
 
-def report(results: dict[str, list[RoundResult]], names: list[str]) -> None:
-    print(f"\n{'server':15} {'bare':>9} {'session':>9} {'protected':>9}   session/bare"
-          f"  protected/bare   (req/s, median; target >= {fb.TARGET_RATIO})")  # fmt: skip
-    for name in names:
-        bare, session, protected = (
-            median_rps(results[f"{name}|{kind}"]) for kind in ("bare", "session", "protected")
-        )
-        s, p = session / bare, protected / bare
-        print(
-            f"{name:15} {bare:9,.0f} {session:9,.0f} {protected:9,.0f}   "
-            f"{s:.2f} {fb.verdict(s >= fb.TARGET_RATIO):15}  "
-            f"{p:.2f} {fb.verdict(p >= fb.TARGET_RATIO)}"
-        )
+def report(
+    results: dict[str, list[RoundResult]], cpu: dict[str, list[float]], names: list[str]
+) -> None:
+    kinds = ("bare", "session", "protected")
+    tables = (
+        ("req/s, median", lambda name: median_rps(results[name]), False),
+        # The first call of each target was its warm-up.
+        ("server CPU us per request, median", lambda name: statistics.median(cpu[name][1:]), True),
+    )
+    for unit, value, inverse in tables:
+        print(f"\n{'server':15} {'bare':>9} {'session':>9} {'protected':>9}   session/bare"
+              f"  protected/bare   ({unit}; target >= {fb.TARGET_RATIO})")  # fmt: skip
+        for name in names:
+            bare, session, protected = (value(f"{name}|{kind}") for kind in kinds)
+            s, p = (
+                (bare / session, bare / protected)
+                if inverse
+                else (session / bare, protected / bare)
+            )
+            print(
+                f"{name:15} {bare:9,.0f} {session:9,.0f} {protected:9,.0f}   "
+                f"{s:.2f} {fb.verdict(s >= fb.TARGET_RATIO):15}  "
+                f"{p:.2f} {fb.verdict(p >= fb.TARGET_RATIO)}"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=1.0, help="per target and round")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--only", action="append", help="a server name (repeatable)")
@@ -163,8 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         stack.enter_context(running(list(servers.values()), pinned))
         targets = [t for name, server in servers.items() for t in targets_for(name, server)]
-        results = interleaved(targets, loadgen, args.rounds, args.seconds)
-    report(results, list(servers))
+        cpu: dict[str, list[float]] = {}
+        results = interleaved(targets, with_cpu(loadgen, cpu), args.rounds, args.seconds)
+    report(results, cpu, list(servers))
     return 0
 
 
