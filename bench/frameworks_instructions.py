@@ -53,6 +53,9 @@ def measured(framework: str) -> list[tuple[str, Callable[[], object]]]:
                 lambda: fb.run_engine(gate.get_session(request)),
             ),
             ("core: gate.get_session, own loop", _on_loop(lambda: gate.get_session(request))),
+            # Design (a), "leader/follower": a caller that finds the loop idle drives it itself;
+            # even uncontended that is a task and a loop iteration per call.
+            ("design (a) floor: run_until_complete(nothing())", _on_loop(fb.nothing)),
         ]
     build, caller = fb.FRAMEWORKS[framework]
     app = build()
