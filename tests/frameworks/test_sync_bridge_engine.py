@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,8 @@ from authgate._core.loop_needed import LOOP_NEEDED, needs_loop
 from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
 from authgate.integrations._sync import SyncBridge, bridge, run_engine, run_sync
 from authgate.providers import Credentials
-from authgate.revocation import MemoryRevocationStore
+from authgate.revocation import MemoryRevocationStore, RevocationStore, new_session_id
+from authgate.revocation.redis import RedisRevocationStore
 
 from .support import SECRET, authorize, make_gate
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from _support.postgres_server import PostgresServer
+    from _support.redis_server import RedisServer
     from authgate import AuthGate
 
 CLAIMS = {"sub": "u1", "name": "Ada", "email": "ada@example.com"}
@@ -120,13 +123,34 @@ def test_other_routes_ask_for_the_loop_before_they_start() -> None:
     assert run_engine(gate.handle(request_for("/api/auth/signin", ""))).status == 200
 
 
-def test_a_session_ended_in_the_memory_store_is_refused_by_the_next_read() -> None:
-    store = MemoryRevocationStore()
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    from _support.redis_server import running_redis
+
+    with running_redis() as server:
+        yield server
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_an_ended_session_is_refused_by_the_next_read_on_every_thread(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    """Memory: read on the callers' threads; Redis: on the bridge loop, its listener running."""
+    if kind == "memory":
+        store: RevocationStore = MemoryRevocationStore()
+    else:
+        server: RedisServer = request.getfixturevalue("redis_server")
+        store = RedisRevocationStore(url=server.url, prefix=f"bridge:{uuid.uuid4().hex}:")
     gate = make_gate(revocation=store)
-    request = request_for("/", jwt_cookie(sid=f"{int(datetime.now(UTC).timestamp())}-x"))
-    assert run_engine(gate.get_session(request)) is not None
-    run_sync(gate.end_sessions("u1"))
-    assert run_engine(gate.get_session(request)) is None
+    cookie = jwt_cookie(sid=new_session_id(time.time() - 60))
+    read = request_for("/", cookie)
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(lambda _: run_engine(gate.get_session(read)), range(8)))
+        run_sync(gate.end_sessions("u1"))
+        assert not any(pool.map(lambda _: run_engine(gate.get_session(read)), range(8)))
+        ended = run_engine(gate.handle(request_for("/api/auth/session", cookie)))
+    assert ended.body == b"{}"
+    run_sync(store.aclose())
 
 
 # -- the bridge itself ------------------------------------------------------------------------
