@@ -10,6 +10,7 @@ many threads at once and a caller inside a running loop behave (``fork``: test_s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 import uuid
@@ -30,7 +31,7 @@ from authgate.revocation.redis import RedisRevocationStore
 from .support import SECRET, authorize, make_gate
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine, Iterator
+    from collections.abc import Callable, Coroutine, Iterator
     from pathlib import Path
 
     from _support.postgres_server import PostgresServer
@@ -124,22 +125,32 @@ def test_other_routes_ask_for_the_loop_before_they_start() -> None:
 
 
 @pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
+def started() -> Iterator[Callable[[str], Any]]:
+    """A real Redis or PostgreSQL server, started on first use, stopped with the module."""
+    from _support.postgres_server import running_postgres
     from _support.redis_server import running_redis
 
-    with running_redis() as server:
-        yield server
+    servers: dict[str, Any] = {}
+    with contextlib.ExitStack() as stack:
+
+        def start(kind: str) -> Any:
+            if kind not in servers:
+                running = running_redis() if kind == "redis" else running_postgres()
+                servers[kind] = stack.enter_context(running)
+            return servers[kind]
+
+        yield start
 
 
 @pytest.mark.parametrize("kind", ["memory", "redis"])
 def test_an_ended_session_is_refused_by_the_next_read_on_every_thread(
-    kind: str, request: pytest.FixtureRequest
+    kind: str, started: Callable[[str], Any]
 ) -> None:
     """Memory: read on the callers' threads; Redis: on the bridge loop, its listener running."""
     if kind == "memory":
         store: RevocationStore = MemoryRevocationStore()
     else:
-        server: RedisServer = request.getfixturevalue("redis_server")
+        server: RedisServer = started("redis")
         store = RedisRevocationStore(url=server.url, prefix=f"bridge:{uuid.uuid4().hex}:")
     gate = make_gate(revocation=store)
     cookie = jwt_cookie(sid=new_session_id(time.time() - 60))
@@ -270,22 +281,14 @@ def db_gate_for(adapter: SQLAlchemyAdapter) -> AuthGate:
     )
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    from _support.postgres_server import running_postgres
-
-    with running_postgres() as server:
-        yield server
-
-
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_many_threads_mix_jwt_reads_and_database_reads(
-    database: str, tmp_path: Path, request: pytest.FixtureRequest
+    database: str, tmp_path: Path, started: Callable[[str], Any]
 ) -> None:
     if database == "sqlite":
         adapter = SQLAlchemyAdapter(tmp_path / "auth.db")
     else:  # one PostgreSQL database for the module: tables of our own
-        server: PostgresServer = request.getfixturevalue("postgres")
+        server: PostgresServer = started("postgresql")
         adapter = SQLAlchemyAdapter(server.url, table_prefix=f"b{uuid.uuid4().hex[:8]}_")
     run_sync(adapter.create_tables())
     try:
