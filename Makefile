@@ -3,7 +3,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install check test demo bench bench-instructions bench-frameworks-instructions load lint docs
+.PHONY: install check test demo bench bench-instructions bench-frameworks bench-frameworks-instructions load lint docs
 
 install:
 	scripts/install
@@ -31,6 +31,10 @@ bench: install
 # Instructions per session check under valgrind's callgrind: repeatable on a loaded machine.
 bench-instructions: install
 	$(PY) bench/session_instructions.py
+
+# Flask, Django, Litestar, WSGI under gunicorn/uvicorn: bare vs session vs protected (~90 s).
+bench-frameworks: install
+	$(PY) bench/frameworks_servers.py
 
 # The same per framework (Flask, Django, Litestar, WSGI: bare vs session) and the sync bridge.
 bench-frameworks-instructions: install

@@ -46,8 +46,16 @@ def measured(framework: str) -> list[tuple[str, Callable[[], object]]]:
         )
         return [
             ("bridge: run_sync(nothing())", lambda: fb.run_sync(fb.nothing())),
+            ("bridge: run_engine(nothing())", lambda: fb.run_engine(fb.nothing())),
             ("bridge: run_sync(gate.get_session)", lambda: fb.run_sync(gate.get_session(request))),
+            (
+                "bridge: run_engine(gate.get_session)",
+                lambda: fb.run_engine(gate.get_session(request)),
+            ),
             ("core: gate.get_session, own loop", _on_loop(lambda: gate.get_session(request))),
+            # Design (a), "leader/follower": a caller that finds the loop idle drives it itself;
+            # even uncontended that is a task and a loop iteration per call.
+            ("design (a) floor: run_until_complete(nothing())", _on_loop(fb.nothing)),
         ]
     build, caller = fb.FRAMEWORKS[framework]
     app = build()
@@ -93,7 +101,7 @@ def report(per_call: dict[str, float]) -> None:
         if bare and kind in ("session", "protected"):
             met = "met" if bare / count >= TARGET_RATIO else "not met"
             ratio = f"bare/{kind} {bare / count:.2f} (target >= {TARGET_RATIO}: {met})"
-        elif kind.startswith("run_sync(nothing"):
+        elif kind.startswith(("run_sync(nothing", "run_engine(nothing")):
             us = count / CPU_GHZ / 1000
             ratio = f"bridge cost (target <= 50 us: {'met' if us <= 50 else 'not met'})"
         print(f"{name:40} {count:18,.0f} {count / CPU_GHZ / 1000:12.1f}  {ratio}")

@@ -655,18 +655,29 @@ def server_throughput(args: argparse.Namespace, token: str) -> dict[str, ServerS
         print(f"  database tables: 1 session and {args.db_rows:,} sessions")
         stack.enter_context(running(list(servers.values()), pinned))
         targets = make_targets(servers, token, express[1] if express else None)
-        for target in targets:
-            check(target)
-        for target in targets:  # warm-up, discarded
-            loadgen(target, 1.0)
-        results: dict[str, list[RoundResult]] = {t.name: [] for t in targets}
-        for index in range(args.rounds):
-            for target in targets:
-                result = loadgen(target, args.seconds)
-                results[target.name].append(result)
-                print_round(index + 1, target.name, result)
+        results = interleaved(targets, loadgen, args.rounds, args.seconds)
     shutil.rmtree(workdir, ignore_errors=True)
     return {name: ServerSummary(name, rounds) for name, rounds in results.items()}
+
+
+def interleaved(
+    targets: list[Target],
+    loadgen: Callable[[Target, float], RoundResult],
+    rounds: int,
+    seconds: float,
+) -> dict[str, list[RoundResult]]:
+    """Check each target once, warm each up (1 s, discarded), then A, B, C, ..., A, B, C."""
+    for target in targets:
+        check(target)
+    for target in targets:
+        loadgen(target, 1.0)
+    results: dict[str, list[RoundResult]] = {t.name: [] for t in targets}
+    for index in range(rounds):
+        for target in targets:
+            result = loadgen(target, seconds)
+            results[target.name].append(result)
+            print_round(index + 1, target.name, result)
+    return results
 
 
 def make_targets(servers: dict[str, Server], token: str, express_token: str | None) -> list[Target]:

@@ -11,8 +11,12 @@ from authgate.integrations.django.credentials import DjangoCredentials
 from examples.shared import auth_config
 
 
-async def rename(*, token: Any, trigger: str | None = None, session: Any = None, **_: Any) -> Any:
-    """``update_session(request, {"name": ...})`` (or next-auth's ``update()``) renames."""
+def rename(*, token: Any, trigger: str | None = None, session: Any = None, **_: Any) -> Any:
+    """``update_session(request, {"name": ...})`` (or next-auth's ``update()``) renames.
+
+    A plain ``def``: it does no I/O, so under WSGI a session read never leaves the request's
+    thread (an ``async def`` callback runs on the sync bridge's loop: docs/frameworks.md).
+    """
     if trigger == "update" and isinstance(session, dict):
         name = session.get("name")
         if isinstance(name, str) and 0 < len(name) <= 64:

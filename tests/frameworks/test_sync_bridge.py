@@ -7,10 +7,15 @@ import contextvars
 import multiprocessing
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from authgate.integrations._sync import SyncBridge, bridge, run_sync
+from authgate._core.loop_needed import needs_loop
+from authgate.integrations._sync import SyncBridge, bridge, run_engine, run_sync
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 async def running_loop() -> asyncio.AbstractEventLoop:
@@ -63,16 +68,24 @@ def test_calling_from_the_bridge_thread_is_refused_not_a_deadlock() -> None:
     assert own.run(nested()) == "the sync bridge cannot be called from its own event loop"
 
 
+async def hand_over() -> str:
+    before = threading.current_thread().name
+    await needs_loop()
+    return f"{before}>{threading.current_thread().name}"
+
+
 def _child(queue: multiprocessing.Queue[str]) -> None:
     # Reusing the parent's loop would hang here: its thread did not survive the fork.
     loop = run_sync(running_loop())
-    queue.put(f"{loop.is_running()} {threading.active_count()}")
+    moved = run_engine(hand_over())  # the engine path hands over to the child's loop too
+    queue.put(f"{loop.is_running()} {threading.active_count()} {moved}")
 
 
 # gunicorn --preload forks after the app (and maybe the bridge) started; so does this test.
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_starts_its_own_loop() -> None:
     parent_loop = run_sync(running_loop())
+    assert run_engine(hand_over()) == "MainThread>authgate-sync-bridge"
     context = multiprocessing.get_context("fork")
     queue: multiprocessing.Queue[str] = context.Queue()
     child = context.Process(target=_child, args=(queue,))
@@ -80,7 +93,8 @@ def test_a_forked_child_starts_its_own_loop() -> None:
     answer = queue.get(timeout=30)
     child.join(timeout=30)
     assert child.exitcode == 0
-    assert answer == "True 2"  # the child's main thread and its own bridge thread
+    # The child's main thread and its own bridge thread.
+    assert answer == "True 2 MainThread>authgate-sync-bridge"
     assert bridge.loop is parent_loop
 
 
@@ -157,16 +171,18 @@ def test_anyio_and_httpx_detect_asyncio_in_the_first_step() -> None:
 VAR: contextvars.ContextVar[str] = contextvars.ContextVar("VAR", default="unset")
 
 
-def test_the_callers_context_is_copied_not_shared() -> None:
+@pytest.mark.parametrize("run", [run_sync, run_engine])
+def test_the_callers_context_is_copied_not_shared(run: Callable[[Any], str]) -> None:
     async def read_and_set() -> str:
         seen = VAR.get()
         VAR.set("inside")
+        await needs_loop()  # run_engine: the rest runs on the loop, in the same context
         await asyncio.sleep(0)
         return seen + "/" + VAR.get()
 
     token = VAR.set("caller")
     try:
-        assert run_sync(read_and_set()) == "caller/inside"
+        assert run(read_and_set()) == "caller/inside"
         assert VAR.get() == "caller"
     finally:
         VAR.reset(token)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from authgate._core import audit, context
 from authgate._core import body as body_parser
 from authgate._core.actions import DISPATCH, WITHOUT_INIT_COOKIES
+from authgate._core.loop_needed import needs_loop
 from authgate._core.origin import cross_site, locate
 from authgate._core.redirects import reroute
 from authgate._core.routing import Action, NotOursError, parse
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
 __all__ = ["handle"]
 
 logger = logging.getLogger("authgate")
+
+
+LOOP_FREE = frozenset({Action.SESSION, Action.CSRF, Action.PROVIDERS})
+"""Routes that may finish without an event loop (the sync bridge's caller thread): what they
+may await that needs one awaits ``needs_loop()`` first (callbacks, adapters, stores). Every
+other route asks for the loop before it starts."""
 
 
 def not_supported(method: str) -> AuthResponse:
@@ -90,6 +97,8 @@ async def handle(
         return AuthResponse.text(f"Bad Request: {exc}", status=exc.status)
 
     assert action is not None  # noqa: S101 - narrowed by the DISPATCH lookup
+    if action not in LOOP_FREE:
+        await needs_loop()
     ctx = await context.build(
         request=request,
         options=options,

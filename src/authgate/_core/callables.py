@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio.to_thread
 
+from authgate._core.loop_needed import needs_loop
 from authgate.errors import ConfigurationError
 
 AsyncHook = Callable[..., Awaitable[Any]]
@@ -24,6 +25,8 @@ def normalise(
     passes ``undefined``; one with a default keeps its default. A parameter we would never pass
     is a configuration error, caught at start-up. A sync function runs inline, or in a worker
     thread with ``threaded=True`` (``authorize`` often hashes passwords or does blocking I/O).
+    An async function, a worker thread or an awaitable result first awaits ``needs_loop()``:
+    only a sync callback runs on the sync bridge's caller thread.
     """
     if not callable(fn):
         raise ConfigurationError(f"{label} must be callable")
@@ -53,12 +56,15 @@ def normalise(
         for name in needed - args.keys():  # declared, not provided by this call: v4 undefined
             args[name] = None
         if is_async:
+            await needs_loop()  # it may do I/O: the sync bridge hands it to its loop
             return await fn(**args)
         if threaded:
+            await needs_loop()
             result = await anyio.to_thread.run_sync(lambda: fn(**args))
         else:
             result = fn(**args)
         if inspect.isawaitable(result):
+            await needs_loop()
             result = await result
         return result
 
@@ -81,12 +87,15 @@ def positional(fn: Callable[..., Any], *, label: str, arity: int, threaded: bool
 
     async def hook(*args: Any) -> Any:
         if is_async:
+            await needs_loop()
             return await fn(*args)
         if threaded:
+            await needs_loop()
             result = await anyio.to_thread.run_sync(lambda: fn(*args))
         else:
             result = fn(*args)
         if inspect.isawaitable(result):
+            await needs_loop()
             result = await result
         return result
 

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from authgate._core.loop_needed import needs_loop
 from authgate._core.origin import locate
 from authgate.errors import TokenError
-from authgate.revocation import RevocationUnavailableError, session_ref
+from authgate.revocation import MemoryRevocationStore, RevocationUnavailableError, session_ref
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -241,6 +242,7 @@ async def read(
     if options.session_strategy == "database":
         from authgate._core import db_session  # late: it imports this module
 
+        await needs_loop()  # the adapter: I/O
         try:
             result.stored = await db_session.lookup(options, raw, now)
         except db_session.DatabaseDownError:
@@ -323,6 +325,8 @@ async def admit(options: InternalOptions, found: SessionRead, now: float) -> boo
     ref = session_ref(found.claims)
     if ref is None:
         return True
+    if type(store) is not MemoryRevocationStore:  # this process's dict needs no loop
+        await needs_loop()
     try:
         return not await store.is_ended(ref.user_id, ref.session_id, ref.started)
     except RevocationUnavailableError:

@@ -19,7 +19,7 @@ from flask import Response as FlaskResponse
 from werkzeug.local import LocalProxy
 
 from authgate.integrations._protect import SESSION_REQUIRED, sign_in_url
-from authgate.integrations._sync import run_sync
+from authgate.integrations._sync import run_engine, run_sync
 from authgate.integrations.asgi import PathPrefixes
 from authgate.integrations.wsgi import read_body, request_from_environ, response_headers
 
@@ -126,14 +126,14 @@ class AuthGateFlask:
             terminated=True,  # werkzeug's stream ends where the body ends (length or chunked)
         )
         if isinstance(body, bytes):
-            return _to_flask(run_sync(self.gate.handle(request_from_environ(environ, body))))
+            return _to_flask(run_engine(self.gate.handle(request_from_environ(environ, body))))
         return _to_flask(body)
 
     def get_session(self) -> Session | None:
         """The session of the current request, or ``None`` (read once per request)."""
         cached = g.get("_authgate_session", _NO_SESSION)
         if cached is _NO_SESSION:
-            cached = run_sync(self.gate.get_session(request_from_environ(request.environ)))
+            cached = run_engine(self.gate.get_session(request_from_environ(request.environ)))
             g._authgate_session = cached
         return cast("Session | None", cached)
 

@@ -17,7 +17,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Protocol
 
 from authgate.http import AuthRequest, AuthResponse
-from authgate.integrations._sync import run_sync
+from authgate.integrations._sync import run_engine, run_sync
 from authgate.integrations.asgi import MAX_BODY_BYTES
 
 if TYPE_CHECKING:
@@ -150,12 +150,12 @@ def handle_environ(gate: AuthGate, environ: Mapping[str, Any]) -> AuthResponse:
     )
     if isinstance(body, AuthResponse):
         return body
-    return run_sync(gate.handle(request_from_environ(environ, body)))
+    return run_engine(gate.handle(request_from_environ(environ, body)))
 
 
 def get_session(environ: Mapping[str, Any], gate: AuthGate) -> Session | None:
     """The session of a WSGI request, or ``None`` (fails closed). Blocks on the sync bridge."""
-    return run_sync(gate.get_session(request_from_environ(environ)))
+    return run_engine(gate.get_session(request_from_environ(environ)))
 
 
 def get_csrf_token(environ: Mapping[str, Any], gate: AuthGate) -> CsrfToken:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -145,6 +146,9 @@ class MemoryRevocationStore:
     def __init__(self, *, clock: Any = time.time) -> None:
         self._users: dict[str, tuple[UserState, float]] = {}
         self._clock = clock
+        # Reads run on the sync bridge's caller threads too: an expired entry is dropped only
+        # if no write replaced it meanwhile.
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"MemoryRevocationStore(users={len(self._users)})"
@@ -156,15 +160,18 @@ class MemoryRevocationStore:
             return None
         state, expires = found
         if expires <= self._clock():
-            del self._users[key]
+            with self._lock:
+                if self._users.get(key) is found:
+                    del self._users[key]
             return None
         return state
 
     def _keep(self, user_id: str, state: UserState, ttl: float) -> None:
         key = user_key(user_id)
-        old = self._users.get(key)
-        expires = max(self._clock() + ttl, old[1] if old else 0.0)
-        self._users[key] = (state, expires)
+        with self._lock:
+            old = self._users.get(key)
+            expires = max(self._clock() + ttl, old[1] if old else 0.0)
+            self._users[key] = (state, expires)
 
     async def end_user(self, user_id: str, *, at: float, ttl: float) -> None:
         """End every session of ``user_id`` started before ``at``."""

@@ -15,7 +15,7 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.utils.functional import SimpleLazyObject
 
 from authgate.integrations._protect import SESSION_REQUIRED, sign_in_url
-from authgate.integrations._sync import run_sync
+from authgate.integrations._sync import run_engine, run_sync
 from authgate.integrations.django._adapt import auth_request
 from authgate.integrations.django.conf import api_prefixes, get_gate
 
@@ -48,7 +48,7 @@ def get_session(request: HttpRequest) -> Session | None:
     """The session of ``request``, or ``None`` (read once, then cached on the request)."""
     cached = getattr(request, _ATTR, _MISSING)
     if cached is _MISSING:
-        cached = run_sync(get_gate().get_session(auth_request(request)))
+        cached = run_engine(get_gate().get_session(auth_request(request)))
         setattr(request, _ATTR, cached)
     return cast("Session | None", cached)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.views.decorators.csrf import csrf_exempt
 
-from authgate.integrations._sync import run_sync
+from authgate.integrations._sync import run_engine
 from authgate.integrations.django._adapt import auth_request, django_response, read_request_body
 from authgate.integrations.django.asgi import LIMITED
 from authgate.integrations.django.conf import get_gate
@@ -33,7 +33,7 @@ def auth_view(request: HttpRequest, rest: str = "") -> HttpResponse:
     body = read_request_body(request)
     if not isinstance(body, bytes):
         return django_response(body)
-    return django_response(run_sync(get_gate().handle(auth_request(request, body))))
+    return django_response(run_engine(get_gate().handle(auth_request(request, body))))
 
 
 @csrf_exempt
