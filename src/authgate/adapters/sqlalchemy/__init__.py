@@ -19,13 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from authgate.adapters.sqlalchemy.pool import ping_on_checkout, read_twice
 from authgate.adapters.sqlalchemy.schema import AuthTables, build_tables, tables
 
 if TYPE_CHECKING:
@@ -138,9 +139,13 @@ def _engine(url: str, echo: bool, options: Mapping[str, Any] | None = None) -> A
 
         return engine
     # A restarted database server is not an error per request: a pooled connection is tested
-    # (one round trip) before it is handed out and replaced when it died.
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    # before it is handed out and replaced when it died, except for the session read, which
+    # runs once more instead (authgate.adapters.sqlalchemy.pool).
+    ping = kwargs.pop("pool_pre_ping", True)
+    engine = create_async_engine(url, **kwargs, pool_pre_ping=False)
+    if ping:
+        ping_on_checkout(engine)
+    return engine
 
 
 async def create_tables(engine: AsyncEngine, schema: AuthTables = tables) -> None:
@@ -150,6 +155,17 @@ async def create_tables(engine: AsyncEngine, schema: AuthTables = tables) -> Non
 
 
 _BUSY = object()
+
+
+def _session_read(schema: AuthTables) -> Any:
+    """The session read, built once: a session and its user in one SELECT."""
+    users, sessions = schema.users, schema.sessions
+    return (
+        select(users, sessions.c.sessionToken, sessions.c.userId, sessions.c.expires)
+        .select_from(sessions.join(users, users.c.id == sessions.c.userId))
+        .where(sessions.c.sessionToken == bindparam("token"))
+        .limit(1)
+    )
 
 
 class Pruned(NamedTuple):
@@ -206,6 +222,7 @@ class SQLAlchemyAdapter:
             if not table_prefix and schema is None
             else build_tables(prefix=table_prefix, schema=schema)
         )
+        self._session_read = _session_read(self.tables)
         backend = self.engine.url.get_backend_name()
         self._create = backend == "sqlite" if create is None else create
         self._ready = not self._create
@@ -251,16 +268,11 @@ class SQLAlchemyAdapter:
         async with self.engine.begin() as conn:
             yield conn
 
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncConnection]:
+    async def _read_row(self, statement: Any, params: dict[str, Any]) -> Row[Any] | None:
         # A single SELECT: autocommit where that saves round trips (see __init__).
-        if self._conn is not None or self._reader is None:
-            async with self._begin() as conn:
-                yield conn
-            return
         await self._ensure_tables()
-        async with self._reader.connect() as conn:
-            yield conn
+        async with (self._reader or self.engine).connect() as conn:
+            return (await conn.execute(statement, params)).first()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Adapter]:
@@ -273,6 +285,7 @@ class SQLAlchemyAdapter:
             tx = type(self).__new__(type(self))
             tx.engine, tx.tables, tx._create, tx._ready = self.engine, self.tables, False, True
             tx._lock, tx._conn, tx._inline = None, conn, None
+            tx._session_read = self._session_read
             try:
                 yield tx
             finally:
@@ -410,35 +423,27 @@ class SQLAlchemyAdapter:
     async def get_session_and_user(
         self, session_token: str
     ) -> tuple[AdapterSession, AdapterUser] | None:
-        users, sessions = self.tables.users, self.tables.sessions
-        query = (
-            select(
-                users,
-                sessions.c.sessionToken,
-                sessions.c.userId,
-                sessions.c.expires,
-            )
-            .select_from(sessions.join(users, users.c.id == sessions.c.userId))
-            .where(sessions.c.sessionToken == session_token)
-            .limit(1)
-        )
-        inline = self._read_inline(query) if self._conn is None else _BUSY
-        if inline is _BUSY:
-            async with self._read() as conn:
-                row = (await conn.execute(query)).first()
+        params = {"token": session_token}
+        row: Row[Any] | None
+        if self._conn is not None:  # inside transaction(): sees its uncommitted writes
+            row = (await self._conn.execute(self._session_read, params)).first()
         else:
-            row = cast("Row[Any] | None", inline)
+            inline = self._read_inline(params)
+            if inline is _BUSY:
+                row = await read_twice(lambda: self._read_row(self._session_read, params))
+            else:
+                row = cast("Row[Any] | None", inline)
         if row is None:
             return None
         return self._session(row._mapping), self._user(row)
 
-    def _read_inline(self, query: Any) -> Row[Any] | object | None:
+    def _read_inline(self, params: dict[str, Any]) -> Row[Any] | object | None:
         # The row, None, or _BUSY (locked, or the tables are not made yet: the async path).
         if not self._ready or self._inline is None:
             return _BUSY
         try:
             with self._inline.connect() as conn:
-                return conn.execute(query).first()
+                return conn.execute(self._session_read, params).first()
         except (OperationalError, PoolTimeoutError):
             return _BUSY
 
