@@ -10,6 +10,7 @@ first write after a restart works too.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,11 +18,11 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Iterator
 
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["ping_on_checkout", "read_twice"]
+__all__ = ["ping_on_checkout", "read_twice", "untested"]
 
 T = TypeVar("T")
 
@@ -48,14 +49,22 @@ def ping_on_checkout(engine: AsyncEngine) -> None:
             raise
 
 
-async def read_twice(read: Callable[[], Awaitable[T]]) -> T:
-    """``read()`` on an untested connection; once more on a tested one if that one was dead."""
+@contextmanager
+def untested() -> Iterator[None]:
+    """Connections checked out in this block are not tested first (the caller reads again)."""
     token = _UNTESTED.set(True)
     try:
-        return await read()
+        yield
+    finally:
+        _UNTESTED.reset(token)
+
+
+async def read_twice(read: Callable[[], Awaitable[T]]) -> T:
+    """``read()`` on an untested connection; once more on a tested one if that one was dead."""
+    try:
+        with untested():
+            return await read()
     except DBAPIError as exc:
         if not exc.connection_invalidated:
             raise
-    finally:
-        _UNTESTED.reset(token)
     return await read()
