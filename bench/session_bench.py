@@ -337,7 +337,8 @@ def check(target: Target) -> None:
     """One request, so the load measures what we think (a session and its re-issue)."""
     status, set_cookies, body = fetch(target.url, target.cookie)
     if status != 200 or target.expect.encode() not in body:
-        raise RuntimeError(f"{target.name}: unexpected answer {status} {body[:200]!r}")
+        log = target.server.output()[-3000:]
+        raise RuntimeError(f"{target.name}: unexpected answer {status} {body[:200]!r}\n{log}")
     if target.reissue and not any(c.startswith(target.reissue + "=") for c in set_cookies):
         raise RuntimeError(f"{target.name}: the session cookie was not re-issued")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -33,6 +34,7 @@ import session_bench as sb
 
 # --otel absent|api|sdk (passed to the child in the environment): what OpenTelemetry costs.
 OTEL = os.environ.get("AUTHGATE_BENCH_OTEL", "")
+PG_ENV = "AUTHGATE_INSTR_PG"  # the parent's throw-away PostgreSQL, for the db postgres paths
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, MutableMapping
@@ -142,12 +144,21 @@ async def paths(token: str) -> list[tuple[str, Callable[[int], Awaitable[None]]]
 
 
 async def database_paths(n_rows: int) -> list[tuple[str, Callable[[int], Awaitable[None]]]]:
-    """``gate.get_session`` and ``gate.handle`` with a database session on a SQLite file."""
+    """``gate.get_session`` and ``gate.handle`` with a database session on a SQLite file, and
+    on PostgreSQL when the parent started one (``$AUTHGATE_INSTR_PG``)."""
+    folder = tempfile.mkdtemp(prefix="authgate-instr-")
+    paths = await database_gate_paths("sqlite", f"sqlite+aiosqlite:///{folder}/bench.db", n_rows)
+    if os.environ.get(PG_ENV):
+        paths += await database_gate_paths("postgres", os.environ[PG_ENV], n_rows)
+    return paths
+
+
+async def database_gate_paths(
+    label: str, db_url: str, n_rows: int
+) -> list[tuple[str, Callable[[int], Awaitable[None]]]]:
     from authgate import AuthRequest
     from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
 
-    folder = tempfile.mkdtemp(prefix="authgate-instr-")
-    db_url = f"sqlite+aiosqlite:///{folder}/bench.db"
     await asyncio.to_thread(sb.seed_database, db_url, n_rows)
     adapter = SQLAlchemyAdapter(db_url, create=False)
     gate = sb.make_gate("http://127.0.0.1:8000", adapter=adapter)
@@ -162,7 +173,10 @@ async def database_paths(n_rows: int) -> list[tuple[str, Callable[[int], Awaitab
     async def handle_n(n: int) -> None:
         await _arun(lambda: gate.handle(request), n)
 
-    return [("db sqlite: gate.get_session", get_session_n), ("db sqlite: gate.handle", handle_n)]
+    return [
+        (f"db {label}: gate.get_session", get_session_n),
+        (f"db {label}: gate.handle", handle_n),
+    ]
 
 
 async def child(n: int, warmup: int, database: bool, only: str) -> None:
@@ -258,8 +272,14 @@ def callgrind(
 def parent(args: argparse.Namespace) -> int:
     child_args = [f"--warmup={args.warmup}", f"--only={args.only}"]
     child_args += ["--skip-database"] if args.skip_database else []
-    extra_env = {"AUTHGATE_BENCH_OTEL": args.otel} if args.otel else None
-    return callgrind(__file__, child_args, args.calls, report, extra_env)
+    extra_env = {"AUTHGATE_BENCH_OTEL": args.otel} if args.otel else {}
+    with contextlib.ExitStack() as stack:
+        postgres_paths = ("db postgres: gate.get_session", "db postgres: gate.handle")
+        if not args.skip_database and any(args.only in name for name in postgres_paths):
+            pg_url = stack.enter_context(sb.postgres())  # PostgreSQL runs outside callgrind
+            if pg_url is not None:
+                extra_env[PG_ENV] = pg_url
+        return callgrind(__file__, child_args, args.calls, report, extra_env)
 
 
 def report(per_call: dict[str, float]) -> None:

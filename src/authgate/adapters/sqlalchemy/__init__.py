@@ -14,6 +14,7 @@ The tables are Auth.js's (:mod:`authgate.adapters.sqlalchemy.schema`).
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,12 +22,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from authgate.adapters.sqlalchemy.pool import ping_on_checkout, read_twice, untested
 from authgate.adapters.sqlalchemy.schema import AuthTables, build_tables, tables
+from authgate.adapters.sqlalchemy.session_read import FAILED, PrecompiledRead, session_statement
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping, Sequence
@@ -46,7 +49,7 @@ if TYPE_CHECKING:
         VerificationToken,
     )
 
-__all__ = ["Pruned", "SQLAlchemyAdapter", "create_tables", "database_url"]
+__all__ = ["SERVER_POOL_SIZE", "Pruned", "SQLAlchemyAdapter", "create_tables", "database_url"]
 
 _USER_FIELDS = ("name", "email", "emailVerified", "image")
 _ACCOUNT_FIELDS = (
@@ -61,6 +64,10 @@ _ACCOUNT_FIELDS = (
     "session_state",
     "token_type",
 )
+
+
+SERVER_POOL_SIZE = 15
+"""Connections each process keeps open to a server database unless ``engine_options`` say."""
 
 
 def database_url(target: str | Path) -> str:
@@ -138,18 +145,25 @@ def _engine(url: str, echo: bool, options: Mapping[str, Any] | None = None) -> A
 
         return engine
     # A restarted database server is not an error per request: a pooled connection is tested
-    # (one round trip) before it is handed out and replaced when it died.
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    # before it is handed out and replaced when it died, except for the session read, which
+    # runs once more instead (authgate.adapters.sqlalchemy.pool).
+    # SQLAlchemy's default pool (5 kept, 10 overflow) closes an overflow connection when it
+    # comes back: more than 5 reads at once then opened a connection per request or so.
+    # The same 15 at most, kept open; more requests at once wait for one (pool_timeout).
+    if "poolclass" not in kwargs and "pool" not in kwargs:
+        kwargs.setdefault("pool_size", SERVER_POOL_SIZE)
+        kwargs.setdefault("max_overflow", 0)
+    ping = kwargs.pop("pool_pre_ping", True)
+    engine = create_async_engine(url, **kwargs, pool_pre_ping=False)
+    if ping:
+        ping_on_checkout(engine)
+    return engine
 
 
 async def create_tables(engine: AsyncEngine, schema: AuthTables = tables) -> None:
     """``CREATE TABLE IF NOT EXISTS`` for the tables (what ``authgate db init`` runs)."""
     async with engine.begin() as conn:
         await conn.run_sync(schema.metadata.create_all, checkfirst=True)
-
-
-_BUSY = object()
 
 
 class Pruned(NamedTuple):
@@ -180,7 +194,10 @@ class SQLAlchemyAdapter:
         engine_options: More ``create_async_engine`` arguments when ``target`` is not an
             engine, e.g. ``{"pool_size": 10, "max_overflow": 5, "pool_timeout": 5}`` (per
             process: size the pool so that workers * (pool_size + max_overflow) stays under the
-            server's ``max_connections``). ``pool_pre_ping`` is on unless set to ``False``.
+            server's ``max_connections``). On a server database the default is
+            ``pool_size=15, max_overflow=0`` (:data:`SERVER_POOL_SIZE`), and a pooled
+            connection is tested before use (``pool_pre_ping``, unless set to ``False``) except
+            by the session read, which reads once more on a new connection instead.
     """
 
     def __init__(
@@ -206,6 +223,17 @@ class SQLAlchemyAdapter:
             tables
             if not table_prefix and schema is None
             else build_tables(prefix=table_prefix, schema=schema)
+        )
+        self._session_read = session_statement(self.tables)
+        self._inline_read = (
+            None
+            if self._inline is None
+            else PrecompiledRead(self._session_read, self._inline.dialect)
+        )
+        self._driver_read = (
+            PrecompiledRead(self._session_read, self.engine.dialect)
+            if self.engine.dialect.driver == "asyncpg"
+            else None
         )
         backend = self.engine.url.get_backend_name()
         self._create = backend == "sqlite" if create is None else create
@@ -252,16 +280,11 @@ class SQLAlchemyAdapter:
         async with self.engine.begin() as conn:
             yield conn
 
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncConnection]:
+    async def _read_row(self, statement: Any, params: dict[str, Any]) -> Row[Any] | None:
         # A single SELECT: autocommit where that saves round trips (see __init__).
-        if self._conn is not None or self._reader is None:
-            async with self._begin() as conn:
-                yield conn
-            return
         await self._ensure_tables()
-        async with self._reader.connect() as conn:
-            yield conn
+        async with (self._reader or self.engine).connect() as conn:
+            return (await conn.execute(statement, params)).first()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Adapter]:
@@ -274,6 +297,8 @@ class SQLAlchemyAdapter:
             tx = type(self).__new__(type(self))
             tx.engine, tx.tables, tx._create, tx._ready = self.engine, self.tables, False, True
             tx._lock, tx._conn, tx._inline = None, conn, None
+            tx._session_read = self._session_read
+            tx._inline_read = tx._driver_read = None
             try:
                 yield tx
             finally:
@@ -412,37 +437,40 @@ class SQLAlchemyAdapter:
     async def get_session_and_user(
         self, session_token: str
     ) -> tuple[AdapterSession, AdapterUser] | None:
-        users, sessions = self.tables.users, self.tables.sessions
-        query = (
-            select(
-                users,
-                sessions.c.sessionToken,
-                sessions.c.userId,
-                sessions.c.expires,
-            )
-            .select_from(sessions.join(users, users.c.id == sessions.c.userId))
-            .where(sessions.c.sessionToken == session_token)
-            .limit(1)
-        )
-        inline = self._read_inline(query) if self._conn is None else _BUSY
-        if inline is _BUSY:
-            async with self._read() as conn:
-                row = (await conn.execute(query)).first()
+        found: Mapping[str, Any] | object | None
+        if self._conn is not None:  # inside transaction(): sees its uncommitted writes
+            row = (await self._conn.execute(self._session_read, {"token": session_token})).first()
+            found = None if row is None else row._mapping
         else:
-            row = cast("Row[Any] | None", inline)
-        if row is None:
+            found = self._read_inline(session_token)
+            if found is FAILED:
+                found = await self._read_server(session_token)
+        if found is None:
             return None
-        return self._session(row._mapping), self._user(row)
+        data = cast("Mapping[str, Any]", found)
+        return self._session(data), self._user(data)
 
-    def _read_inline(self, query: Any) -> Row[Any] | object | None:
-        # The row, None, or _BUSY (locked, or the tables are not made yet: the async path).
-        if not self._ready or self._inline is None:
-            return _BUSY
+    def _read_inline(self, token: str) -> Mapping[str, Any] | object | None:
+        # The row, None, or FAILED (locked, or the tables are not made yet: the async path).
+        if not self._ready or self._inline is None or self._inline_read is None:
+            return FAILED
         try:
-            with self._inline.connect() as conn:
-                return conn.execute(query).first()
-        except (OperationalError, PoolTimeoutError):
-            return _BUSY
+            return self._inline_read.run_sync(self._inline, token)
+        except (DBAPIError, PoolTimeoutError, sqlite3.Error):
+            return FAILED
+
+    async def _read_server(self, token: str) -> Mapping[str, Any] | None:
+        params = {"token": token}
+        if self._driver_read is not None:
+            await self._ensure_tables()
+            with untested():
+                found = await self._driver_read.run_asyncpg(self.engine, token)
+            if found is not FAILED:
+                return cast("Mapping[str, Any] | None", found)
+            row = await self._read_row(self._session_read, params)  # a tested connection
+        else:
+            row = await read_twice(lambda: self._read_row(self._session_read, params))
+        return None if row is None else cast("Mapping[str, Any]", row._mapping)
 
     async def update_session(
         self, session_token: str, *, expires: datetime
