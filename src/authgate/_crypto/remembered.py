@@ -1,0 +1,76 @@
+"""The claims of recently sealed or opened tokens, so a token seen again is not decrypted again.
+
+A browser sends the same session cookie with every request until the next re-issue, and the
+token ``/session`` re-issues is the one it sends next: both are found here, by their exact
+text. A hit needs the whole token, character for character, as this ring sealed it or as
+AES-GCM authenticated it under this ring's keys, so it stands for the same plaintext; nothing
+else is skipped: the caller still checks ``exp``/``nbf`` (and the revocation store, when one is
+configured) on every read. Only flat claims (string keys; string, number, boolean or null
+values) are kept: for those the copy handed out equals what ``json.loads`` would give and
+shares nothing a callback could change. Bounded; dict operations only, so safe from threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Protocol
+
+__all__ = ["DEFAULT_REMEMBERED", "MAX_REMEMBERED_CHARS", "RememberingRing", "Ring"]
+
+DEFAULT_REMEMBERED = 1024
+"""How many tokens a session codec remembers (about 1 KB each)."""
+
+MAX_REMEMBERED_CHARS = 4096
+"""Longer tokens (several cookie chunks) are always decrypted."""
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_STRINGS = frozenset({str})
+
+
+class Ring(Protocol):
+    """What a key ring offers (``KeyRing``, ``V5KeyRing``)."""
+
+    def seal_json(self, claims: dict[str, Any]) -> str: ...
+
+    def open_json(self, token: str) -> dict[str, Any]: ...
+
+
+def _flat(claims: dict[str, Any]) -> bool:
+    # Exact types: a str or int subclass (an enum) would come back from JSON as its base type.
+    return _SCALARS.issuperset(map(type, claims.values())) and _STRINGS.issuperset(
+        map(type, claims)
+    )
+
+
+class RememberingRing:
+    """``ring`` with the claims of up to ``limit`` recent tokens kept by their exact text."""
+
+    __slots__ = ("_claims", "_limit", "_ring")
+
+    def __init__(self, ring: Ring, limit: int = DEFAULT_REMEMBERED) -> None:
+        self._ring = ring
+        self._limit = limit
+        self._claims: dict[str, dict[str, Any]] = {}
+
+    def seal_json(self, claims: dict[str, Any]) -> str:
+        token = self._ring.seal_json(claims)
+        self._remember(token, claims)
+        return token
+
+    def open_json(self, token: str) -> dict[str, Any]:
+        known = self._claims.get(token)
+        if known is not None:
+            return dict(known)
+        claims = self._ring.open_json(token)
+        self._remember(token, claims)
+        return claims
+
+    def _remember(self, token: str, claims: dict[str, Any]) -> None:
+        if len(token) > MAX_REMEMBERED_CHARS or not _flat(claims):
+            return
+        memo = self._claims
+        if len(memo) >= self._limit:
+            # The oldest goes; another thread may have changed the dict meanwhile.
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                del memo[next(iter(memo))]
+        memo[token] = dict(claims)
