@@ -7,12 +7,14 @@ AES-GCM authenticated it under this ring's keys, so it stands for the same plain
 else is skipped: the caller still checks ``exp``/``nbf`` (and the revocation store, when one is
 configured) on every read. Only flat claims (string keys; string, number, boolean or null
 values) are kept: for those the copy handed out equals what ``json.loads`` would give and
-shares nothing a callback could change. Bounded; dict operations only, so safe from threads.
+shares nothing a callback could change. Bounded, oldest out first; each operation is one
+C-level call on an ``OrderedDict``, so it is safe from threads.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from typing import Any, Protocol
 
 __all__ = ["DEFAULT_REMEMBERED", "MAX_REMEMBERED_CHARS", "RememberingRing", "Ring"]
@@ -50,7 +52,9 @@ class RememberingRing:
     def __init__(self, ring: Ring, limit: int = DEFAULT_REMEMBERED) -> None:
         self._ring = ring
         self._limit = limit
-        self._claims: dict[str, dict[str, Any]] = {}
+        # OrderedDict: dropping the oldest is O(1) (a plain dict's first live entry is found by
+        # skipping every deleted one before it: most of the cost of a call once full).
+        self._claims: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def seal_json(self, claims: dict[str, Any]) -> str:
         token = self._ring.seal_json(claims)
@@ -70,7 +74,6 @@ class RememberingRing:
             return
         memo = self._claims
         if len(memo) >= self._limit:
-            # The oldest goes; another thread may have changed the dict meanwhile.
-            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-                del memo[next(iter(memo))]
+            with contextlib.suppress(KeyError):  # another thread emptied it meanwhile
+                memo.popitem(last=False)
         memo[token] = dict(claims)
