@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, quote, unquote
 
@@ -109,6 +110,25 @@ def parse_cookie_header(header: str) -> tuple[dict[str, str], frozenset[str]]:
             continue
         cookies[name] = value
     return cookies, frozenset(duplicates) if duplicates else _NO_NAMES
+
+
+# A browser sends the same Cookie header with every request until a cookie changes (the
+# session token, at most once per /session call): whole headers up to this length are parsed
+# once. The cookies are shared between the requests that sent the header, hence read-only.
+_MEMO_HEADER = 4096
+
+
+def shared_cookies(header: str) -> tuple[Mapping[str, str], frozenset[str]]:
+    """:func:`parse_cookie_header` with the cookies read-only, memoised by the whole header."""
+    if len(header) > _MEMO_HEADER:
+        return parse_cookie_header(header)
+    return _shared_cookies(header)
+
+
+@functools.lru_cache(maxsize=512)
+def _shared_cookies(header: str) -> tuple[Mapping[str, str], frozenset[str]]:
+    cookies, duplicates = parse_cookie_header(header)
+    return MappingProxyType(cookies), duplicates
 
 
 def _parse_part(part: str) -> tuple[str, str] | None:
