@@ -37,6 +37,8 @@ OTEL = os.environ.get("AUTHGATE_BENCH_OTEL", "")
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, MutableMapping
 
+    from authgate import AuthGate, AuthRequest
+
 RAW = "raw bound (b64 + AESGCM.decrypt + json.loads)"
 TARGETS = {  # name -> (target ratio to the raw bound, what the target is), from issue 10
     "gate.get_session": (sb.TARGET_GET_SESSION, "<= 1.5x raw"),
@@ -136,10 +138,37 @@ async def paths(token: str) -> list[tuple[str, Callable[[int], Awaitable[None]]]
         ("AESGCM.encrypt (the re-seal)", seal_n),
         ("gate.get_session", get_session_n),
         ("gate.handle GET /session", handle_n),
+        *cold_paths(gate, request),
         ("AuthApp ASGI call, browser cookies", asgi_n),
         ("FastAPI open route (ASGI)", open_n),
         ("FastAPI guarded route (session_dependency)", guarded_n),
         *servers,
+    ]
+
+
+def cold_paths(
+    gate: AuthGate, request: AuthRequest
+) -> list[tuple[str, Callable[[int], Awaitable[None]]]]:
+    """``get_session`` and ``handle`` of a token the session codec has not seen before.
+
+    The codec remembers the tokens it read or sealed, and a load generator sends one cookie
+    again and again: these rows make it forget them before every call.
+    """
+    forget = gate._options.session_codec(sb.COOKIE_NAME).forget
+
+    async def get_session_cold_n(n: int) -> None:
+        for _ in range(n):
+            forget()
+            await gate.get_session(request)
+
+    async def handle_cold_n(n: int) -> None:
+        for _ in range(n):
+            forget()
+            await gate.handle(request)
+
+    return [
+        ("gate.get_session, token not remembered", get_session_cold_n),
+        ("gate.handle GET /session, token not remembered", handle_cold_n),
     ]
 
 

@@ -97,6 +97,11 @@ class JWTCodec:
         if remember > 0:
             self._ring = RememberingRing(self._ring, remember)
 
+    def forget(self) -> None:
+        """Forget the remembered tokens (``remember``): the next decode of each decrypts it."""
+        if isinstance(self._ring, RememberingRing):
+            self._ring.forget()
+
     def encode(
         self, token: Mapping[str, Any], *, max_age: int = DEFAULT_MAX_AGE, now: float | None = None
     ) -> str:

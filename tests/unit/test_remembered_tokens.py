@@ -189,3 +189,15 @@ def test_claims_that_json_would_change_are_not_remembered_when_sealed() -> None:
     assert type(opened[0]["role"]) is str
     assert opened[1]["7"] == "an int key"
     assert opened[2]["pair"] == [1, 2]
+
+
+def test_forget_makes_the_next_decode_decrypt() -> None:
+    codec = JWTCodec(SECRET, remember=16)
+    token = codec.encode(CLAIMS, now=NOW)
+    ring = codec._ring
+    assert isinstance(ring, RememberingRing)
+    assert token in ring._claims
+    codec.forget()
+    assert ring._claims == {}
+    assert codec.decode(token, now=NOW)["sub"] == "1"
+    JWTCodec(SECRET).forget()  # a codec that remembers nothing has nothing to forget

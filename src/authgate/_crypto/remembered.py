@@ -71,6 +71,10 @@ class RememberingRing:
         self._remember(token, claims)
         return claims
 
+    def forget(self) -> None:
+        """Forget every remembered token."""
+        self._claims.clear()
+
     def _remember(self, token: str, claims: dict[str, Any]) -> None:
         if len(token) > MAX_REMEMBERED_CHARS or not _flat(claims):
             return
