@@ -6,9 +6,10 @@ text. A hit needs the whole token, character for character, as this ring sealed 
 AES-GCM authenticated it under this ring's keys, so it stands for the same plaintext; nothing
 else is skipped: the caller still checks ``exp``/``nbf`` (and the revocation store, when one is
 configured) on every read. Only flat claims (string keys; string, number, boolean or null
-values) are kept: for those the copy handed out equals what ``json.loads`` would give and
-shares nothing a callback could change. Bounded, oldest out first; each operation is one
-C-level call on an ``OrderedDict``, so it is safe from threads.
+values) are answered from here: for those the copy handed out equals what ``json.loads`` would
+give and shares nothing a callback could change; other tokens are decrypted every time.
+Bounded, oldest out first; each operation is one C-level call on an ``OrderedDict``, so it is
+safe from threads.
 """
 
 from __future__ import annotations
@@ -38,12 +39,16 @@ class Ring(Protocol):
 
 def _flat(claims: dict[str, Any]) -> bool:
     # Exact types: a str or int subclass (an enum) would come back from JSON as its base type.
-    # A plain loop: frozenset.issuperset(map(...)) first builds a set of the types (4x slower).
     scalars = _SCALARS
     for key, value in claims.items():
         if type(key) is not str or type(value) not in scalars:
             return False
     return True
+
+
+# What is known of a remembered token's claims. They are checked when the token comes back,
+# so a token that never does (most re-issued ones under a load generator) costs only a copy.
+_UNCHECKED, _FLAT, _NESTED = 0, 1, 2
 
 
 class RememberingRing:
@@ -56,7 +61,7 @@ class RememberingRing:
         self._limit = limit
         # OrderedDict: dropping the oldest is O(1) (a plain dict's first live entry is found by
         # skipping every deleted one before it: most of the cost of a call once full).
-        self._claims: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._claims: OrderedDict[str, tuple[dict[str, Any], int]] = OrderedDict()
 
     def seal_json(self, claims: dict[str, Any]) -> str:
         token = self._ring.seal_json(claims)
@@ -64,22 +69,30 @@ class RememberingRing:
         return token
 
     def open_json(self, token: str) -> dict[str, Any]:
-        known = self._claims.get(token)
-        if known is not None:
+        memo = self._claims
+        entry = memo.get(token)
+        if entry is None:
+            claims = self._ring.open_json(token)
+            self._remember(token, claims)
+            return claims
+        known, state = entry
+        if state == _UNCHECKED:
+            # Entries are replaced, never changed: another thread may be reading this one.
+            state = _FLAT if _flat(known) else _NESTED
+            memo[token] = (known, state)
+        if state == _FLAT:
             return dict(known)
-        claims = self._ring.open_json(token)
-        self._remember(token, claims)
-        return claims
+        return self._ring.open_json(token)
 
     def forget(self) -> None:
         """Forget every remembered token."""
         self._claims.clear()
 
     def _remember(self, token: str, claims: dict[str, Any]) -> None:
-        if len(token) > MAX_REMEMBERED_CHARS or not _flat(claims):
+        if len(token) > MAX_REMEMBERED_CHARS:
             return
         memo = self._claims
         if len(memo) >= self._limit:
             with contextlib.suppress(KeyError):  # another thread emptied it meanwhile
                 memo.popitem(last=False)
-        memo[token] = dict(claims)
+        memo[token] = (dict(claims), _UNCHECKED)
