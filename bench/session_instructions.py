@@ -39,6 +39,8 @@ PG_ENV = "AUTHGATE_INSTR_PG"  # the parent's throw-away PostgreSQL, for the db p
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, MutableMapping
 
+    from authgate import AuthGate, AuthRequest
+
 RAW = "raw bound (b64 + AESGCM.decrypt + json.loads)"
 TARGETS = {  # name -> (target ratio to the raw bound, what the target is), from issue 10
     "gate.get_session": (sb.TARGET_GET_SESSION, "<= 1.5x raw"),
@@ -132,15 +134,98 @@ async def paths(token: str) -> list[tuple[str, Callable[[int], Awaitable[None]]]
     async def guarded_n(n: int) -> None:
         await _arun(lambda: fastapi(dict(guarded), rcv, snd), n)
 
+    servers = await server_paths(app, token, url, browser)
     return [
         (RAW, raw_n),
         ("AESGCM.encrypt (the re-seal)", seal_n),
         ("gate.get_session", get_session_n),
         ("gate.handle GET /session", handle_n),
+        *cold_paths(gate, request),
         ("AuthApp ASGI call, browser cookies", asgi_n),
         ("FastAPI open route (ASGI)", open_n),
         ("FastAPI guarded route (session_dependency)", guarded_n),
+        *servers,
     ]
+
+
+def cold_paths(
+    gate: AuthGate, request: AuthRequest
+) -> list[tuple[str, Callable[[int], Awaitable[None]]]]:
+    """``get_session`` and ``handle`` of a token the session codec has not seen before.
+
+    The codec remembers the tokens it read or sealed, and a load generator sends one cookie
+    again and again: these rows make it forget them before every call.
+    """
+    forget = gate._options.session_codec(sb.COOKIE_NAME).forget
+
+    async def get_session_cold_n(n: int) -> None:
+        for _ in range(n):
+            forget()
+            await gate.get_session(request)
+
+    async def handle_cold_n(n: int) -> None:
+        for _ in range(n):
+            forget()
+            await gate.handle(request)
+
+    return [
+        ("gate.get_session, token not remembered", get_session_cold_n),
+        ("gate.handle GET /session, token not remembered", handle_cold_n),
+    ]
+
+
+async def server_paths(
+    app: sb.AuthApp, token: str, url: str, browser: str
+) -> list[tuple[str, Callable[[int], Awaitable[None]]]]:
+    """``make bench``'s server targets: the app alone, then through uvicorn (no socket)."""
+    from uvicorn_path import Connection
+
+    os.environ.setdefault(sb.URL_ENV, url)
+    plain = f"{sb.COOKIE_NAME}={token}"
+    plain_scope = sb.asgi_scope(plain, url)
+    bare = sb.bare_app()
+    bare_scope = sb.asgi_scope(browser, url, sb.BARE_PATH)
+
+    async def rcv() -> MutableMapping[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def snd(message: MutableMapping[str, Any]) -> None:
+        return None
+
+    async def first_visit_n(n: int) -> None:
+        await _arun(lambda: app(plain_scope, rcv, snd), n)
+
+    async def bare_n(n: int) -> None:
+        await _arun(lambda: bare(dict(bare_scope), rcv, snd), n)
+
+    measured: list[tuple[str, Callable[[int], Awaitable[None]]]] = [
+        ("AuthApp ASGI call, session cookie only", first_visit_n),
+        ("Starlette bare route (ASGI)", bare_n),
+    ]
+    fastapi = sb.fastapi_app()
+    targets = [  # name, app, path, cookie, what the answer must hold
+        ("uvicorn: bare Starlette", sb.bare_app(), sb.BARE_PATH, None, b"Ada"),
+        ("uvicorn: session (AuthApp, session cookie only)", sb.session_app(), sb.SESSION_PATH,
+         plain, b"ada@example.com"),
+        ("uvicorn: starlette (mounted, browser cookies)", sb.starlette_app(), sb.SESSION_PATH,
+         browser, b"ada@example.com"),
+        ("uvicorn: fastapi session", fastapi, sb.SESSION_PATH, browser, b"ada@example.com"),
+        ("uvicorn: fastapi open", fastapi, sb.OPEN_PATH, browser, b"Ada"),
+        ("uvicorn: fastapi guarded", fastapi, sb.GUARDED_PATH, browser, b"Ada"),
+    ]  # fmt: skip
+    for name, target_app, path, cookie, expect in targets:
+        connection = Connection(target_app)
+        raw = sb.raw_request(path, 8000, cookie)
+        answer = await connection.request(raw)
+        if not answer.startswith(b"HTTP/1.1 200 ") or expect not in answer:
+            raise RuntimeError(f"{name}: unexpected answer {answer[:300]!r}")
+
+        async def run_n(n: int, connection: Connection = connection, raw: bytes = raw) -> None:
+            for _ in range(n):
+                await connection.request(raw)
+
+        measured.append((name, run_n))
+    return measured
 
 
 async def database_paths(n_rows: int) -> list[tuple[str, Callable[[int], Awaitable[None]]]]:
@@ -296,6 +381,26 @@ def report(per_call: dict[str, float]) -> None:
     if guarded and opened:
         print(f"\nFastAPI guarded - open: {guarded - opened:,.0f} instructions "
               f"(open/guarded = {opened / guarded:.2f}, target >= 0.80 as throughput)")  # fmt: skip
+    report_servers(per_call)
+
+
+SERVER_RATIOS = [  # numerator, denominator, the throughput target of issue 10 (make bench)
+    ("uvicorn: bare Starlette", "uvicorn: session (AuthApp, session cookie only)", 0.60),
+    ("uvicorn: bare Starlette", "uvicorn: starlette (mounted, browser cookies)", 0.60),
+    ("uvicorn: fastapi open", "uvicorn: fastapi session", 0.80),
+    ("uvicorn: fastapi open", "uvicorn: fastapi guarded", 0.80),
+]
+
+
+def report_servers(per_call: dict[str, float]) -> None:
+    """Instruction ratios of the server targets (user space only: the kernel is not counted)."""
+    rows = [(a, b, t) for a, b, t in SERVER_RATIOS if a in per_call and b in per_call]
+    if rows:
+        print("\nServer targets in instructions (no kernel; make bench's ratio is throughput):")
+    for fast, slow, target in rows:
+        ratio = per_call[fast] / per_call[slow]
+        print(f"  {fast.removeprefix('uvicorn: ')} / {slow.removeprefix('uvicorn: ')}: "
+              f"{ratio:.2f} (target >= {target:.2f} as throughput)")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

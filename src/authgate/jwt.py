@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from authgate._crypto.jwe import JWEError, KeyRing
 from authgate._crypto.jwe_v5 import V5KeyRing
 from authgate._crypto.keys import v4_key
+from authgate._crypto.remembered import RememberingRing
 from authgate.config import DEFAULT_MAX_AGE, Profile
 from authgate.errors import TokenError
 
@@ -66,15 +67,23 @@ class JWTCodec:
         salt: v4: ``""`` for session tokens, the cookie name for the check cookies.
             v5: always the cookie name (``authjs.session-token``); required.
         profile: ``"nextauth-v4"`` (default) or ``"authjs-v5"``.
+        remember: Keep the claims of up to this many recently encoded or decoded tokens, so a
+            token decoded again is not decrypted again (``exp``/``nbf`` are still checked on
+            every decode). ``0`` (default): decrypt every time.
     """
 
     __slots__ = ("_ring",)
 
     def __init__(
-        self, secret: str | Sequence[str], *, salt: str = "", profile: Profile = "nextauth-v4"
+        self,
+        secret: str | Sequence[str],
+        *,
+        salt: str = "",
+        profile: Profile = "nextauth-v4",
+        remember: int = 0,
     ) -> None:
         secrets = _secrets(secret)
-        self._ring: KeyRing | V5KeyRing
+        self._ring: KeyRing | V5KeyRing | RememberingRing
         if profile == "authjs-v5":
             if not salt:
                 raise ValueError(
@@ -85,6 +94,13 @@ class JWTCodec:
             self._ring = KeyRing([v4_key(s, salt) for s in secrets])
         else:
             raise ValueError(f"unknown token profile {profile!r}; use one of {PROFILES}")
+        if remember > 0:
+            self._ring = RememberingRing(self._ring, remember)
+
+    def forget(self) -> None:
+        """Forget the remembered tokens (``remember``): the next decode of each decrypts it."""
+        if isinstance(self._ring, RememberingRing):
+            self._ring.forget()
 
     def encode(
         self, token: Mapping[str, Any], *, max_age: int = DEFAULT_MAX_AGE, now: float | None = None

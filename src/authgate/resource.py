@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from authgate._core import session_reader
+from authgate._crypto.remembered import DEFAULT_REMEMBERED
 from authgate.errors import ConfigurationError, MissingSecretError
 from authgate.jwt import JWTCodec, session_cookie_name
 
@@ -104,7 +105,10 @@ class NextAuthSession:
             self._codecs = (
                 {
                     name: JWTCodec(
-                        secret, salt=name if profile == "authjs-v5" else "", profile=profile
+                        secret,
+                        salt=name if profile == "authjs-v5" else "",
+                        profile=profile,
+                        remember=DEFAULT_REMEMBERED,
                     )
                     for name in names
                 }

@@ -63,3 +63,20 @@ def test_a_header_iterable_that_is_not_a_list_is_read_once() -> None:
     made = request_from_scope(s)
     assert made.headers == {"host": "h", "cookie": "a=1"}
     assert made.cookies == {"a": "1"}
+
+
+def test_requests_with_the_same_cookie_header_share_read_only_cookies() -> None:
+    browser = CASES["browser"]
+    first, second = request_from_scope(browser), request_from_scope(dict(browser))
+    assert first.cookies is second.cookies, "parsed once"
+    assert first.cookies == general(browser).cookies
+    with pytest.raises(TypeError):
+        first.cookies["next-auth.session-token"] = "changed"  # type: ignore[index]
+    assert request_from_scope(browser).cookies["next-auth.session-token"] == "abc"
+
+
+def test_a_long_cookie_header_is_parsed_every_time_as_before() -> None:
+    long = scope([(b"cookie", COOKIE + b"; big=" + b"x" * 5000)])
+    first, second = request_from_scope(long), request_from_scope(long)
+    assert first.cookies == second.cookies == general(long).cookies
+    assert first.cookies is not second.cookies

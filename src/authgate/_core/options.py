@@ -19,6 +19,7 @@ from authgate._core.oauth.runtime import OAuthRuntime
 from authgate._core.password.store import hashing_limiter
 from authgate._core.profiles import PROFILES, WireProfile
 from authgate._crypto.keys import CSRF_TOKEN, purpose_key
+from authgate._crypto.remembered import DEFAULT_REMEMBERED
 from authgate._crypto.tokens import random_hex
 from authgate.config import DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE, Callbacks, Events, hooks
 from authgate.errors import ConfigurationError, MissingSecretError
@@ -229,7 +230,12 @@ def build(config: AuthConfig, env: Mapping[str, str] | None = None) -> InternalO
         for secure in (bool(config.use_secure_cookies), config.use_secure_cookies is not False)
     ]
     codecs = {
-        name: JWTCodec(secrets, salt=profile.session_salt(name), profile=profile.name)
+        name: JWTCodec(
+            secrets,
+            salt=profile.session_salt(name),
+            profile=profile.name,
+            remember=DEFAULT_REMEMBERED,
+        )
         for name in {c.session_token.name for c in cookie_sets}
     }
     check_codecs = {

@@ -14,8 +14,8 @@ from authgate.http import (
     AuthRequest,
     AuthResponse,
     new_request,
-    parse_cookie_header,
     parse_query,
+    shared_cookies,
 )
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ def _request(scope: Scope, body: bytes, *, query: bool) -> AuthRequest:
             client_host=client[0] if client else None,
             scheme=scope.get("scheme", "http"),
         )
-    cookies, duplicates = parse_cookie_header(headers.get("cookie", ""))
+    cookies, duplicates = shared_cookies(headers.get("cookie", ""))
     return new_request(
         scope.get("method", "GET").upper(),
         full_path(scope),
