@@ -38,11 +38,17 @@ http {{
     scgi_temp_path {root}/scgi;
     upstream app {{
 {servers}
+        # Reused connections to the app (HTTP/1.1), closed before uvicorn's 5 s keep-alive
+        # would close them under a request.
+        keepalive 32;
+        keepalive_timeout 4s;
     }}
     server {{
         listen 127.0.0.1:{port};
         location / {{
             proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
