@@ -2,16 +2,21 @@
 
 One hash per user (``{prefix}{digest of the user id}``): field ``nbf`` ("not before", epoch
 milliseconds) and one field ``s:<session id>`` per ended session (its expiry). Each change is one
-Lua script (atomic), then a ``PUBLISH`` of the user's digest on ``{prefix}changed``.
+Lua script (atomic), then a ``PUBLISH`` on ``{prefix}changed`` of the user's digest and a
+random token (and of the digest alone, which is what workers of earlier versions read).
 
 Reads cost a dictionary lookup and one ``poll`` with a zero timeout: every process caches
 what it read and drops a user's entry when that message arrives (the subscriber runs as a task
-of the event loop). Redis writes the message to every subscriber before it answers the
-``PUBLISH``, so when ``end_user`` returns the message is already in each subscriber's socket; a
-read that finds unprocessed bytes there asks Redis instead of trusting its cache. So a revoked
-session is refused by the next read of every worker (on one host exactly; across hosts once the
-message crossed the network). While the subscription is not confirmed (start-up, Redis
-restarting) nothing is cached and every read asks Redis. When
+of the event loop). Redis answers a ``PUBLISH`` before it has written the message to the
+subscribers (it writes the publisher's answer first, in the same pass), so that answer proves
+nothing about the other processes: each subscriber confirms (``RPUSH`` to a list named by the
+message) once it dropped the entry, and a write returns only when every process Redis counted
+has confirmed, at most ``ack_seconds``; a process that has not by then is stalled, and the
+message waits in its socket, where its next read sees it (a read that finds unprocessed bytes
+in the subscriber's stream or socket asks Redis instead of trusting its cache). So a revoked
+session is refused by the next read of every worker, on every host. A sign-out costs one round
+trip per subscribed process more (their confirmations). While the subscription is not
+confirmed (start-up, Redis restarting) nothing is cached and every read asks Redis. When
 Redis cannot be reached the store raises :class:`~authgate.revocation.RevocationUnavailableError`
 (the session reads as absent, the cookie kept) unless ``fail_open=True``: then an unreachable
 Redis lets sessions through, logged as ``REVOCATION_UNAVAILABLE``.
