@@ -29,9 +29,9 @@ DELAY = 0.05  # what Redis sends the far worker arrives this much later
 
 pytestmark = pytest.mark.anyio
 
-WORKERS = 64
+WORKERS = 16
 USERS = 3  # several locust users share one account: a sign-out of one, reads of the others
-ROUNDS = 40
+ROUNDS = 20
 NOW = 1_900_000_000.0
 
 
