@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from typing import TYPE_CHECKING
 
 import pytest
+import redis.asyncio
 
 from _support.redis_server import RedisServer, running_redis
-from authgate.revocation import new_session_id, started_at
+from authgate.revocation import new_session_id, started_at, user_key
 from authgate.revocation.redis import RedisRevocationStore
 
 if TYPE_CHECKING:
@@ -160,3 +162,28 @@ async def test_every_worker_refuses_the_session_right_after_end_session_returns(
         other = started_at(sessions[1])
         assert other is not None
         assert not await workers[0].is_ended(user, sessions[1], other)
+
+
+async def test_an_older_worker_reads_the_digest_and_is_waited_for_at_most_ack_seconds(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    prefix = f"authgate-test:{uuid.uuid4().hex}:"
+    store = RedisRevocationStore(
+        url=redis_server.url, prefix=prefix, ack_seconds=0.2, clock=lambda: NOW
+    )
+    older = redis.asyncio.Redis.from_url(redis_server.url)
+    listening = older.pubsub()  # subscribed, never confirms: what a worker before the fix does
+    try:
+        await listening.subscribe(store.channel)
+        assert (await listening.get_message(timeout=5))["type"] == "subscribe"
+        await subscribed(store)
+        with caplog.at_level(logging.WARNING, logger="authgate"):
+            await store.end_session("ada", new_session_id(NOW), ttl=3600)
+        assert "REVOCATION_UNACKNOWLEDGED: 1 of 2 processes" in caplog.text
+        first = await listening.get_message(timeout=5)
+        assert first is not None
+        assert first["data"] == user_key("ada").encode()  # the digest alone, as before
+    finally:
+        await listening.aclose()  # type: ignore[no-untyped-call]
+        await older.aclose()
+        await store.aclose()

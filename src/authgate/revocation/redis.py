@@ -84,7 +84,7 @@ return 0
 
 _RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
 _POLL_SECONDS = 0.25
-_ACK_POLL_SECONDS = 0.25  # one BLPOP waits at most this long: below any client's socket timeout
+_ACK_POLL_SECONDS = 0.25  # one BLPOP waits at most this long (below a client socket timeout)
 
 
 class RedisRevocationStore:
