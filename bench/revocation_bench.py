@@ -10,6 +10,9 @@ Rows:
 - ``gate.get_session``: a whole JWT session read (decrypt, claims, session body) without a
   store, with the memory store and with the Redis store (cache warm): the difference is what
   revocation adds to a read.
+- ``end_session`` (a sign-out's write): with the writer's own process subscribed, then with
+  four processes subscribed (stores with their own clients standing for workers): the write
+  waits for each one's confirmation that it dropped the user's cached state.
 """
 
 from __future__ import annotations
@@ -91,6 +94,21 @@ async def main() -> None:
             rows["redis store, no cache (a round trip): is_ended"] = await per_call(
                 lambda: uncached.is_ended("42", sid, now), n=2_000
             )
+            workers = [RedisRevocationStore(url=server.url) for _ in range(3)]
+            try:
+                rows["redis store: end_session, 1 process subscribed"] = await per_call(
+                    lambda: redis.end_session("43", "y", ttl=60), n=500
+                )
+                for worker in workers:
+                    await worker.is_ended("42", sid, now)
+                    while not worker._live:  # noqa: ASYNC110 - a bench, not library code
+                        await asyncio.sleep(0.01)
+                rows["redis store: end_session, 4 processes subscribed"] = await per_call(
+                    lambda: redis.end_session("43", "y", ttl=60), n=500
+                )
+            finally:
+                for worker in workers:
+                    await worker.aclose()
             request = request_for(sid)
             for label, store in (("no store", None), ("memory store", memory), ("redis", redis)):
                 gate = gate_with(store)

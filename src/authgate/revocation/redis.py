@@ -2,16 +2,21 @@
 
 One hash per user (``{prefix}{digest of the user id}``): field ``nbf`` ("not before", epoch
 milliseconds) and one field ``s:<session id>`` per ended session (its expiry). Each change is one
-Lua script (atomic), then a ``PUBLISH`` of the user's digest on ``{prefix}changed``.
+Lua script (atomic), then a ``PUBLISH`` on ``{prefix}changed`` of the user's digest and a
+random token (and of the digest alone, which is what workers of earlier versions read).
 
 Reads cost a dictionary lookup and one ``poll`` with a zero timeout: every process caches
 what it read and drops a user's entry when that message arrives (the subscriber runs as a task
-of the event loop). Redis writes the message to every subscriber before it answers the
-``PUBLISH``, so when ``end_user`` returns the message is already in each subscriber's socket; a
-read that finds unprocessed bytes there asks Redis instead of trusting its cache. So a revoked
-session is refused by the next read of every worker (on one host exactly; across hosts once the
-message crossed the network). While the subscription is not confirmed (start-up, Redis
-restarting) nothing is cached and every read asks Redis. When
+of the event loop). Redis answers a ``PUBLISH`` before it has written the message to the
+subscribers (it writes the publisher's answer first, in the same pass), so that answer proves
+nothing about the other processes: each subscriber confirms (``RPUSH`` to a list named by the
+message) once it dropped the entry, and a write returns only when every process Redis counted
+has confirmed, at most ``ack_seconds``; a process that has not by then is stalled, and the
+message waits in its socket, where its next read sees it (a read that finds unprocessed bytes
+in the subscriber's stream or socket asks Redis instead of trusting its cache). So a revoked
+session is refused by the next read of every worker, on every host. A sign-out costs one round
+trip per subscribed process more (their confirmations). While the subscription is not
+confirmed (start-up, Redis restarting) nothing is cached and every read asks Redis. When
 Redis cannot be reached the store raises :class:`~authgate.revocation.RevocationUnavailableError`
 (the session reads as absent, the cookie kept) unless ``fail_open=True``: then an unreachable
 Redis lets sessions through, logged as ``REVOCATION_UNAVAILABLE``.
@@ -27,6 +32,7 @@ import contextlib
 import logging
 import math
 import os
+import secrets
 import select
 import socket
 import time
@@ -69,8 +75,16 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KE
 return 0
 """
 
+# KEYS[1]: the writer's acknowledgement list; ARGV[1]: its lifetime in ms (a late one expires).
+_ACKNOWLEDGE = """
+redis.call('RPUSH', KEYS[1], 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 0
+"""
+
 _RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
 _POLL_SECONDS = 0.25
+_ACK_POLL_SECONDS = 0.25  # one BLPOP waits at most this long (below a client socket timeout)
 
 
 class RedisRevocationStore:
@@ -83,6 +97,8 @@ class RedisRevocationStore:
         cache_size: Users whose state each process keeps (least recently read dropped first).
         cache_seconds: Longest a cached state is used even if no message came (a safety net).
         fail_open: Let sessions through when Redis cannot be reached (default: refuse them).
+        ack_seconds: Longest a write waits for every subscribed process to confirm it dropped
+            the user's cached state (then it logs ``REVOCATION_UNACKNOWLEDGED`` and returns).
     """
 
     def __init__(
@@ -95,6 +111,7 @@ class RedisRevocationStore:
         cache_size: int = 100_000,
         cache_seconds: float = 60.0,
         fail_open: bool = False,
+        ack_seconds: float = 1.0,
         clock: Any = time.time,
     ) -> None:
         if client is None:
@@ -108,6 +125,9 @@ class RedisRevocationStore:
         self._clock = clock
         self._end_user: Any = client.register_script(_END_USER)
         self._end_session: Any = client.register_script(_END_SESSION)
+        self._acknowledge: Any = client.register_script(_ACKNOWLEDGE)
+        self._ack_seconds = ack_seconds
+        self._acks: set[asyncio.Task[None]] = set()  # this process's confirmations in flight
         self._cache: OrderedDict[str, tuple[UserState, float]] = OrderedDict()
         self._cache_size = cache_size
         self._cache_seconds = cache_seconds
@@ -138,13 +158,48 @@ class RedisRevocationStore:
         await self._write(key, self._end_session(keys=[self.prefix + key], args=args))
 
     async def _write(self, key: str, script: Any) -> None:
+        token = secrets.token_hex(12)
         try:
             await script
-            await self.client.publish(self.channel, key)
+            publish = self.client.pipeline(transaction=False)
+            publish.publish(self.channel, key)  # what older workers read (a rolling upgrade)
+            publish.publish(self.channel, f"{key} {token}")
+            _, receivers = await publish.execute()
         except RedisError as exc:
             raise RevocationUnavailableError(type(exc).__name__) from exc
         finally:
             self._cache.pop(key, None)  # this process never needs its own message
+        await self._acknowledged(token, int(receivers))
+
+    async def _acknowledged(self, token: str, receivers: int) -> None:
+        """Wait until each of the ``receivers`` subscribed processes dropped the user's state.
+
+        Redis answers the ``PUBLISH`` before it has written the message to every subscriber
+        (it writes the publisher's answer first), so the answer proves nothing about the
+        other processes: each one confirms (an ``RPUSH`` to this list) once it handled the
+        message. A process that does not confirm within ``ack_seconds`` is stalled or gone;
+        by then Redis has written the message to its socket, where a read sees it waiting.
+        """
+        ack_key = self.prefix + "ack:" + token
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._ack_seconds
+        confirmed = 0
+        try:
+            while confirmed < receivers:
+                left = deadline - loop.time()
+                if left <= 0:
+                    logger.warning(
+                        "REVOCATION_UNACKNOWLEDGED: %d of %d processes did not confirm in %.1f s",
+                        receivers - confirmed,
+                        receivers,
+                        self._ack_seconds,
+                    )
+                    return
+                wait = max(0.01, round(min(left, _ACK_POLL_SECONDS), 2))
+                if await self.client.blpop([ack_key], timeout=wait) is not None:
+                    confirmed += 1
+        except RedisError as exc:
+            raise RevocationUnavailableError(type(exc).__name__) from exc
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -252,7 +307,10 @@ class RedisRevocationStore:
                         self._live, failures = self._watch is not None, 0
                     elif message["type"] == "message":
                         self._generation += 1
-                        self._cache.pop(_text(message["data"]), None)
+                        key, _, token = _text(message["data"]).partition(" ")
+                        self._cache.pop(key, None)
+                        if token:
+                            self._confirm(token)
             except RedisError as exc:
                 logger.warning(
                     "REVOCATION_SUBSCRIPTION_LOST: %s; reads go to Redis", type(exc).__name__
@@ -265,6 +323,20 @@ class RedisRevocationStore:
             if not self._closing:
                 await asyncio.sleep(_RETRY_SECONDS[min(failures, len(_RETRY_SECONDS) - 1)])
                 failures += 1
+
+    def _confirm(self, token: str) -> None:
+        """Tell the writer of message ``token`` that this process handled it (in a task)."""
+        ack_key = self.prefix + "ack:" + token
+        lifetime = _ms(self._ack_seconds + 10)
+        task = asyncio.get_running_loop().create_task(self._send_confirmation(ack_key, lifetime))
+        self._acks.add(task)
+        task.add_done_callback(self._acks.discard)
+
+    async def _send_confirmation(self, ack_key: str, lifetime: int) -> None:
+        try:
+            await self._acknowledge(keys=[ack_key], args=[lifetime])
+        except RedisError as exc:  # the writer waits ack_seconds, then logs it
+            logger.warning("REVOCATION_UNACKNOWLEDGED: confirming failed (%s)", type(exc).__name__)
 
     async def aclose(self) -> None:
         """Stop listening and release connections."""
@@ -279,6 +351,8 @@ class RedisRevocationStore:
             await asyncio.wait([listener], timeout=2 * _POLL_SECONDS + 1)
             listener.cancel()
         self._stop_watching()
+        for task in list(self._acks):
+            task.cancel()
         await self.client.aclose()
 
 
