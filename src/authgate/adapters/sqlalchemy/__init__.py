@@ -27,9 +27,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from authgate.adapters.sqlalchemy.pool import ping_on_checkout, read_twice, untested
+from authgate.adapters.sqlalchemy._pool import ping_on_checkout, read_twice, untested
+from authgate.adapters.sqlalchemy._session_read import FAILED, PrecompiledRead, session_statement
 from authgate.adapters.sqlalchemy.schema import AuthTables, build_tables, tables
-from authgate.adapters.sqlalchemy.session_read import FAILED, PrecompiledRead, session_statement
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping, Sequence
@@ -146,7 +146,7 @@ def _engine(url: str, echo: bool, options: Mapping[str, Any] | None = None) -> A
         return engine
     # A restarted database server is not an error per request: a pooled connection is tested
     # before it is handed out and replaced when it died, except for the session read, which
-    # runs once more instead (authgate.adapters.sqlalchemy.pool).
+    # runs once more instead (authgate.adapters.sqlalchemy._pool).
     # SQLAlchemy's default pool (5 kept, 10 overflow) closes an overflow connection when it
     # comes back: more than 5 reads at once then opened a connection per request or so.
     # The same 15 at most, kept open; more requests at once wait for one (pool_timeout).
