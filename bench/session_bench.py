@@ -623,7 +623,7 @@ def express_server() -> tuple[Server, str] | None:
 
 
 def server_throughput(args: argparse.Namespace, token: str) -> dict[str, ServerSummary]:
-    """Interleaved rounds over every target: A, B, C, ..., A, B, C, ..."""
+    """Interleaved rounds over every target: A, B, C, ..., then ..., C, B, A, and so on."""
     print("== 1. Server throughput " + "=" * 70)
     pinned = pin(LOADGEN_CPU)
     loadgen_name, loadgen = choose_loadgen(args.loadgen)
@@ -669,14 +669,19 @@ def interleaved(
     rounds: int,
     seconds: float,
 ) -> dict[str, list[RoundResult]]:
-    """Check each target once, warm each up (1 s, discarded), then A, B, C, ..., A, B, C."""
+    """Check each target once, warm each up (1 s, discarded), then A, B, C, ..., C, B, A, ...
+
+    Every other round runs the targets in reverse order, so a target does not always follow
+    the same one (a neighbour's after-effects and a drift of the machine weigh on both sides
+    of a ratio alike).
+    """
     for target in targets:
         check(target)
     for target in targets:
         loadgen(target, 1.0)
     results: dict[str, list[RoundResult]] = {t.name: [] for t in targets}
     for index in range(rounds):
-        for target in targets:
+        for target in targets if index % 2 == 0 else reversed(targets):
             result = loadgen(target, seconds)
             results[target.name].append(result)
             print_round(index + 1, target.name, result)

@@ -7,12 +7,14 @@ mail sender may raise too (SMTP down). Fast: memory, JWT sessions.
 from __future__ import annotations
 
 import inspect
+import logging
 from typing import Any
 
 import pytest
 
 from authgate import SessionConfig, TwoFactor
 from authgate.adapters.memory import MemoryAdapter
+from authgate.revocation import MemoryRevocationStore, RevocationUnavailableError
 from blackbox.conftest import NOW, SESSION, Client, make_gate, query_of
 
 from .conftest import EMAIL, STRONG, Mailbox, Setup, answer, code_at, enrol, sign_in, sign_up
@@ -58,7 +60,20 @@ class FlakyMail(Mailbox):
         await super().__call__(mail)
 
 
-def broken_setup(strategy: str = "jwt", **provider: Any) -> Setup:
+class SilentStore(MemoryRevocationStore):
+    """A revocation store that stops answering reads when ``down`` is set."""
+
+    down = False
+
+    async def is_ended(self, user_id: str, session_id: str | None, started: float) -> bool:
+        if self.down:
+            raise RevocationUnavailableError("ConnectionError")
+        return await super().is_ended(user_id, session_id, started)
+
+
+def broken_setup(
+    strategy: str = "jwt", *, revocation: MemoryRevocationStore | None = None, **provider: Any
+) -> Setup:
     from authgate.providers import Password
 
     adapter, mailbox = Broken(), FlakyMail()
@@ -67,6 +82,7 @@ def broken_setup(strategy: str = "jwt", **provider: Any) -> Setup:
         providers=[Password(send_mail=mailbox, **provider)],
         session=SessionConfig(strategy=strategy),  # type: ignore[arg-type]
         two_factor=TwoFactor(),
+        revocation=revocation,
     )
     return Setup(gate, adapter, mailbox, strategy)
 
@@ -118,7 +134,9 @@ async def test_routes_when_the_database_is_down() -> None:
     assert error_of(await sign_in(setup.client())) == "Callback"
     form = {"csrfToken": token, "currentPassword": STRONG, "newPassword": STRONG + "!"}
     change = await client.post("/change-password", form=form)
-    assert error_of(change) == "SessionRequired", "the user cannot be read: fails closed"
+    assert error_of(change) == "Callback", "the user cannot be read: an outage, not signed out"
+    assert change.status == 302
+    assert error_of(await client.get("/change-password")) == "Callback"
     setup.adapter.broken = {"get_password_hash"}
     assert error_of(await client.post("/change-password", form=form)) == "Callback"
     setup.adapter.broken = {"set_password_hash"}
@@ -339,3 +357,64 @@ async def test_a_step_up_answers_503_when_the_method_cannot_be_recorded() -> Non
     response = await answer(owner, code=code_at(secret, NOW + 30), now=NOW + 30, json="true")
     assert response.status == 503, response.body
     assert "error=Callback" in response.body.decode()
+
+
+@pytest.mark.parametrize("outage", ["database session", "revocation store", "user lookup"])
+async def test_routes_that_need_the_signed_in_user_answer_an_outage(
+    outage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Who is signed in cannot be read: ``Callback`` (503 in JSON mode), never "signed out"
+    (``SessionRequired``, a sign-in page) and never a 500; once storage is back, it works."""
+    store = SilentStore() if outage == "revocation store" else None
+    setup = broken_setup("database" if outage == "database session" else "jwt", revocation=store)
+    owner = await ready(setup)
+    secret, _ = await enrol(owner)
+    token = await owner.csrf()
+    change = {"csrfToken": token, "currentPassword": STRONG, "newPassword": STRONG + "!"}
+    setup_form = {"csrfToken": token, "op": "regenerate", "code": code_at(secret, NOW)}
+    step_up = {"csrfToken": token, "code": code_at(secret, NOW)}
+
+    def down(on: bool) -> None:
+        if store is not None:
+            store.down = on
+        elif outage == "database session":
+            setup.adapter.broken = {"get_session_and_user"} if on else set()
+        else:  # the JWT names a user the adapter cannot read
+            setup.adapter.broken = {"get_user"} if on else set()
+
+    down(True)
+    with caplog.at_level(logging.ERROR, logger="authgate"):
+        answers = {
+            "GET change-password": await owner.get("/change-password"),
+            "POST change-password": await owner.post("/change-password", form=change),
+            "POST change-password json": await owner.post(
+                "/change-password", form={**change, "json": "true"}
+            ),
+        }
+        if outage != "user lookup":  # the two-factor routes read the user from the session
+            answers["GET two-factor-setup"] = await owner.get("/two-factor-setup")
+            answers["POST two-factor-setup"] = await owner.post(
+                "/two-factor-setup", form=setup_form
+            )
+            answers["GET two-factor"] = await owner.get("/two-factor")
+            answers["POST two-factor"] = await owner.post("/two-factor", form=step_up)
+    for what, response in answers.items():
+        if what.endswith("json"):
+            assert response.status == 503, (what, response.body)
+            assert query_of(response.redirect or body_url(response))["error"] == ["Callback"]
+        else:
+            assert error_of(response) == "Callback", (what, response.status, response.redirect)
+        assert not [c for c in response.cookies if c.name == SESSION], what
+    assert "the adapter failed" in caplog.text
+    assert "CHANGE_PASSWORD_ERROR" in caplog.text
+
+    down(False)
+    assert (await owner.get("/change-password")).status == 200
+    assert (await owner.get("/two-factor-setup")).status == 200
+    assert (await owner.post("/change-password", form=change)).status == 302
+
+
+def body_url(response: Any) -> str:
+    import json
+
+    return str(json.loads(response.body)["url"])

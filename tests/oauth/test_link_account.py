@@ -209,18 +209,25 @@ async def test_link_needs_a_session(idp: FakeIdP) -> None:
     assert idp.calls == []
 
 
-async def test_link_while_the_database_is_down_needs_a_session(
+async def test_link_while_the_database_is_down_is_an_outage(
     idp: FakeIdP, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Who is signed in cannot be read: ``Callback`` (an outage), not ``SessionRequired``;
+    no flow starts, and a flow started before the outage links nothing at its callback."""
     adapter = DownAdapter()
     setup = Setup(idp, adapter=adapter)
     await setup.bob()
+    params = setup.provider_params(await setup.start())
     adapter.down = True
+    landed = await setup.finish(params)
+    assert landed.redirect == f"{URL}/error?error=Callback"
+    assert idp.token_requests == [], "the code is not even exchanged"
     response = await setup.start()
-    assert response.redirect == f"{URL}/error?error=SessionRequired"
-    assert not set(CHECK_COOKIES) & set(setup.client.jar), "no flow started"
-    assert "SESSION_ERROR" in caplog.text
-    assert idp.calls == []
+    assert response.redirect == f"{URL}/error?error=Callback"
+    assert not set(CHECK_COOKIES) & set(set_cookies(response)), "no flow started"
+    assert "SIGNIN_LINK_ERROR: the adapter failed" in caplog.text
+    adapter.down = False
+    assert setup.adapter.dump()["accounts"] == []
 
 
 async def test_link_needs_the_csrf_token(idp: FakeIdP) -> None:

@@ -84,6 +84,7 @@ for _name in (
     "create_authenticator",
     "rename_authenticator",
     "unlink_account",
+    "get_session_and_user",
 ):
     setattr(FailingAdapter, _name, _failing(_name))
 
@@ -337,3 +338,37 @@ async def test_passkeys_page_post_needs_a_session_and_no_provider_id(gate: Any) 
     assert response.status == 302
     assert "/signin?callbackUrl=" in (response.redirect or "")
     assert (await visitor.client.post("/passkeys/passkey", form=form)).status == 400
+
+
+async def test_passkey_routes_when_the_session_cannot_be_read(
+    adapter: FailingAdapter,
+    alice: tuple[Browser, SoftAuthenticator],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The database cannot say who is signed in: an outage (503), logged, not "signed out"
+    (a sign-in page, a sign-up ceremony); fine once it is back."""
+    visitor, passkey = alice
+    token = await visitor.client.csrf()
+    answer = await visitor.options_json(action="register")
+    new = key()
+
+    adapter.fail["get_session_and_user"] = 0
+    with caplog.at_level(logging.ERROR, logger="authgate"):
+        page = await visitor.client.get("/passkeys")
+        form = {"csrfToken": token, "op": "rename", "credentialID": b64(passkey), "name": "x"}
+        renamed = await visitor.client.post("/passkeys", form=form)
+        options = await visitor.options(action="register")
+        registered = await visitor.post("register", new.register(answer["options"]), json="true")
+    assert page.status == renamed.status == options.status == 503
+    assert not [c for c in options.cookies if "challenge" in c.name and c.max_age != 0]
+    assert registered.status == 503, registered.body
+    assert query_of(json.loads(registered.body)["url"])["error"] == ["Callback"]
+    no_session(registered)
+    logged = caplog.text
+    for label in ("PASSKEYS_ERROR", "WEBAUTHN_OPTIONS_ERROR", "CALLBACK_WEBAUTHN_ERROR"):
+        assert f"{label}: the adapter failed" in logged, label
+    assert await adapter.get_authenticator(b64(new)) is None, "nothing registered"
+
+    del adapter.fail["get_session_and_user"]
+    assert (await visitor.client.get("/passkeys")).status == 200
+    assert (await visitor.options(action="register")).status == 200

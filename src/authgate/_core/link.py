@@ -24,6 +24,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from authgate._core import db_session, session_reader
+from authgate._core.outage import StorageUnavailable, storage_failed
 from authgate._core.redirects import to_error
 from authgate.errors import ErrorCode
 
@@ -45,7 +46,11 @@ def requested(ctx: RequestContext) -> bool:
 
 
 async def current_user_id(ctx: RequestContext) -> str | None:
-    """The stored user of the request's live session, or ``None`` (fails closed)."""
+    """The stored user of the request's live session, or ``None`` (fails closed).
+
+    Raises :class:`~authgate._core.outage.StorageUnavailable` when the database or the
+    revocation store cannot tell: an outage is answered as one (``503``), not as "signed out".
+    """
     options = ctx.options
     adapter = options.adapter
     if adapter is None:
@@ -56,23 +61,24 @@ async def current_user_id(ctx: RequestContext) -> str | None:
             return None
         try:
             found = await db_session.lookup(options, token, ctx.now)
-        except db_session.DatabaseDownError:
-            return None
+        except db_session.DatabaseDownError as exc:
+            raise StorageUnavailable from exc
         return None if found is None else str(found[1]["id"])
     # Admitted like every session read: a revoked JWT session is nobody (a password change
     # or reset ended it), so it cannot change the password again, link or add a passkey.
     session = await session_reader.read(
         options, ctx.request.cookies, ctx.cookies.session_token.name, ctx.now
     )
+    if session.unavailable:
+        raise StorageUnavailable
     claims = session.claims
     subject = None if claims is None else claims.get("sub")
     if not isinstance(subject, str) or not subject:
         return None
     try:
         user = await adapter.get_user(subject)
-    except Exception as exc:  # noqa: BLE001 - storage failed: not signed in, logged
-        logger.error("SIGNIN_LINK_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return None
+    except Exception as exc:
+        raise StorageUnavailable from exc
     return None if user is None else str(user["id"])
 
 
@@ -89,7 +95,10 @@ async def intent(ctx: RequestContext, provider: Any) -> str | AuthResponse:
             provider.id,
         )
         return to_error(ctx.url, ErrorCode.Signin)
-    user_id = await current_user_id(ctx)
+    try:
+        user_id = await current_user_id(ctx)
+    except StorageUnavailable as exc:
+        return storage_failed(ctx, "SIGNIN_LINK_ERROR", exc)
     if user_id is None:
         return to_error(ctx.url, ErrorCode.SessionRequired)
     return user_id
@@ -97,7 +106,10 @@ async def intent(ctx: RequestContext, provider: Any) -> str | AuthResponse:
 
 async def still_signed_in(ctx: RequestContext, user_id: str) -> AuthResponse | None:
     """At the callback: ``None`` when the session is still ``user_id``'s, else the refusal."""
-    current = await current_user_id(ctx)
+    try:
+        current = await current_user_id(ctx)
+    except StorageUnavailable as exc:
+        return storage_failed(ctx, "SIGNIN_LINK_ERROR", exc)
     if current is None:
         return to_error(ctx.url, ErrorCode.SessionRequired)
     if current != user_id:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, cast
 from authgate._core import db_session, throttle
 from authgate._core.body import text_field
 from authgate._core.link import current_user_id
-from authgate._core.outage import storage_failed
+from authgate._core.outage import StorageUnavailable, storage_failed
 from authgate._core.password import forms, policy
 from authgate._core.password.sessions import end_jwt_sessions, end_other_sessions, keep_current
 from authgate._core.password.store import hash_new, store_of, verify
@@ -40,7 +40,11 @@ async def get(ctx: RequestContext) -> AuthResponse:
     provider = forms.provider_or_refusal(ctx, HERE)
     if isinstance(provider, AuthResponse):
         return provider
-    if await current_user_id(ctx) is None:
+    try:
+        signed_out = await current_user_id(ctx) is None
+    except StorageUnavailable as exc:
+        return storage_failed(ctx, "CHANGE_PASSWORD_ERROR", exc)
+    if signed_out:
         return forms.signed_out_to_sign_in(ctx, HERE)
     if ctx.request.query.get("done"):
         what = N_("Your password is changed. Your other sessions have ended.")
@@ -52,7 +56,10 @@ async def post(ctx: RequestContext) -> AuthResponse:
     provider = forms.provider_or_refusal(ctx, HERE)
     if isinstance(provider, AuthResponse):
         return provider
-    user_id = await current_user_id(ctx)
+    try:
+        user_id = await current_user_id(ctx)
+    except StorageUnavailable as exc:
+        return storage_failed(ctx, "CHANGE_PASSWORD_ERROR", exc)
     if user_id is None:
         return to_error(ctx.url, ErrorCode.SessionRequired, status=401)
     page = forms.change(ctx, provider)

@@ -13,6 +13,7 @@ import unicodedata
 from typing import TYPE_CHECKING, Any, cast
 
 from authgate._core import link, pages
+from authgate._core.outage import StorageUnavailable, failure_name
 from authgate._core.redirects import append_query, csrf_refused
 from authgate.http import AuthResponse
 from authgate.i18n import N_
@@ -71,8 +72,7 @@ async def _render(
     try:
         mine = await store.list_authenticators_by_user_id(user_id)
     except Exception as exc:  # noqa: BLE001 - storage failed: logged, a plain 503
-        logger.error("PASSKEYS_ERROR: the adapter failed (%s)", type(exc).__name__)
-        return AuthResponse.text("Service unavailable", status=503)
+        return _unavailable(exc)
     return pages.render_passkeys(
         theme=ctx.options.theme,
         url=ctx.url,
@@ -85,11 +85,19 @@ async def _render(
     )
 
 
+def _unavailable(exc: BaseException) -> AuthResponse:
+    logger.error("PASSKEYS_ERROR: the adapter failed (%s)", failure_name(exc))
+    return AuthResponse.text("Service unavailable", status=503)
+
+
 async def get(ctx: RequestContext) -> AuthResponse:
     provider = _provider(ctx)
     if provider is None or ctx.provider_id is not None:
         return _not_ours(ctx)
-    user_id = await link.current_user_id(ctx)
+    try:
+        user_id = await link.current_user_id(ctx)
+    except StorageUnavailable as exc:
+        return _unavailable(exc)
     if user_id is None:
         return _sign_in_first(ctx)
     return await _render(ctx, provider, user_id, None, 200)
@@ -111,7 +119,10 @@ async def post(ctx: RequestContext) -> AuthResponse:
         return _not_ours(ctx)
     if not ctx.csrf.verified:
         return csrf_refused(ctx.url, page="passkeys")
-    user_id = await link.current_user_id(ctx)
+    try:
+        user_id = await link.current_user_id(ctx)
+    except StorageUnavailable as exc:
+        return _unavailable(exc)
     if user_id is None:
         return _sign_in_first(ctx)
     op, credential_id = ctx.body.get("op"), ctx.body.get("credentialID")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from authgate._core import throttle
 from authgate._core.body import text_field
-from authgate._core.outage import storage_failed
+from authgate._core.outage import StorageUnavailable, storage_failed
 from authgate._core.password.forms import refuse, show, signed_out_to_sign_in, unsupported
 from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.two_factor import forms, pending, security_keys, signed_in
@@ -88,7 +88,10 @@ async def _answer(ctx: RequestContext) -> AuthResponse:
         security_key=text_field(ctx.body, "data") or None,
         pending_id=waiting.jti if waiting is not None else None,
     )
-    current = None if waiting is not None else await signed_in.current(ctx)
+    try:
+        current = None if waiting is not None else await signed_in.current(ctx)
+    except StorageUnavailable as exc:
+        return _failed(ctx, exc)
     if waiting is None and current is None:
         return to_error(ctx.url, ErrorCode.SessionRequired, status=401)
     subject = waiting.subject if waiting is not None else current.subject  # type: ignore[union-attr]

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from authgate._core import throttle
 from authgate._core.body import text_field
 from authgate._core.events import fire
-from authgate._core.outage import storage_failed
+from authgate._core.outage import StorageUnavailable, storage_failed
 from authgate._core.password.forms import refuse, show, signed_out_to_sign_in, unsupported
 from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.two_factor import forms, recovery, signed_in, totp
@@ -62,7 +62,10 @@ async def get(ctx: RequestContext) -> AuthResponse:
     config = ctx.options.two_factor
     if config is None:
         return unsupported(ctx)
-    current = await signed_in.current(ctx)
+    try:
+        current = await signed_in.current(ctx)
+    except StorageUnavailable as exc:
+        return storage_failed(ctx, "TWO_FACTOR_ERROR", exc)
     if current is None:
         return signed_out_to_sign_in(ctx, forms.SETUP)
     factors = signed_in.store(ctx.options)
@@ -88,7 +91,10 @@ async def post(ctx: RequestContext) -> AuthResponse:
         return unsupported(ctx)
     if not ctx.csrf.verified:
         return csrf_refused(ctx.url, forms.SETUP)
-    current = await signed_in.current(ctx)
+    try:
+        current = await signed_in.current(ctx)
+    except StorageUnavailable as exc:
+        return storage_failed(ctx, "TWO_FACTOR_ERROR", exc)
     if current is None:
         return to_error(ctx.url, ErrorCode.SessionRequired, status=401)
     code = (text_field(ctx.body, "code") or "").replace(" ", "")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from authgate._core import jwt_session, session_reader
+from authgate._core.outage import StorageUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -50,15 +51,21 @@ def methods_of(claims: Any) -> tuple[str, ...]:
 
 
 async def current(ctx: RequestContext) -> SignedIn | None:
-    """The request's live session, or ``None`` (fails closed)."""
+    """The request's live session, or ``None`` (fails closed; see :func:`read`)."""
     return await read(ctx.options, ctx.cookies.session_token.name, ctx.request.cookies, ctx.now)
 
 
 async def read(
     options: InternalOptions, name: str, cookies: Mapping[str, str], now: float
 ) -> SignedIn | None:
-    """The live session in cookie ``name``, or ``None`` (fails closed)."""
+    """The live session in cookie ``name``, or ``None`` (fails closed).
+
+    Raises :class:`~authgate._core.outage.StorageUnavailable` when the database or the
+    revocation store cannot tell.
+    """
     found = await session_reader.read(options, cookies, name, now)
+    if found.unavailable:
+        raise StorageUnavailable
     if found.stored is not None:
         token = found.token
         user = found.stored[1]

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 from authgate._core import link
 from authgate._core.email.normalize import InvalidEmailError, normalize_email
 from authgate._core.events import fire
+from authgate._core.outage import StorageUnavailable, failure_name
 from authgate._core.redirects import to_error
 from authgate._core.sign_in_flow import FirstFactor, complete_sign_in
 from authgate._core.webauthn import ceremony, challenge, verify
@@ -72,7 +73,10 @@ async def options(ctx: RequestContext, provider: Passkey) -> AuthResponse:
         return await second_factor.options(ctx, provider)
     if action not in (None, "register", "authenticate"):
         return invalid("Invalid action")
-    user_id = await link.current_user_id(ctx) if action != "authenticate" else None
+    try:
+        user_id = await link.current_user_id(ctx) if action != "authenticate" else None
+    except StorageUnavailable as exc:
+        return options_unavailable(exc)
     raw_email = query.get("email")
     sign_up = action != "authenticate" and user_id is None and provider.allow_sign_up
     if action == "register" and user_id is None and not (sign_up and raw_email):
@@ -98,7 +102,7 @@ async def options(ctx: RequestContext, provider: Passkey) -> AuthResponse:
 
 def options_unavailable(exc: BaseException) -> AuthResponse:
     """Storage failed while issuing options: logged, a JSON ``503``, no challenge."""
-    logger.error("WEBAUTHN_OPTIONS_ERROR: the adapter failed (%s)", type(exc).__name__)
+    logger.error("WEBAUTHN_OPTIONS_ERROR: the adapter failed (%s)", failure_name(exc))
     return AuthResponse.json({"error": "Service unavailable"}, status=503)
 
 
@@ -158,7 +162,7 @@ def refuse(ctx: RequestContext, reason: str, detail: str = "") -> AuthResponse:
 
 def _storage_failed(ctx: RequestContext, exc: BaseException) -> AuthResponse:
     # 503 in JSON mode, as webauthn-options and the passkeys page answer an outage.
-    logger.error("CALLBACK_WEBAUTHN_ERROR: the adapter failed (%s)", type(exc).__name__)
+    logger.error("CALLBACK_WEBAUTHN_ERROR: the adapter failed (%s)", failure_name(exc))
     return to_error(ctx.url, ErrorCode.Callback, status=503)
 
 
@@ -192,6 +196,8 @@ async def _callback(ctx: RequestContext, provider: Passkey) -> AuthResponse:
         return await _register(ctx, provider, expected, found)
     except verify.Refused as refused:
         return refuse(ctx, refused.reason, refused.detail)
+    except StorageUnavailable as exc:  # who registers cannot be read: an outage
+        return _storage_failed(ctx, exc)
 
 
 async def _stored_meanwhile(ctx: RequestContext, credential_id: str) -> bool:
