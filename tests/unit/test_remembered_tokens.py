@@ -28,12 +28,14 @@ CLAIMS = {"name": "Ada", "email": "ada@example.com", "sub": "1"}
 class CountingRing:
     """A real key ring that counts the decryptions it does."""
 
+    IV_BYTES = KeyRing.IV_BYTES
+
     def __init__(self) -> None:
         self.ring = KeyRing([v4_key(SECRET, "")])
         self.opened = 0
 
-    def seal_json(self, claims: dict[str, Any]) -> str:
-        return self.ring.seal_json(claims)
+    def seal_json(self, claims: dict[str, Any], iv: bytes | None = None) -> str:
+        return self.ring.seal_json(claims, iv)
 
     def open_json(self, token: str) -> dict[str, Any]:
         self.opened += 1
