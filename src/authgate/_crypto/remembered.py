@@ -66,8 +66,14 @@ class RememberingRing:
         self._claims: OrderedDict[str, tuple[dict[str, Any], int]] = OrderedDict()
 
     def seal_json(self, claims: dict[str, Any], iv: bytes | None = None) -> str:
+        """Seal ``claims`` and keep them: the ring takes ``claims`` over, do not change it after.
+
+        ``JWTCodec.encode`` hands over the dict it has just built, so this keeps it without a
+        copy (opened tokens are copied: their claims also go back to the caller).
+        """
         token = self._ring.seal_json(claims, iv)
-        self._remember(token, claims)
+        if len(token) <= MAX_REMEMBERED_CHARS:
+            self._keep(token, claims)
         return token
 
     def open_json(self, token: str) -> dict[str, Any]:
@@ -91,12 +97,14 @@ class RememberingRing:
         self._claims.clear()
 
     def _remember(self, token: str, claims: dict[str, Any]) -> None:
-        if len(token) > MAX_REMEMBERED_CHARS:
-            return
+        if len(token) <= MAX_REMEMBERED_CHARS:
+            self._keep(token, dict(claims))
+
+    def _keep(self, token: str, claims: dict[str, Any]) -> None:
         memo = self._claims
         if len(memo) >= self._limit:
             try:  # noqa: SIM105 - contextlib.suppress costs more than the insert
                 memo.popitem(last=False)
             except KeyError:  # another thread emptied it meanwhile
                 pass
-        memo[token] = (dict(claims), _UNCHECKED)
+        memo[token] = (claims, _UNCHECKED)
