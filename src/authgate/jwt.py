@@ -107,8 +107,10 @@ class JWTCodec:
     ) -> str:
         """Encrypt ``token``, setting ``iat``, ``exp`` and a fresh ``jti`` (overwriting any)."""
         issued = math.floor(time.time() if now is None else now)
-        claims = {**token, "iat": issued, "exp": issued + max_age, "jti": _uuid4()}
-        return self._ring.seal_json(claims)
+        # One os.urandom call for the jti and the IV of this seal: fresh bytes, each used once.
+        fresh = os.urandom(16 + self._ring.IV_BYTES)
+        claims = {**token, "iat": issued, "exp": issued + max_age, "jti": _uuid4(fresh)}
+        return self._ring.seal_json(claims, fresh[16:])
 
     def decode(self, token: str, *, now: float | None = None) -> JWT:
         """Decrypt and validate ``token``.
@@ -121,17 +123,22 @@ class JWTCodec:
             claims = self._ring.open_json(token)
         except JWEError as exc:
             raise TokenError(str(exc)) from exc
-        _check_times(claims, time.time() if now is None else now)
+        if now is None:
+            now = time.time()
+        exp = claims.get("exp")
+        # What encode() writes (integer iat and exp, no nbf), checked here: every read runs it.
+        if type(exp) is int and type(claims.get("iat")) is int and "nbf" not in claims:
+            if exp <= now - CLOCK_TOLERANCE:
+                raise TokenError(_EXPIRED)
+        else:
+            _check_times(claims, now)
         return claims
 
 
+_EXPIRED = '"exp" claim timestamp check failed'
+
+
 def _check_times(claims: dict[str, Any], now: float) -> None:
-    exp = claims.get("exp")
-    # Fast path for what encode() writes (integer iat/exp, no nbf): this runs on every request.
-    if type(exp) is int and type(claims.get("iat")) is int and "nbf" not in claims:
-        if exp <= now - CLOCK_TOLERANCE:
-            raise TokenError('"exp" claim timestamp check failed')
-        return
     for name in ("exp", "nbf", "iat"):
         # Present means it must be a number, null included (as jose in next-auth).
         value = claims.get(name, 0)
@@ -139,7 +146,7 @@ def _check_times(claims: dict[str, Any], now: float) -> None:
             raise TokenError(f'"{name}" claim must be a number')
     exp = claims.get("exp")
     if exp is not None and exp <= now - CLOCK_TOLERANCE:
-        raise TokenError('"exp" claim timestamp check failed')
+        raise TokenError(_EXPIRED)
     nbf = claims.get("nbf")
     if nbf is not None and nbf > now + CLOCK_TOLERANCE:
         raise TokenError('"nbf" claim timestamp check failed')
@@ -221,10 +228,16 @@ def get_token(
         return None
 
 
-def _uuid4() -> str:
-    # str(uuid.uuid4()) without the UUID object (it runs on every /session re-issue).
-    raw = bytearray(os.urandom(16))
-    raw[6] = raw[6] & 0x0F | 0x40  # version 4
-    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+# The RFC 4122 variant character of a UUID v4, by the hex digit the random byte had there:
+# byte 8 becomes 0b10xxxxxx (its top two bits replaced), so its high digit is 8, 9, a or b.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
+def _uuid4(fresh: bytes) -> str:
+    """``str(uuid.UUID(bytes=fresh[:16], version=4))``, without the UUID object.
+
+    It runs on every re-issue. The version digit (byte 6's high half) is ``4``; the variant
+    digit comes from :data:`_VARIANT`: the same string as ``uuid``'s, bit for bit.
+    """
+    h = fresh.hex()  # of 16 bytes or more: the first 32 digits are used
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"

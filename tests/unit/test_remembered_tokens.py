@@ -28,12 +28,14 @@ CLAIMS = {"name": "Ada", "email": "ada@example.com", "sub": "1"}
 class CountingRing:
     """A real key ring that counts the decryptions it does."""
 
+    IV_BYTES = KeyRing.IV_BYTES
+
     def __init__(self) -> None:
         self.ring = KeyRing([v4_key(SECRET, "")])
         self.opened = 0
 
-    def seal_json(self, claims: dict[str, Any]) -> str:
-        return self.ring.seal_json(claims)
+    def seal_json(self, claims: dict[str, Any], iv: bytes | None = None) -> str:
+        return self.ring.seal_json(claims, iv)
 
     def open_json(self, token: str) -> dict[str, Any]:
         self.opened += 1
@@ -200,3 +202,23 @@ def test_forget_makes_the_next_decode_decrypt() -> None:
     assert ring._claims == {}
     assert codec.decode(token, now=NOW)["sub"] == "1"
     JWTCodec(SECRET).forget()  # a codec that remembers nothing has nothing to forget
+
+
+def test_a_token_the_codec_sealed_keeps_its_claims_whatever_the_caller_does_after() -> None:
+    codec = JWTCodec(SECRET, remember=16)
+    token = {**CLAIMS, "roles": ["reader"]}
+    sealed = codec.encode(token, now=NOW)
+    token["name"] = "changed after encode"
+    token["roles"].append("admin")
+    del token["sub"]
+    opened = codec.decode(sealed, now=NOW)
+    assert opened["name"] == "Ada"
+    assert opened["sub"] == "1"
+    assert opened["roles"] == ["reader"]
+    flat = codec.encode(dict(CLAIMS), now=NOW)
+    ring = codec._ring
+    assert isinstance(ring, RememberingRing)
+    kept = ring._claims[flat][0]
+    codec.decode(flat, now=NOW)["name"] = "changed by a callback"
+    assert codec.decode(flat, now=NOW)["name"] == "Ada"
+    assert ring._claims[flat][0] is kept

@@ -50,7 +50,7 @@ def read(ctx: RequestContext) -> tuple[str | None, JWT | None]:
 def issue(ctx: RequestContext, token: Mapping[str, Any], *, max_age: int) -> list[Cookie]:
     """Encode ``token`` and return the cookies that store it (chunked, stale chunks deleted)."""
     spec = ctx.cookies.session_token
-    encoded = ctx.options.session_codec(spec.name).encode(token, max_age=max_age, now=ctx.now)
+    encoded = ctx.options.codecs[spec.name].encode(token, max_age=max_age, now=ctx.now)
     expires = expires_in(ctx.options.session_max_age, ctx.now)
     return write_session(
         spec,

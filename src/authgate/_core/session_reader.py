@@ -234,28 +234,51 @@ async def read(
     Never raises: a token that does not decode is ``token`` set and no ``claims``; a failing
     database is ``unavailable``.
     """
+    if options.session_strategy == "database":
+        return await _read_stored(options, cookies, cookie_name, now)
+    # JWT sessions, every request: find_token() and decode() of this source, inline.
+    prefix = cookie_name + "."
+    for key in cookies:
+        if key.startswith(prefix):  # rare: chunks (a token above ~4 KB)
+            raw = join_chunks(cookies, cookie_name, skip_empty=options.profile.skip_empty_cookies)
+            break
+    else:
+        raw = cookies.get(cookie_name) or None
+    if raw is None:
+        return SessionRead()
+    try:
+        claims = options.codecs[cookie_name].decode(raw, now=now)
+    except TokenError as exc:
+        logger.info("JWT_SESSION_ERROR: session token rejected (%s)", exc)
+        return SessionRead(raw, cookie_name)
+    result = SessionRead(raw, cookie_name, claims)
+    if options.revocation is not None and not await admit(options, result, now):
+        result.claims = None
+    return result
+
+
+async def _read_stored(
+    options: InternalOptions, cookies: Mapping[str, str], cookie_name: str, now: float
+) -> SessionRead:
     found = find_token(cookies, {}, source_of(options, cookie_name))
     if found is None:
         return SessionRead()
     where, raw = found
     result = SessionRead(token=raw, source=where)
-    if options.session_strategy == "database":
-        from authgate._core import db_session  # late: it imports this module
+    from authgate._core import db_session  # late: it imports this module
 
-        await needs_loop()  # the adapter: I/O
-        try:
-            result.stored = await db_session.lookup(options, raw, now)
-        except db_session.DatabaseDownError:
-            result.unavailable = True
-            return result
-    else:
-        result.claims = decode(options.session_codec(cookie_name), raw, now)
+    await needs_loop()  # the adapter: I/O
+    try:
+        result.stored = await db_session.lookup(options, raw, now)
+    except db_session.DatabaseDownError:
+        result.unavailable = True
+        return result
     if (
         options.revocation is not None  # admit() has nothing to ask otherwise
-        and (result.claims is not None or result.stored is not None)
+        and result.stored is not None
         and not await admit(options, result, now)
     ):
-        result.claims = result.stored = None
+        result.stored = None
     return result
 
 
@@ -265,10 +288,13 @@ def _utc_second(second: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
 
+_MILLISECONDS = tuple(f".{n:03d}Z" for n in range(1000))  # formatted once, not per call
+
+
 def iso(timestamp: float) -> str:
     """JavaScript's ``Date#toISOString``: milliseconds and a ``Z``."""
     second, millisecond = divmod(int(timestamp * 1000), 1000)
-    return f"{_utc_second(second)}.{millisecond:03d}Z"
+    return _utc_second(second) + _MILLISECONDS[millisecond]
 
 
 def session_user(token: Mapping[str, Any]) -> dict[str, Any]:

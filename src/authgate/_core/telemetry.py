@@ -120,7 +120,14 @@ class Telemetry:
     def session_read(self, strategy: str, found: SessionRead, started: float) -> None:
         """Count one session read that began at ``started`` (``time.perf_counter()``)."""
         elapsed = time.perf_counter() - started
-        attributes = self._read_attrs[(strategy, read_outcome(found))]
+        # read_outcome(found), inline: it runs on every read.
+        if found.token is None:
+            outcome = "none"
+        elif found.claims is not None or found.stored is not None:
+            outcome = "valid"
+        else:
+            outcome = "unavailable" if found.unavailable else "invalid"
+        attributes = self._read_attrs[strategy, outcome]
         self._reads.add(1, attributes)
         self._read_time.record(elapsed, attributes)
 

@@ -96,10 +96,14 @@ class _Key:
             raise JWEError("decryption failed")
         return padded[:-pad]
 
-    def seal(self, header: str, payload: bytes) -> str:
-        # Encoding is only ever A256CBC-HS512, as @auth/core does.
+    def seal(self, header: str, payload: bytes, iv: bytes | None = None) -> str:
+        # Encoding is only ever A256CBC-HS512, as @auth/core does. ``iv``: fresh random bytes
+        # the caller drew together with others (see jwe.DirectA256GCM.seal), never reused.
         aad = header.encode("ascii")
-        iv = os.urandom(_CBC_IV)
+        if iv is None:
+            iv = os.urandom(_CBC_IV)
+        elif len(iv) != _CBC_IV:
+            raise ValueError("A256CBC-HS512 needs a 16-byte IV")
         pad = 16 - len(payload) % 16
         encryptor = Cipher(algorithms.AES(self.key[32:]), modes.CBC(iv)).encryptor()
         ciphertext = encryptor.update(payload + bytes([pad]) * pad) + encryptor.finalize()
@@ -125,6 +129,8 @@ class V5KeyRing:
 
     __slots__ = ("_by_header", "_keys", "_sealer", "_sealer_header")
 
+    IV_BYTES = _CBC_IV  # what seal_json's ``iv`` must be
+
     def __init__(self, secrets: list[str], salt: str) -> None:
         if not secrets:
             raise ValueError("at least one secret is needed")
@@ -140,8 +146,8 @@ class V5KeyRing:
         self._sealer = self._keys[CBC_HS512][0]
         self._sealer_header = _header(CBC_HS512, self._sealer.kid)
 
-    def seal_json(self, claims: dict[str, Any]) -> str:
-        return self._sealer.seal(self._sealer_header, _ENCODER.encode(claims).encode())
+    def seal_json(self, claims: dict[str, Any], iv: bytes | None = None) -> str:
+        return self._sealer.seal(self._sealer_header, _ENCODER.encode(claims).encode(), iv)
 
     def open_json(self, token: str) -> dict[str, Any]:
         if len(token) > MAX_TOKEN_CHARS:

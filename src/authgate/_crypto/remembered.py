@@ -14,7 +14,6 @@ safe from threads.
 
 from __future__ import annotations
 
-import contextlib
 from collections import OrderedDict
 from typing import Any, Protocol
 
@@ -32,7 +31,9 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 class Ring(Protocol):
     """What a key ring offers (``KeyRing``, ``V5KeyRing``)."""
 
-    def seal_json(self, claims: dict[str, Any]) -> str: ...
+    IV_BYTES: int  # the size of ``seal_json``'s ``iv``
+
+    def seal_json(self, claims: dict[str, Any], iv: bytes | None = None) -> str: ...
 
     def open_json(self, token: str) -> dict[str, Any]: ...
 
@@ -54,18 +55,25 @@ _UNCHECKED, _FLAT, _NESTED = 0, 1, 2
 class RememberingRing:
     """``ring`` with the claims of up to ``limit`` recent tokens kept by their exact text."""
 
-    __slots__ = ("_claims", "_limit", "_ring")
+    __slots__ = ("IV_BYTES", "_claims", "_limit", "_ring")
 
     def __init__(self, ring: Ring, limit: int = DEFAULT_REMEMBERED) -> None:
         self._ring = ring
         self._limit = limit
+        self.IV_BYTES = ring.IV_BYTES
         # OrderedDict: dropping the oldest is O(1) (a plain dict's first live entry is found by
         # skipping every deleted one before it: most of the cost of a call once full).
         self._claims: OrderedDict[str, tuple[dict[str, Any], int]] = OrderedDict()
 
-    def seal_json(self, claims: dict[str, Any]) -> str:
-        token = self._ring.seal_json(claims)
-        self._remember(token, claims)
+    def seal_json(self, claims: dict[str, Any], iv: bytes | None = None) -> str:
+        """Seal ``claims`` and keep them: the ring takes ``claims`` over, do not change it after.
+
+        ``JWTCodec.encode`` hands over the dict it has just built, so this keeps it without a
+        copy (opened tokens are copied: their claims also go back to the caller).
+        """
+        token = self._ring.seal_json(claims, iv)
+        if len(token) <= MAX_REMEMBERED_CHARS:
+            self._keep(token, claims)
         return token
 
     def open_json(self, token: str) -> dict[str, Any]:
@@ -89,10 +97,14 @@ class RememberingRing:
         self._claims.clear()
 
     def _remember(self, token: str, claims: dict[str, Any]) -> None:
-        if len(token) > MAX_REMEMBERED_CHARS:
-            return
+        if len(token) <= MAX_REMEMBERED_CHARS:
+            self._keep(token, dict(claims))
+
+    def _keep(self, token: str, claims: dict[str, Any]) -> None:
         memo = self._claims
         if len(memo) >= self._limit:
-            with contextlib.suppress(KeyError):  # another thread emptied it meanwhile
+            try:  # noqa: SIM105 - contextlib.suppress costs more than the insert
                 memo.popitem(last=False)
-        memo[token] = (dict(claims), _UNCHECKED)
+            except KeyError:  # another thread emptied it meanwhile
+                pass
+        memo[token] = (claims, _UNCHECKED)

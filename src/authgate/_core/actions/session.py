@@ -40,14 +40,15 @@ async def _respond(
     ctx: RequestContext, empty: Callable[[], AuthResponse], *, update: bool
 ) -> AuthResponse:
     # ``empty`` is built only when needed: a valid session (the hot path) never encodes it.
-    telemetry = ctx.options.telemetry
+    options = ctx.options
+    telemetry = options.telemetry
     started = perf_counter() if telemetry is not None else 0.0
     found = await session_reader.read(
-        ctx.options, ctx.request.cookies, ctx.cookies.session_token.name, ctx.now
+        options, ctx.request.cookies, ctx.cookies.session_token.name, ctx.now
     )
     if telemetry is not None:
-        telemetry.session_read(ctx.options.session_strategy, found, started)
-    if ctx.options.session_strategy == "database":
+        telemetry.session_read(options.session_strategy, found, started)
+    if options.session_strategy == "database":
         return await db_session.respond(ctx, found, empty, update=update)
     if found.token is None:
         return empty()
@@ -55,20 +56,33 @@ async def _respond(
     if claims is None:
         # A revocation store that cannot answer: no session, but the cookie stays.
         return empty() if found.unavailable else _ended(ctx, empty())
-    young = not update and jwt_session.young(ctx.options, claims, ctx.now)
+    now = ctx.now
+    # jwt_session.young(), inline: whether JWTConfig(reissue_after) keeps this token as it is.
+    after = options.reissue_after
+    young = (
+        after is not None
+        and not update
+        and type(issued := claims.get("iat")) is int
+        and 0 <= now - issued < after
+    )
     before = dict(claims) if young else None  # the jwt callback may change it in place
     try:
-        derived = await jwt_session.derive(
-            ctx.options, claims, now=ctx.now, update=update, data=ctx.body.get("data")
-        )
-        if derived is None:
-            return _ended(ctx, empty())
-        session, token = derived
+        if options.jwt_callback is None and options.session_callback is None:
+            # jwt_session.derive() without callbacks (the common case), inline.
+            session, token = session_reader.default_session(options, claims, now), claims
+        else:
+            derived = await jwt_session.derive(
+                options, claims, now=now, update=update, data=ctx.body.get("data")
+            )
+            if derived is None:
+                return _ended(ctx, empty())
+            session, token = derived
         response = AuthResponse.json(session, no_store=not update)
         if before is None or token != before:
-            response.cookies = jwt_session.issue(ctx, token, max_age=ctx.options.session_max_age)
+            response.cookies = jwt_session.issue(ctx, token, max_age=options.session_max_age)
     except Exception:
         logger.exception("JWT_SESSION_ERROR: a jwt/session callback failed")
         return _ended(ctx, empty())
-    await fire(ctx.options, "session", session=session, token=token)
+    if options.events.get("session") is not None:  # fire() has nothing to call otherwise
+        await fire(options, "session", session=session, token=token)
     return response
