@@ -119,30 +119,44 @@ def _request(scope: Scope, body: bytes, *, query: bool) -> AuthRequest:
     # a dict of the raw bytes: the Cookie header is decoded now, the others when first read
     # (GET /session with a configured URL reads none). Repeated headers (joined) or upper-case
     # names take the general path.
-    by_name = _plain_headers(raw)
-    client = scope.get("client")
-    if by_name is None:
-        return AuthRequest.build(
-            method=scope.get("method", "GET"),
-            path=full_path(scope),
-            query_string=scope.get("query_string", b"") if query else b"",
-            headers=((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw),
-            body=body,
-            client_host=client[0] if client else None,
-            scheme=scope.get("scheme", "http"),
-        )
+    by_name = dict(raw)
+    names = b"".join(by_name)
+    if len(by_name) != len(raw) or names.lower() != names:
+        return _general_request(scope, raw, body, query=query)
     cookie = by_name.get(b"cookie")
     cookies, duplicates = shared_cookies(cookie.decode("latin-1") if cookie is not None else "")
+    path: str = scope.get("path", "/")  # full_path, inline: this runs on every request
+    root: str = scope.get("root_path", "")
+    if root and not path.startswith(root):
+        path = root + path
+    query_string = scope.get("query_string") if query else None
+    client = scope.get("client")
     return new_request(
         scope.get("method", "GET").upper(),
-        full_path(scope),
-        parse_query(scope.get("query_string", b"")) if query else {},
+        path,
+        parse_query(query_string) if query_string else {},
         _Headers(by_name),
         cookies,
         duplicates,
         body,
         client[0] if client else None,
         scope.get("scheme", "http"),
+    )
+
+
+def _general_request(
+    scope: Scope, raw: list[tuple[bytes, bytes]], body: bytes, *, query: bool
+) -> AuthRequest:
+    # Repeated headers (joined), upper-case names: AuthRequest.build's rules.
+    client = scope.get("client")
+    return AuthRequest.build(
+        method=scope.get("method", "GET"),
+        path=full_path(scope),
+        query_string=scope.get("query_string", b"") if query else b"",
+        headers=((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw),
+        body=body,
+        client_host=client[0] if client else None,
+        scheme=scope.get("scheme", "http"),
     )
 
 
@@ -308,5 +322,5 @@ class AuthApp:
                 AuthResponse.text("Payload Too Large: request body limit exceeded", status=413),
             )
             return
-        response = await self.gate.handle(request_from_scope(scope, body))
+        response = await self.gate.handle(_request(scope, body, query=True))
         await send_response(send, response)
