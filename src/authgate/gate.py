@@ -162,7 +162,8 @@ class AuthGate:
     ) -> Session | None:
         moment = time.time() if now is None else now
         options = self._options
-        name = options.cookies(secure).session_token.name
+        cookies_of = options.cookies_secure if secure else options.cookies_plain
+        name = cookies_of.session_token.name
         telemetry = options.telemetry
         started = time.perf_counter() if telemetry is not None else 0.0
         found = await session_reader.read(options, cookies, name, moment)

@@ -317,8 +317,21 @@ class Cookie:
     def serialize(self) -> str:
         """Render the ``Set-Cookie`` header value (attribute order of the ``cookie`` package)."""
         expires = self.expires
-        second = None
-        if expires is not None:
+        value = self.value
+        if expires is None:
+            if len(value) <= _MEMO_LINE:
+                return _line(
+                    self.name,
+                    value,
+                    self.path,
+                    self.domain,
+                    self.max_age,
+                    self.http_only,
+                    self.secure,
+                    self.same_site,
+                )
+            second = None
+        else:
             if expires.tzinfo != UTC:
                 raise ValueError("usegmt option requires a UTC datetime")
             second = math.floor(expires.timestamp())  # what the header carries
@@ -331,10 +344,31 @@ class Cookie:
             self.secure,
             self.same_site,
         )
-        return f"{self.name}={_encode_uri_component(self.value)}{attributes}"
+        return f"{self.name}={_encode_uri_component(value)}{attributes}"
 
 
-@functools.lru_cache(maxsize=256)
+# Cookies without Expires and with values up to this length are serialised once: the
+# callback-url cookie of every first visit, deletions (a random state or nonce is a miss).
+_MEMO_LINE = 128
+
+
+@functools.lru_cache(maxsize=256, typed=True)
+def _line(
+    name: str,
+    value: str,
+    path: str,
+    domain: str | None,
+    max_age: int | None,
+    http_only: bool,
+    secure: bool,
+    same_site: SameSite | None,
+) -> str:
+    # A pure memo (typed: ``max_age=1`` and ``1.0`` are different headers).
+    attributes = _attributes(max_age, domain, path, None, http_only, secure, same_site)
+    return f"{name}={_encode_uri_component(value)}{attributes}"
+
+
+@functools.lru_cache(maxsize=256, typed=True)
 def _attributes(
     max_age: int | None,
     domain: str | None,
@@ -344,8 +378,8 @@ def _attributes(
     secure: bool,
     same_site: SameSite | None,
 ) -> str:
-    # A pure memo: a deployment's cookies share a few attribute sets, and a session cookie's
-    # Expires (whole seconds on the wire) changes once a second.
+    # A pure memo (typed, as _line): a deployment's cookies share a few attribute sets, and a
+    # session cookie's Expires (whole seconds on the wire) changes once a second.
     parts = [""]
     if max_age is not None:
         parts.append(f"Max-Age={max_age}")

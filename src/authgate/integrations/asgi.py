@@ -160,15 +160,6 @@ def _general_request(
     )
 
 
-def _plain_headers(raw: list[tuple[bytes, bytes]]) -> dict[bytes, bytes] | None:
-    # The headers by name when every name is lower-case and sent once (what servers send).
-    by_name = dict(raw)
-    names = b"".join(by_name)
-    if len(by_name) != len(raw) or names.lower() != names:
-        return None
-    return by_name
-
-
 class _Headers(Mapping[str, str]):
     """The request headers, decoded (latin-1) on first use: a read-only mapping.
 
@@ -218,8 +209,9 @@ def _scope_cookies(scope: Scope) -> Mapping[str, str] | None:
     raw = scope.get("headers", ())
     if type(raw) is not list:
         return None
-    by_name = _plain_headers(raw)
-    if by_name is None:
+    by_name = dict(raw)
+    names = b"".join(by_name)
+    if len(by_name) != len(raw) or names.lower() != names:
         return None
     cookie = by_name.get(b"cookie")
     return shared_cookies(cookie.decode("latin-1") if cookie is not None else "")[0]
