@@ -143,10 +143,10 @@ class AuthGate:
         """:meth:`get_session` for an integration that has parsed the request's cookies.
 
         ``request`` builds the whole request, only when the cookie names depend on it (no
-        configured URL, no ``use_secure_cookies``) or when a subclass overrides
-        :meth:`get_session`. Returns the read's coroutine (one frame less per read).
+        configured URL, no ``use_secure_cookies``) or when :meth:`get_session` is replaced (a
+        subclass, or a test patching the instance). Returns the read's coroutine.
         """
-        if type(self).get_session is not AuthGate.get_session:
+        if type(self).get_session is not AuthGate.get_session or "get_session" in self.__dict__:
             return self.get_session(request())
         options = self._options
         if options.use_secure_cookies is not None:

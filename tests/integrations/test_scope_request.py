@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import AsyncMock, patch
 
 import pytest
 
@@ -163,3 +164,13 @@ async def test_the_session_read_of_a_scope_goes_through_an_overridden_get_sessio
     assert await session_of_scope(_session_scope(cookies), gate) is not None
     assert len(seen) == 1
     assert seen[0].cookies == cookies
+
+
+@pytest.mark.anyio
+async def test_the_session_read_of_a_scope_goes_through_a_patched_get_session() -> None:
+    gate = _gate(url="http://a.example/api/auth")
+    cookies = await session_cookies(gate, USER)
+    fake = {"user": {"name": "Mocked"}, "expires": "2030-01-01T00:00:00.000Z"}
+    with patch.object(gate, "get_session", AsyncMock(return_value=fake)) as mocked:
+        assert await session_of_scope(_session_scope(cookies), gate) == fake
+    mocked.assert_awaited_once()
