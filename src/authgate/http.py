@@ -318,6 +318,7 @@ class Cookie:
         """Render the ``Set-Cookie`` header value (attribute order of the ``cookie`` package)."""
         expires = self.expires
         value = self.value
+        max_age = self.max_age
         if expires is None:
             if len(value) <= _MEMO_LINE:
                 return _line(
@@ -325,7 +326,8 @@ class Cookie:
                     value,
                     self.path,
                     self.domain,
-                    self.max_age,
+                    max_age,
+                    type(max_age),  # type: ignore[arg-type]  # a type is hashable
                     self.http_only,
                     self.secure,
                     self.same_site,
@@ -336,7 +338,8 @@ class Cookie:
                 raise ValueError("usegmt option requires a UTC datetime")
             second = math.floor(expires.timestamp())  # what the header carries
         attributes = _attributes(
-            self.max_age,
+            max_age,
+            type(max_age),  # type: ignore[arg-type]  # a type is hashable
             self.domain,
             self.path,
             second,
@@ -352,25 +355,29 @@ class Cookie:
 _MEMO_LINE = 128
 
 
-@functools.lru_cache(maxsize=256, typed=True)
+@functools.lru_cache(maxsize=256)
 def _line(
     name: str,
     value: str,
     path: str,
     domain: str | None,
     max_age: int | None,
+    max_age_type: type,
     http_only: bool,
     secure: bool,
     same_site: SameSite | None,
 ) -> str:
-    # A pure memo (typed: ``max_age=1`` and ``1.0`` are different headers).
-    attributes = _attributes(max_age, domain, path, None, http_only, secure, same_site)
+    # A pure memo (as _attributes).
+    attributes = _attributes(
+        max_age, max_age_type, domain, path, None, http_only, secure, same_site
+    )
     return f"{name}={_encode_uri_component(value)}{attributes}"
 
 
-@functools.lru_cache(maxsize=256, typed=True)
+@functools.lru_cache(maxsize=256)
 def _attributes(
     max_age: int | None,
+    max_age_type: type,
     domain: str | None,
     path: str,
     expires: int | None,
@@ -378,8 +385,10 @@ def _attributes(
     secure: bool,
     same_site: SameSite | None,
 ) -> str:
-    # A pure memo (typed, as _line): a deployment's cookies share a few attribute sets, and a
-    # session cookie's Expires (whole seconds on the wire) changes once a second.
+    # A pure memo: a deployment's cookies share a few attribute sets, and a session cookie's
+    # Expires (whole seconds on the wire) changes once a second. ``max_age_type`` is part of
+    # the key: 1, 1.0 and True are equal keys but different headers (the rest renders by
+    # value or truthiness, which equal keys share).
     parts = [""]
     if max_age is not None:
         parts.append(f"Max-Age={max_age}")
