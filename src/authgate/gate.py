@@ -16,7 +16,7 @@ from authgate._core.routing import outside
 from authgate._core.two_factor import signed_in
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Awaitable, Callable, Mapping
 
     from authgate._core.cookies import CookieSet
     from authgate.config import AuthConfig
@@ -134,12 +134,39 @@ class AuthGate:
         :mod:`authgate._core.session_reader`. Runs the ``jwt`` and ``session`` callbacks but
         does not re-issue the cookie. Fails closed: any error means ``None`` (and is logged).
         """
+        secure = session_reader.secure_cookies(self._options, request)
+        return await self._read_session(request.cookies, secure, now)
+
+    def _session_of_cookies(
+        self, cookies: Mapping[str, str], request: Callable[[], AuthRequest]
+    ) -> Awaitable[Session | None]:
+        """:meth:`get_session` for an integration that has parsed the request's cookies.
+
+        ``request`` builds the whole request, only when the cookie names depend on it (no
+        configured URL, no ``use_secure_cookies``) or when :meth:`get_session` is replaced (a
+        subclass, or a test patching the instance). Returns the read's coroutine.
+        """
+        if type(self).get_session is not AuthGate.get_session or "get_session" in self.__dict__:
+            return self.get_session(request())
+        options = self._options
+        if options.use_secure_cookies is not None:
+            secure = options.use_secure_cookies
+        elif options.fixed_url is not None:
+            secure = options.fixed_url.secure
+        else:
+            secure = session_reader.secure_cookies(options, request())
+        return self._read_session(cookies, secure, None)
+
+    async def _read_session(
+        self, cookies: Mapping[str, str], secure: bool, now: float | None
+    ) -> Session | None:
         moment = time.time() if now is None else now
         options = self._options
-        name = options.cookies(session_reader.secure_cookies(options, request)).session_token.name
+        cookies_of = options.cookies_secure if secure else options.cookies_plain
+        name = cookies_of.session_token.name
         telemetry = options.telemetry
         started = time.perf_counter() if telemetry is not None else 0.0
-        found = await session_reader.read(options, request.cookies, name, moment)
+        found = await session_reader.read(options, cookies, name, moment)
         if telemetry is not None:
             telemetry.session_read(options.session_strategy, found, started)
         return await session_reader.session_of(options, found, moment)  # type: ignore[no-any-return]

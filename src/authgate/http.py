@@ -41,6 +41,8 @@ _HTML_HEADERS = (("content-type", "text/html; charset=utf-8"),)
 _TEXT_HEADERS = (("content-type", "text/plain; charset=utf-8"),)
 CONSTANT_HEADERS = frozenset((*_NO_STORE_JSON, *_HTML_HEADERS, *_TEXT_HEADERS))
 """The header tuples responses share (integrations may encode them once)."""
+CONSTANT_HEADER_LISTS = (_NO_STORE_JSON, _JSON_HEADERS, _HTML_HEADERS, _TEXT_HEADERS)
+"""The header lists of :meth:`AuthResponse.json`, ``html`` and ``text``, as tuples."""
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -53,15 +55,25 @@ def _escape(match: re.Match[str]) -> str:
 def _encode_uri_component(value: str) -> str:
     """JavaScript's ``encodeURIComponent``: ``quote(value, safe="!~*'()")``, only faster.
 
-    A session token needs no escaping and is checked with one byte-table pass; an ASCII value
-    (the CSRF cookie's ``|``, a callback URL) gets one ``str.replace`` per distinct reserved
-    character instead of a Python call per match.
+    A session token needs no escaping and is checked with one byte-table pass; a value with
+    one distinct reserved character (the CSRF cookie's ``|``) is one ``str.replace``; other
+    short ASCII values (a callback URL: the same few on every first visit) are memoised.
     """
     if not value.isascii():
         return _RESERVED_CHAR.sub(_escape, value)
     reserved = value.encode("ascii").translate(None, _UNESCAPED)
     if not reserved:
         return value
+    if reserved.count(reserved[0]) == len(reserved):  # one distinct character ("%" included)
+        char = chr(reserved[0])
+        return value.replace(char, _ASCII_ESCAPES[char])
+    if len(value) <= _MEMO_ESCAPED:
+        return _escaped_memo(value, reserved)
+    return _escaped(value, reserved)
+
+
+def _escaped(value: str, reserved: bytes) -> str:
+    # ``value`` is ASCII; ``reserved`` its characters that need escaping (at least two kinds).
     chars = set(reserved.decode("ascii"))
     if "%" in chars:  # first: the escapes below bring their own "%"
         chars.discard("%")
@@ -69,6 +81,10 @@ def _encode_uri_component(value: str) -> str:
     for char in chars:
         value = value.replace(char, _ASCII_ESCAPES[char])
     return value
+
+
+_MEMO_ESCAPED = 512  # longer values (none of ours) are escaped each time, not remembered
+_escaped_memo = functools.lru_cache(maxsize=256)(_escaped)  # a pure memo: callback URLs
 
 
 def _http_date(moment: datetime) -> str:
@@ -252,13 +268,13 @@ def parse_query(query_string: str | bytes) -> dict[str, str]:
 # layout, so Python allows the __class__ assignment); the result is an ordinary instance.
 
 
-def _mutable_twin(cls: type) -> Any:
+def mutable_twin(cls: type) -> Any:
     """A mutable dataclass with the fields of the frozen slots dataclass ``cls``, positional."""
     fields = dataclasses.fields(cls)
     return dataclasses.make_dataclass(f"_{cls.__name__}Twin", [f.name for f in fields], slots=True)
 
 
-_RequestTwin = _mutable_twin(AuthRequest)
+_RequestTwin = mutable_twin(AuthRequest)
 
 
 def new_request(
@@ -301,13 +317,29 @@ class Cookie:
     def serialize(self) -> str:
         """Render the ``Set-Cookie`` header value (attribute order of the ``cookie`` package)."""
         expires = self.expires
-        second = None
-        if expires is not None:
+        value = self.value
+        max_age = self.max_age
+        if expires is None:
+            if len(value) <= _MEMO_LINE:
+                return _line(
+                    self.name,
+                    value,
+                    self.path,
+                    self.domain,
+                    max_age,
+                    type(max_age),  # type: ignore[arg-type]  # a type is hashable
+                    self.http_only,
+                    self.secure,
+                    self.same_site,
+                )
+            second = None
+        else:
             if expires.tzinfo != UTC:
                 raise ValueError("usegmt option requires a UTC datetime")
             second = math.floor(expires.timestamp())  # what the header carries
         attributes = _attributes(
-            self.max_age,
+            max_age,
+            type(max_age),  # type: ignore[arg-type]  # a type is hashable
             self.domain,
             self.path,
             second,
@@ -315,12 +347,37 @@ class Cookie:
             self.secure,
             self.same_site,
         )
-        return f"{self.name}={_encode_uri_component(self.value)}{attributes}"
+        return f"{self.name}={_encode_uri_component(value)}{attributes}"
+
+
+# Cookies without Expires and with values up to this length are serialised once: the
+# callback-url cookie of every first visit, deletions (a random state or nonce is a miss).
+_MEMO_LINE = 128
+
+
+@functools.lru_cache(maxsize=256)
+def _line(
+    name: str,
+    value: str,
+    path: str,
+    domain: str | None,
+    max_age: int | None,
+    max_age_type: type,
+    http_only: bool,
+    secure: bool,
+    same_site: SameSite | None,
+) -> str:
+    # A pure memo (as _attributes).
+    attributes = _attributes(
+        max_age, max_age_type, domain, path, None, http_only, secure, same_site
+    )
+    return f"{name}={_encode_uri_component(value)}{attributes}"
 
 
 @functools.lru_cache(maxsize=256)
 def _attributes(
     max_age: int | None,
+    max_age_type: type,
     domain: str | None,
     path: str,
     expires: int | None,
@@ -329,7 +386,9 @@ def _attributes(
     same_site: SameSite | None,
 ) -> str:
     # A pure memo: a deployment's cookies share a few attribute sets, and a session cookie's
-    # Expires (whole seconds on the wire) changes once a second.
+    # Expires (whole seconds on the wire) changes once a second. ``max_age_type`` is part of
+    # the key: 1, 1.0 and True are equal keys but different headers (the rest renders by
+    # value or truthiness, which equal keys share).
     parts = [""]
     if max_age is not None:
         parts.append(f"Max-Age={max_age}")
@@ -348,7 +407,7 @@ def _attributes(
     return "; ".join(parts) if len(parts) > 1 else ""
 
 
-_CookieTwin = _mutable_twin(Cookie)
+_CookieTwin = mutable_twin(Cookie)
 
 
 def new_cookie(

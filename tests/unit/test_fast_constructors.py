@@ -65,6 +65,21 @@ def test_serialize_follows_the_expires_second_and_every_attribute() -> None:
     )
 
 
+def test_serialize_of_a_cookie_without_expires_is_the_same_every_time_and_typed() -> None:
+    """Short cookies without Expires are serialised once; the memo tells 1 from 1.0 and True."""
+    url = Cookie(name="next-auth.callback-url", value="http://a.example:8000/x?y=1")
+    expected = (
+        "next-auth.callback-url=http%3A%2F%2Fa.example%3A8000%2Fx%3Fy%3D1; Path=/; HttpOnly; "
+        "SameSite=Lax"
+    )
+    assert url.serialize() == url.serialize() == expected
+    assert Cookie(name="n", value="v", max_age=1).serialize().startswith("n=v; Max-Age=1;")
+    odd = Cookie(name="n", value="v", max_age=1.0)  # type: ignore[arg-type]
+    assert odd.serialize().startswith("n=v; Max-Age=1.0;")
+    long = Cookie(name="n", value="x|" * 100)
+    assert long.serialize() == "n=" + "x%7C" * 100 + "; Path=/; HttpOnly; SameSite=Lax"
+
+
 def test_serialize_refuses_a_non_utc_expiry_even_after_the_same_instant_in_utc() -> None:
     Cookie(name="n", value="v", expires=NOW).serialize()
     elsewhere = NOW.astimezone(timezone(timedelta(hours=1)))

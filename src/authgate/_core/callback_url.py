@@ -69,12 +69,17 @@ def _default(candidate: str, base_url: str) -> str:
     return default_redirect(candidate, base_url) if is_valid(candidate) else base_url
 
 
+def resolve_default(candidate: str | None, base_url: str) -> str:
+    """:func:`resolve` without a ``redirect`` callback (synchronous)."""
+    return base_url if candidate is None else _default(candidate, base_url)
+
+
 async def resolve(candidate: str | None, *, base_url: str, redirect: AsyncHook | None) -> str:
     """The absolute URL to send the user to after the flow (``base_url`` when in doubt)."""
+    if redirect is None:
+        return resolve_default(candidate, base_url)
     if candidate is None:
         return base_url
-    if redirect is None:
-        return _default(candidate, base_url)
     if not is_valid(candidate):
         return base_url
     try:

@@ -79,10 +79,15 @@ async def build(
 
     cb_name = cookies.callback_url.name
     cb_cookie = request.cookies.get(cb_name)
-    candidate = text_field(body, "callbackUrl") or request.query.get("callbackUrl") or cb_cookie
-    resolved = await callback_url.resolve(
-        candidate, base_url=location.origin, redirect=options.redirect_callback
-    )
+    candidate = text_field(body, "callbackUrl") if body else None  # a GET has no body
+    candidate = candidate or request.query.get("callbackUrl") or cb_cookie
+    redirect = options.redirect_callback
+    if redirect is None:  # the default redirect: a memoised pure function, no coroutine
+        resolved = callback_url.resolve_default(candidate, location.origin)
+    else:  # a custom redirect callback runs on every request
+        resolved = await callback_url.resolve(
+            candidate, base_url=location.origin, redirect=redirect
+        )
     if resolved != cb_cookie:
         init_cookies.append(cookies.callback_url.make(resolved))
 

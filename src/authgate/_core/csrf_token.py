@@ -12,8 +12,10 @@ import functools
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from authgate._crypto.tokens import equal, keyed_hex, random_hex
+from authgate.http import mutable_twin
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -59,11 +61,21 @@ def resolve(
         if is_post and not cookie_value and isinstance(body_token, str):
             _report_missing_cookie()
         token, value = mint(key)
-        return CsrfState(token, value, verified=False)
+        return _new_state(token, value, False)
     if not is_post:
         return _kept(token)
     verified = isinstance(body_token, str) and equal(body_token, token)
     return CsrfState(token, None, verified)
+
+
+_StateTwin = mutable_twin(CsrfState)
+
+
+def _new_state(token: str, cookie_value: str | None, verified: bool) -> CsrfState:
+    # ``CsrfState(...)`` without the frozen ``__init__`` (see ``authgate.http.new_request``).
+    twin: Any = _StateTwin(token, cookie_value, verified)
+    twin.__class__ = CsrfState
+    return twin  # type: ignore[no-any-return]
 
 
 @functools.lru_cache(maxsize=256)

@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from authgate._core.body import MAX_BODY_BYTES  # one limit: the core refuses the same size
 from authgate.http import (
+    CONSTANT_HEADER_LISTS,
     CONSTANT_HEADERS,
     AuthRequest,
     AuthResponse,
@@ -114,33 +115,106 @@ def _request(scope: Scope, body: bytes, *, query: bool) -> AuthRequest:
     raw = scope.get("headers", ())
     if type(raw) is not list:
         raw = list(raw)
-    # One dict comprehension decodes what ASGI servers send (lower-case names, each once, one
-    # Cookie header); repeated headers (joined) or upper-case names take the general path.
-    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw}
-    names = "".join(headers)
+    # What ASGI servers send (lower-case names, each once, one Cookie header) is read through
+    # a dict of the raw bytes: the Cookie header is decoded now, the others when first read
+    # (GET /session with a configured URL reads none). Repeated headers (joined) or upper-case
+    # names take the general path.
+    by_name = dict(raw)
+    names = b"".join(by_name)
+    if len(by_name) != len(raw) or names.lower() != names:
+        return _general_request(scope, raw, body, query=query)
+    cookie = by_name.get(b"cookie")
+    cookies, duplicates = shared_cookies(cookie.decode("latin-1") if cookie is not None else "")
+    path: str = scope.get("path", "/")  # full_path, inline: this runs on every request
+    root: str = scope.get("root_path", "")
+    if root and not path.startswith(root):
+        path = root + path
+    query_string = scope.get("query_string") if query else None
     client = scope.get("client")
-    if len(headers) != len(raw) or names.lower() != names:
-        return AuthRequest.build(
-            method=scope.get("method", "GET"),
-            path=full_path(scope),
-            query_string=scope.get("query_string", b"") if query else b"",
-            headers=((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw),
-            body=body,
-            client_host=client[0] if client else None,
-            scheme=scope.get("scheme", "http"),
-        )
-    cookies, duplicates = shared_cookies(headers.get("cookie", ""))
     return new_request(
         scope.get("method", "GET").upper(),
-        full_path(scope),
-        parse_query(scope.get("query_string", b"")) if query else {},
-        headers,
+        path,
+        parse_query(query_string) if query_string else {},
+        _Headers(by_name),
         cookies,
         duplicates,
         body,
         client[0] if client else None,
         scope.get("scheme", "http"),
     )
+
+
+def _general_request(
+    scope: Scope, raw: list[tuple[bytes, bytes]], body: bytes, *, query: bool
+) -> AuthRequest:
+    # Repeated headers (joined), upper-case names: AuthRequest.build's rules.
+    client = scope.get("client")
+    return AuthRequest.build(
+        method=scope.get("method", "GET"),
+        path=full_path(scope),
+        query_string=scope.get("query_string", b"") if query else b"",
+        headers=((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw),
+        body=body,
+        client_host=client[0] if client else None,
+        scheme=scope.get("scheme", "http"),
+    )
+
+
+class _Headers(Mapping[str, str]):
+    """The request headers, decoded (latin-1) on first use: a read-only mapping.
+
+    ``raw`` maps each lower-case header name to its value, as bytes, each name once.
+    """
+
+    __slots__ = ("_decoded", "_raw")
+
+    def __init__(self, raw: dict[bytes, bytes]) -> None:
+        self._raw = raw
+        self._decoded: dict[str, str] | None = None
+
+    def _headers(self) -> dict[str, str]:
+        decoded = self._decoded
+        if decoded is None:
+            decoded = self._decoded = {
+                k.decode("latin-1"): v.decode("latin-1") for k, v in self._raw.items()
+            }
+        return decoded
+
+    def __getitem__(self, name: str) -> str:
+        return self._headers()[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._headers().get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._headers()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._headers())
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __eq__(self, other: object) -> bool:
+        return self._headers() == other
+
+    __hash__ = None  # type: ignore[assignment]  # like a dict
+
+    def __repr__(self) -> str:
+        return repr(self._headers())
+
+
+def _scope_cookies(scope: Scope) -> Mapping[str, str] | None:
+    # The cookies of what ASGI servers send (see _request); None for anything else.
+    raw = scope.get("headers", ())
+    if type(raw) is not list:
+        return None
+    by_name = dict(raw)
+    names = b"".join(by_name)
+    if len(by_name) != len(raw) or names.lower() != names:
+        return None
+    cookie = by_name.get(b"cookie")
+    return shared_cookies(cookie.decode("latin-1") if cookie is not None else "")[0]
 
 
 SESSIONS = "authgate.sessions"
@@ -157,8 +231,13 @@ async def session_of_scope(scope: Scope, gate: AuthGate) -> Session | None:
         cache = scope[SESSIONS] = {}
     elif gate in cache:
         return cache[gate]
-    # The query and body are of no use to a session read.
-    session = await gate.get_session(_request(scope, b"", query=False))
+    # The query and body are of no use to a session read; the whole request is built only
+    # when the cookie names depend on it (no configured URL) or the headers are unusual.
+    cookies = _scope_cookies(scope)
+    if cookies is None:
+        session = await gate.get_session(_request(scope, b"", query=False))
+    else:
+        session = await gate._session_of_cookies(cookies, lambda: _request(scope, b"", query=False))
     cache[gate] = session
     return session
 
@@ -181,19 +260,31 @@ async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes | No
     return b"".join(chunks)
 
 
-# The engine's constant headers, encoded once (responses share these tuples).
+# The engine's constant headers, encoded once (responses share these tuples), and its constant
+# header lists (JSON, no-store JSON, HTML, text), by their pairs.
 _ENCODED = {
     pair: (pair[0].encode("latin-1"), pair[1].encode("latin-1")) for pair in CONSTANT_HEADERS
+}
+_ENCODED_LISTS: dict[tuple[tuple[str, str], ...], tuple[tuple[bytes, bytes], ...]] = {
+    pairs: tuple(_ENCODED[pair] for pair in pairs) for pairs in CONSTANT_HEADER_LISTS
 }
 
 
 async def send_response(send: Send, response: AuthResponse) -> None:
     """Send an :class:`AuthResponse` over ASGI."""
-    encoded = _ENCODED
-    headers = [
-        encoded.get(pair) or (pair[0].lower().encode("latin-1"), pair[1].encode("latin-1"))
-        for pair in response.headers
-    ]
+    pairs = response.headers
+    try:
+        known = _ENCODED_LISTS.get(tuple(pairs))
+    except TypeError:  # something unhashable in a header: the general path says what
+        known = None
+    if known is not None:
+        headers = list(known)
+    else:
+        encoded = _ENCODED
+        headers = [
+            encoded.get(pair) or (pair[0].lower().encode("latin-1"), pair[1].encode("latin-1"))
+            for pair in pairs
+        ]
     for cookie in response.cookies:
         headers.append((b"set-cookie", cookie.serialize().encode("latin-1")))
     body = response.body
@@ -223,5 +314,5 @@ class AuthApp:
                 AuthResponse.text("Payload Too Large: request body limit exceeded", status=413),
             )
             return
-        response = await self.gate.handle(request_from_scope(scope, body))
+        response = await self.gate.handle(_request(scope, body, query=True))
         await send_response(send, response)

@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
 
-from authgate.integrations.asgi import request_from_scope
-from authgate.integrations.starlette import get_session
+from authgate.integrations.asgi import request_from_scope, session_of_scope
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -34,7 +33,8 @@ def session_dependency(
     """
 
     async def current_session(request: Request) -> Session:
-        session = await get_session(request, gate)
+        # starlette.get_session without its frame: read once per request, kept in the scope
+        session = await session_of_scope(request.scope, gate)
         if session is None:
             raise HTTPException(
                 status_code=401,
@@ -54,7 +54,7 @@ def optional_session_dependency(gate: AuthGate) -> Callable[[Request], Awaitable
     """A dependency that returns the session or ``None``."""
 
     async def maybe_session(request: Request) -> Session | None:
-        return await get_session(request, gate)
+        return await session_of_scope(request.scope, gate)
 
     return maybe_session
 
