@@ -49,7 +49,7 @@ async def _seed(adapter: SQLAlchemyAdapter) -> None:
     await adapter.create_session({"sessionToken": TOKEN, "userId": user["id"], "expires": expires})
 
 
-def _checkouts(adapter: SQLAlchemyAdapter) -> list[int]:
+def _checkins(adapter: SQLAlchemyAdapter) -> list[int]:
     """One entry per connection given back to SQLAlchemy's pool.
 
     ("checkin": a ``checkout`` listener would be connection setup the read pool cannot repeat.)
@@ -57,6 +57,26 @@ def _checkouts(adapter: SQLAlchemyAdapter) -> list[int]:
     seen: list[int] = []
     event.listen(adapter.engine.sync_engine.pool, "checkin", lambda *_: seen.append(1))
     return seen
+
+
+async def _read_once(adapter: SQLAlchemyAdapter) -> tuple[Any, Any]:
+    """Read once; the read pool and its one (idle) connection."""
+    assert await adapter.get_session_and_user(TOKEN) is not None
+    assert adapter._direct is not None
+    pool = adapter._direct.current
+    assert pool is not None
+    (connection,) = pool._idle
+    return pool, connection
+
+
+async def _until_blocked(locker: Any, pid: int, *, other: bool = False) -> None:
+    """Until backend ``pid`` (or, ``other``, any other one) waits for a lock."""
+    query = "SELECT count(*) FROM pg_locks WHERE NOT granted AND (pid = $1) <> $2"
+    for _ in range(500):
+        if await locker.fetchval(query, pid, other):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no read waits for the lock")
 
 
 @pytest.fixture
@@ -98,10 +118,10 @@ async def test_the_read_uses_its_own_connection_and_answers_as_sqlalchemy_does(
     user = await adapter.get_user_by_email("ada@example.com")
     assert user is not None
     await adapter.update_user({"id": user["id"], "emailVerified": verified, "image": "i.png"})
-    checkouts = _checkouts(adapter)
+    checkins = _checkins(adapter)
     found = [await adapter.get_session_and_user(TOKEN) for _ in range(3)]
     missing = await adapter.get_session_and_user("u" * 64)
-    assert checkouts == [], "no connection of SQLAlchemy's pool"
+    assert checkins == [], "no connection of SQLAlchemy's pool"
     assert adapter._direct is not None
     pool = adapter._direct.current
     assert pool is not None
@@ -177,14 +197,14 @@ async def test_never_more_connections_than_read_connections(postgres: PostgresSe
     )
     try:
         await _seed(made)
-        checkouts = _checkouts(made)
+        checkins = _checkins(made)
         answers = await asyncio.gather(*(made.get_session_and_user(TOKEN) for _ in range(20)))
         assert all(a is not None and a[1]["email"] == "ada@example.com" for a in answers)
         assert made._direct is not None
         pool = made._direct.current
         assert pool is not None
         assert pool.size <= 2
-        assert checkouts == [], "the others waited for one of the two"
+        assert checkins == [], "the others waited for one of the two"
     finally:
         await made.close()
 
@@ -192,11 +212,7 @@ async def test_never_more_connections_than_read_connections(postgres: PostgresSe
 async def test_a_cancelled_read_does_not_keep_its_connection(
     postgres: PostgresServer, adapter: SQLAlchemyAdapter
 ) -> None:
-    assert await adapter.get_session_and_user(TOKEN) is not None  # one idle connection
-    assert adapter._direct is not None
-    pool = adapter._direct.current
-    assert pool is not None
-    (connection,) = pool._idle
+    pool, connection = await _read_once(adapter)
     backend = connection.get_server_pid()
     locker = await asyncpg.connect(_dsn(postgres))
     try:
@@ -205,14 +221,7 @@ async def test_a_cancelled_read_does_not_keep_its_connection(
         table = adapter.tables.sessions.name
         await locker.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
         read = asyncio.ensure_future(adapter.get_session_and_user(TOKEN))
-        for _ in range(500):  # until the read waits for the lock on the server
-            waiting = await locker.fetchval(
-                "SELECT count(*) FROM pg_locks WHERE pid = $1 AND NOT granted", backend
-            )
-            if waiting:
-                break
-            await asyncio.sleep(0.01)
-        assert waiting, "the read is blocked mid-query"
+        await _until_blocked(locker, backend)  # the read is blocked mid-query
         read.cancel()
         with pytest.raises(asyncio.CancelledError):
             await read
@@ -231,12 +240,8 @@ async def test_another_event_loop_reads_through_sqlalchemy(
     postgres: PostgresServer, adapter: SQLAlchemyAdapter
 ) -> None:
     await adapter.engine.dispose()  # SQLAlchemy's connections of this loop: none left
-    assert await adapter.get_session_and_user(TOKEN) is not None
-    assert adapter._direct is not None
-    pool = adapter._direct.current
-    assert pool is not None
-    (connection,) = pool._idle
-    checkouts = _checkouts(adapter)
+    pool, connection = await _read_once(adapter)
+    checkins = _checkins(adapter)
 
     async def elsewhere() -> Any:
         assert adapter._direct is not None
@@ -249,23 +254,19 @@ async def test_another_event_loop_reads_through_sqlalchemy(
     other = await asyncio.to_thread(asyncio.run, elsewhere())
     assert other is not None
     assert other[1]["email"] == "ada@example.com"
-    assert checkouts, "the other loop read on SQLAlchemy's pool"
+    assert checkins, "the other loop read on SQLAlchemy's pool"
     assert adapter._direct.current is pool
     assert pool._idle == [connection], "untouched by the other loop"
-    checkouts.clear()
+    checkins.clear()
     assert await adapter.get_session_and_user(TOKEN) == other
-    assert checkouts == []
+    assert checkins == []
 
 
 async def test_a_forked_child_never_uses_the_parents_connections(
     adapter: SQLAlchemyAdapter,
 ) -> None:
     await adapter.engine.dispose()
-    assert await adapter.get_session_and_user(TOKEN) is not None
-    assert adapter._direct is not None
-    parent_pool = adapter._direct.current
-    assert parent_pool is not None
-    (connection,) = parent_pool._idle
+    parent_pool, connection = await _read_once(adapter)
 
     async def in_child() -> bool:
         assert adapter._direct is not None
@@ -332,12 +333,46 @@ async def test_connection_setup_it_cannot_repeat_keeps_sqlalchemys_pool(
             set_up.append(1)  # an application's SET search_path, say
 
         await hooked.engine.dispose()
-        checkouts = _checkouts(hooked)
+        checkins = _checkins(hooked)
         assert await hooked.get_session_and_user(TOKEN) is not None
         assert hooked._direct is not None
         assert hooked._direct.current is None
-        assert checkouts == [1]
+        assert checkins == [1]
         assert set_up == [1], "the read ran on a connection the application set up"
     finally:
         for made in (nullpool, off, given, hooked):
             await made.close()
+
+
+async def test_a_read_that_finds_every_connection_busy_waits_then_uses_sqlalchemy(
+    postgres: PostgresServer,
+) -> None:
+    made = SQLAlchemyAdapter(
+        postgres.url,
+        create=True,
+        table_prefix=f"p{secrets.token_hex(4)}_",
+        read_connections=1,
+        engine_options={"pool_timeout": 0.5},
+    )
+    locker = await asyncpg.connect(_dsn(postgres))
+    try:
+        await _seed(made)
+        pool, connection = await _read_once(made)
+        checkins = _checkins(made)
+        transaction = locker.transaction()
+        await transaction.start()
+        await locker.execute(f'LOCK TABLE "{made.tables.sessions.name}" IN ACCESS EXCLUSIVE MODE')
+        first = asyncio.ensure_future(made.get_session_and_user(TOKEN))  # holds the one
+        await _until_blocked(locker, connection.get_server_pid())
+        second = asyncio.ensure_future(made.get_session_and_user(TOKEN))
+        # past pool_timeout it reads through SQLAlchemy (and waits for the lock too)
+        await _until_blocked(locker, connection.get_server_pid(), other=True)
+        await transaction.rollback()
+        answers = await asyncio.gather(first, second)
+        assert answers[0] == answers[1]
+        assert answers[0] is not None
+        assert checkins == [1], "the second read, on SQLAlchemy's pool"
+        assert pool.size == 1
+    finally:
+        await locker.close()
+        await made.close()

@@ -501,7 +501,8 @@ class SQLAlchemyAdapter:
     async def _read_server(self, token: str) -> Mapping[str, Any] | None:
         params = {"token": token}
         if self._driver_read is not None:
-            await self._ensure_tables()
+            if not self._ready:
+                await self._ensure_tables()
             pool = None if self._direct is None else self._direct.pool()
             if pool is not None:  # the read's own connections (_read_pool)
                 found = await pool.run(self._driver_read, token)

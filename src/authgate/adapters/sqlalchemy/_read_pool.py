@@ -214,9 +214,11 @@ class ReadPool:
         else:
             await slots.acquire()  # free: returns at once
         try:
-            connection = await self._take()
+            connection = self._idle_one()
             if connection is None:
-                return FAILED
+                connection = await self._connect()
+                if connection is None:
+                    return FAILED
             try:
                 row = await connection.fetchrow(read.sql, *read.args(token))
             except Exception:  # noqa: BLE001 - never an answer: SQLAlchemy reads again
@@ -234,13 +236,16 @@ class ReadPool:
             slots.release()
         return None if row is None else read.decode(row.values())
 
-    async def _take(self) -> Any | None:
+    def _idle_one(self) -> Any | None:
         idle = self._idle
         while idle:
             connection = idle.pop()
             if not connection.is_closed():
                 return connection
             self._drop(connection)  # the server closed it while it was idle
+        return None
+
+    async def _connect(self) -> Any | None:
         import asyncpg  # type: ignore[import-untyped]  # the postgres extra: only here
 
         try:
