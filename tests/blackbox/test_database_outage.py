@@ -145,6 +145,10 @@ async def test_during_the_outage_the_session_is_unknown_but_not_ended(
     assert SESSION not in [c.name for c in response.cookies]
     request = AuthRequest.build(method="GET", path="/", headers=[("cookie", f"{SESSION}={token}")])
     assert await client.gate.get_session(request, now=NOW) is None
+    assert adapter._direct is not None
+    read_pool = adapter._direct.current
+    assert read_pool is not None
+    assert read_pool.size == 0, "the read's dead connections are dropped, none answered"
     pg.resume()
     assert body_json(await client.get("/session"))["user"]["name"] == "Ada"
 

@@ -127,7 +127,7 @@ class ReadPools:
     was added to the engine: such setup would not run on these connections.
     """
 
-    __slots__ = ("_engine", "_forked", "_params", "_pool", "_setup", "_size")
+    __slots__ = ("_engine", "_forked", "_made", "_params", "_setup", "_size")
 
     def __init__(self, engine: AsyncEngine, params: Mapping[str, Any], size: int) -> None:
         self._engine = engine
@@ -135,32 +135,34 @@ class ReadPools:
         self._size = size
         setup = _connection_setup(engine)
         self._setup: tuple[Any, ...] | None = setup if all(map(_ours, setup)) else None
-        self._pool: ReadPool | None = None
+        # {"pool": ReadPool}: set with dict.setdefault, atomic under the GIL, so of two loops'
+        # first reads at once in two threads one pool wins (the other, still empty, is dropped).
+        self._made: dict[str, ReadPool] = {}
         self._forked: list[ReadPool] = []  # a parent's pools: kept, never touched, never freed
 
     def pool(self) -> ReadPool | None:
         """The pool of the running loop, or ``None``: read through SQLAlchemy."""
-        pool = self._pool
+        loop = asyncio.get_running_loop()
+        pool = self._made.get("pool")
         if pool is not None:
-            if pool.loop is asyncio.get_running_loop() and pool.fork == _forks[0]:
-                return pool
             if pool.fork == _forks[0]:
-                return None  # another loop's
-            self._forked.append(pool)  # its sockets are the parent's: no finaliser may run here
+                return pool if pool.loop is loop else None  # else another loop's
+            if self._made.pop("pool", None) is pool:
+                self._forked.append(pool)  # the parent's sockets: no finaliser may run here
         if self._setup is None or _connection_setup(self._engine) != self._setup:
             return None
         wait = getattr(self._engine.sync_engine.pool, "timeout", lambda: 30.0)()
-        self._pool = pool = ReadPool(self._params, self._size, float(wait))
-        return pool
+        pool = self._made.setdefault("pool", ReadPool(self._params, self._size, float(wait)))
+        return pool if pool.loop is loop else None
 
     @property
     def current(self) -> ReadPool | None:
         """The pool made last (tests, diagnostics)."""
-        return self._pool
+        return self._made.get("pool")
 
     async def close(self) -> None:
         """Close the pool's connections; the next read makes a new pool."""
-        pool, self._pool = self._pool, None
+        pool = self._made.pop("pool", None)
         if pool is not None:
             await pool.close()
 
