@@ -171,7 +171,7 @@ def _engine(
     # The same 15 at most, kept open; more requests at once wait for one (pool_timeout).
     # With the session read's own connections (_read_pool), SQLAlchemy keeps the rest of 15.
     if "poolclass" not in kwargs and "pool" not in kwargs:
-        kwargs.setdefault("pool_size", max(SERVER_POOL_SIZE - read_connections, 1))
+        kwargs.setdefault("pool_size", max(SERVER_POOL_SIZE - read_connections, 5))
         kwargs.setdefault("max_overflow", 0)
     ping = kwargs.pop("pool_pre_ping", True)
     engine = create_async_engine(url, **kwargs, pool_pre_ping=False)
@@ -216,10 +216,11 @@ class SQLAlchemyAdapter:
             process: size the pools so that workers * (pool_size + max_overflow +
             read_connections) stays under the server's ``max_connections``). On a server
             database the default is 15 connections per process (:data:`SERVER_POOL_SIZE`):
-            ``pool_size=10, max_overflow=0`` when the session read has its own 5 (below),
-            ``pool_size=15`` when not; a pooled connection is tested before use
-            (``pool_pre_ping``, unless set to ``False``) except by the session read, which
-            reads once more on a tested connection when its own was dead.
+            ``pool_size=10, max_overflow=0`` when the session read has its own 5 (below; 15
+            minus ``read_connections``, at least 5), ``pool_size=15`` when not; a pooled
+            connection is tested before use (``pool_pre_ping``, unless set to ``False``)
+            except by the session read, which reads once more on a tested connection when its
+            own was dead.
         read_connections: PostgreSQL (asyncpg): connections of the adapter's own for the
             session read, opened on first use with the URL's and ``connect_args``' arguments
             (default :data:`READ_CONNECTIONS`, 5; ``0``: none). The read on them skips the
