@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import event
 
-from authgate.adapters.sqlalchemy import SERVER_POOL_SIZE, SQLAlchemyAdapter
+from authgate.adapters.sqlalchemy import READ_CONNECTIONS, SERVER_POOL_SIZE, SQLAlchemyAdapter
 
 if TYPE_CHECKING:
     from _support.postgres_server import PostgresServer
@@ -210,13 +210,20 @@ async def test_a_server_database_keeps_its_connections_open() -> None:
     # SQLAlchemy's default (5 kept + 10 overflow) closes overflow connections on return, so a
     # steady load above 5 reads at once opened a connection every few requests.
     url = "postgresql+asyncpg://app@127.0.0.1:1/app"
+    # 15 per process in all by default: the session read's own connections and SQLAlchemy's.
     default = SQLAlchemyAdapter(url)
     chosen = SQLAlchemyAdapter(url, engine_options={"pool_size": 3, "max_overflow": 2})
+    no_read_pool = SQLAlchemyAdapter(url, read_connections=0)
     try:
-        pools: list[Any] = [default.engine.pool, chosen.engine.pool]
+        pools: list[Any] = [default.engine.pool, chosen.engine.pool, no_read_pool.engine.pool]
         sizes = [(p.size(), getattr(p, "_max_overflow")) for p in pools]  # noqa: B009
-        assert sizes == [(SERVER_POOL_SIZE, 0), (3, 2)]
+        assert sizes == [(SERVER_POOL_SIZE - READ_CONNECTIONS, 0), (3, 2), (SERVER_POOL_SIZE, 0)]
         assert SERVER_POOL_SIZE == 15  # SQLAlchemy's ceiling (5 + 10), now kept open
+        assert READ_CONNECTIONS == 5
+        assert default._direct is not None
+        assert chosen._direct is not None  # its own 5 on top of pool_size + max_overflow
+        assert no_read_pool._direct is None
     finally:
         await default.close()
         await chosen.close()
+        await no_read_pool.close()

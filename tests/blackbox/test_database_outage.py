@@ -2,8 +2,9 @@
 
 Sign-out during the outage must not look like success: the row would outlive the cleared
 cookie (compatibility row 90). After the restart the pooled connections recover by themselves
-(a write's connection is tested before use; the session read, which skips the test, reads once
-more on a new connection): the first request already works, no refusal, no restart of the app.
+(a write's connection is tested before use; the session read, on its own connections, reads
+once more through SQLAlchemy when one failed, and drops the dead ones): the first request
+already works, no refusal, no restart of the app.
 In CI (``CI=true``) a missing PostgreSQL fails the run.
 """
 
@@ -108,11 +109,16 @@ async def test_a_restarted_database_is_not_a_refusal(
     await client.sign_in()
     token = client.jar[SESSION]
     assert body_json(await client.get("/session"))["user"]["name"] == "Ada"
+    assert adapter._direct is not None
+    read_pool = adapter._direct.current  # the session read's own connections
+    assert read_pool is not None
+    dead = list(read_pool._idle)
+    assert dead
     pg.halt()
     pg.resume()
-    # The pooled connection died with the server; the first request after the restart works,
-    # a session read (on an untested connection: it reads once more on a new one) or a write
-    # (its connection is tested before use).
+    # The pooled connections died with the server; the first request after the restart works,
+    # a session read (its own connection fails: it reads once more through SQLAlchemy on a
+    # tested connection) or a write (its connection is tested before use).
     with caplog.at_level(logging.ERROR, logger="authgate"):
         if first == "read":
             assert body_json(await client.get("/session"))["user"]["name"] == "Ada"
@@ -120,6 +126,11 @@ async def test_a_restarted_database_is_not_a_refusal(
     assert "SESSION_ERROR" not in caplog.text
     assert "SIGNOUT_ERROR" not in caplog.text
     assert await adapter.get_session_and_user(token) is None
+    # The read's own pool recovered: a new connection, none of the dead ones kept.
+    assert adapter._direct.current is read_pool
+    assert read_pool._idle
+    assert not set(map(id, read_pool._idle)) & set(map(id, dead))
+    assert all(c.is_closed() for c in dead)
 
 
 async def test_during_the_outage_the_session_is_unknown_but_not_ended(
@@ -134,6 +145,10 @@ async def test_during_the_outage_the_session_is_unknown_but_not_ended(
     assert SESSION not in [c.name for c in response.cookies]
     request = AuthRequest.build(method="GET", path="/", headers=[("cookie", f"{SESSION}={token}")])
     assert await client.gate.get_session(request, now=NOW) is None
+    assert adapter._direct is not None
+    read_pool = adapter._direct.current
+    assert read_pool is not None
+    assert read_pool.size == 0, "the read's dead connections are dropped, none answered"
     pg.resume()
     assert body_json(await client.get("/session"))["user"]["name"] == "Ada"
 

@@ -28,6 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from authgate.adapters.sqlalchemy._pool import ping_on_checkout, read_twice, untested
+from authgate.adapters.sqlalchemy._read_pool import (
+    READ_CONNECTIONS,
+    ReadPools,
+    connect_params,
+    reproducible,
+)
 from authgate.adapters.sqlalchemy._session_read import FAILED, PrecompiledRead, session_statement
 from authgate.adapters.sqlalchemy.schema import AuthTables, build_tables, tables
 
@@ -49,7 +55,14 @@ if TYPE_CHECKING:
         VerificationToken,
     )
 
-__all__ = ["SERVER_POOL_SIZE", "Pruned", "SQLAlchemyAdapter", "create_tables", "database_url"]
+__all__ = [
+    "READ_CONNECTIONS",
+    "SERVER_POOL_SIZE",
+    "Pruned",
+    "SQLAlchemyAdapter",
+    "create_tables",
+    "database_url",
+]
 
 _USER_FIELDS = ("name", "email", "emailVerified", "image")
 _ACCOUNT_FIELDS = (
@@ -67,7 +80,11 @@ _ACCOUNT_FIELDS = (
 
 
 SERVER_POOL_SIZE = 15
-"""Connections each process keeps open to a server database unless ``engine_options`` say."""
+"""Connections each process keeps open to a server database unless ``engine_options`` say.
+
+On PostgreSQL with asyncpg, :data:`READ_CONNECTIONS` of them are the session read's own
+(``read_connections``) and SQLAlchemy's pool keeps the rest (10 by default).
+"""
 
 
 def database_url(target: str | Path) -> str:
@@ -125,7 +142,9 @@ def _inline_reader(url: str, echo: bool) -> Engine | None:
     return engine
 
 
-def _engine(url: str, echo: bool, options: Mapping[str, Any] | None = None) -> AsyncEngine:
+def _engine(
+    url: str, echo: bool, options: Mapping[str, Any] | None = None, read_connections: int = 0
+) -> AsyncEngine:
     parsed = make_url(url)
     # Bound parameters are session tokens, token hashes and addresses: SQLAlchemy would render
     # them into its error messages (logged with exc_info) and echo logs (SECURITY.md, decision 14).
@@ -150,8 +169,9 @@ def _engine(url: str, echo: bool, options: Mapping[str, Any] | None = None) -> A
     # SQLAlchemy's default pool (5 kept, 10 overflow) closes an overflow connection when it
     # comes back: more than 5 reads at once then opened a connection per request or so.
     # The same 15 at most, kept open; more requests at once wait for one (pool_timeout).
+    # With the session read's own connections (_read_pool), SQLAlchemy keeps the rest of 15.
     if "poolclass" not in kwargs and "pool" not in kwargs:
-        kwargs.setdefault("pool_size", SERVER_POOL_SIZE)
+        kwargs.setdefault("pool_size", max(SERVER_POOL_SIZE - read_connections, 5))
         kwargs.setdefault("max_overflow", 0)
     ping = kwargs.pop("pool_pre_ping", True)
     engine = create_async_engine(url, **kwargs, pool_pre_ping=False)
@@ -193,11 +213,22 @@ class SQLAlchemyAdapter:
         echo: Log every SQL statement (SQLAlchemy's ``echo``).
         engine_options: More ``create_async_engine`` arguments when ``target`` is not an
             engine, e.g. ``{"pool_size": 10, "max_overflow": 5, "pool_timeout": 5}`` (per
-            process: size the pool so that workers * (pool_size + max_overflow) stays under the
-            server's ``max_connections``). On a server database the default is
-            ``pool_size=15, max_overflow=0`` (:data:`SERVER_POOL_SIZE`), and a pooled
-            connection is tested before use (``pool_pre_ping``, unless set to ``False``) except
-            by the session read, which reads once more on a new connection instead.
+            process: size the pools so that workers * (pool_size + max_overflow +
+            read_connections) stays under the server's ``max_connections``). On a server
+            database the default is 15 connections per process (:data:`SERVER_POOL_SIZE`):
+            ``pool_size=10, max_overflow=0`` when the session read has its own 5 (below; 15
+            minus ``read_connections``, at least 5), ``pool_size=15`` when not; a pooled
+            connection is tested before use (``pool_pre_ping``, unless set to ``False``)
+            except by the session read, which reads once more on a tested connection when its
+            own was dead.
+        read_connections: PostgreSQL (asyncpg): connections of the adapter's own for the
+            session read, opened on first use with the URL's and ``connect_args``' arguments
+            (default :data:`READ_CONNECTIONS`, 5; ``0``: none). The read on them skips the
+            two greenlet hops of SQLAlchemy's pool. They belong to the event loop and process
+            that opened them (elsewhere the read uses SQLAlchemy's pool), are closed by
+            :meth:`close`, and are not used for an engine passed in, a ``creator``, a
+            ``poolclass`` or when a ``connect``/``checkout``/``do_connect`` listener was
+            added to the engine (set-up these connections would not get).
     """
 
     def __init__(
@@ -209,16 +240,23 @@ class SQLAlchemyAdapter:
         schema: str | None = None,
         echo: bool = False,
         engine_options: Mapping[str, Any] | None = None,
+        read_connections: int = READ_CONNECTIONS,
     ) -> None:
         self._inline: Engine | None = None
+        self._direct: ReadPools | None = None
         if isinstance(target, AsyncEngine):
             self.engine = target
         else:
             text = str(target)
             if "://" not in text and text != ":memory:":
                 Path(text).parent.mkdir(parents=True, exist_ok=True)  # SQLite makes only the file
-            self.engine = _engine(database_url(target), echo, engine_options)
-            self._inline = _inline_reader(database_url(target), echo)
+            url = database_url(target)
+            direct = read_connections if reproducible(url, engine_options) else 0
+            self.engine = _engine(url, echo, engine_options, max(direct, 0))
+            self._inline = _inline_reader(url, echo)
+            if direct > 0:
+                params = connect_params(self.engine, engine_options)
+                self._direct = ReadPools(self.engine, params, direct)
         self.tables = (
             tables
             if not table_prefix and schema is None
@@ -258,6 +296,8 @@ class SQLAlchemyAdapter:
 
     async def close(self) -> None:
         """Close every pooled connection."""
+        if self._direct is not None:
+            await self._direct.close()
         await self.engine.dispose()
         if self._inline is not None:
             self._inline.dispose()
@@ -296,7 +336,7 @@ class SQLAlchemyAdapter:
         async with self.engine.begin() as conn:
             tx = type(self).__new__(type(self))
             tx.engine, tx.tables, tx._create, tx._ready = self.engine, self.tables, False, True
-            tx._lock, tx._conn, tx._inline = None, conn, None
+            tx._lock, tx._conn, tx._inline, tx._direct = None, conn, None, None
             tx._session_read = self._session_read
             tx._inline_read = tx._driver_read = None
             try:
@@ -462,9 +502,14 @@ class SQLAlchemyAdapter:
     async def _read_server(self, token: str) -> Mapping[str, Any] | None:
         params = {"token": token}
         if self._driver_read is not None:
-            await self._ensure_tables()
-            with untested():
-                found = await self._driver_read.run_asyncpg(self.engine, token)
+            if not self._ready:
+                await self._ensure_tables()
+            pool = None if self._direct is None else self._direct.pool()
+            if pool is not None:  # the read's own connections (_read_pool)
+                found = await pool.run(self._driver_read, token)
+            else:
+                with untested():
+                    found = await self._driver_read.run_asyncpg(self.engine, token)
             if found is not FAILED:
                 return cast("Mapping[str, Any] | None", found)
             row = await self._read_row(self._session_read, params)  # a tested connection

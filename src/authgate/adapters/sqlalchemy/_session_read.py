@@ -3,10 +3,11 @@
 ``/api/auth/session`` and every session dependency read one row: a session joined with its
 user. Through SQLAlchemy Core each read pays for statement execution and result processing
 (several times the driver's own cost); here the statement is compiled once for the engine's
-dialect and run on the pooled connection's driver (asyncpg, or pysqlite for the inline SQLite
-read), with the same SQL, the same result processing (the columns' own types: aware UTC
-datetimes) and the same pool. A failure of that path is never an answer: the caller reads
-again through SQLAlchemy, whose errors are the adapter's errors (parameters hidden).
+dialect and run on a driver connection (asyncpg: the read's own connections,
+:mod:`authgate.adapters.sqlalchemy._read_pool`, or one of SQLAlchemy's pool; pysqlite for the
+inline SQLite read), with the same SQL and the same result processing (the columns' own types:
+aware UTC datetimes). A failure of that path is never an answer: the caller reads again
+through SQLAlchemy, whose errors are the adapter's errors (parameters hidden).
 """
 
 from __future__ import annotations
