@@ -16,7 +16,7 @@ import warnings
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import event
 from sqlalchemy.pool import NullPool
@@ -255,7 +255,9 @@ async def test_another_event_loop_reads_through_sqlalchemy(
     assert other is not None
     assert other[1]["email"] == "ada@example.com"
     assert checkins, "the other loop read on SQLAlchemy's pool"
+    assert adapter._direct is not None
     assert adapter._direct.current is pool
+    assert pool is not None
     assert pool._idle == [connection], "untouched by the other loop"
     checkins.clear()
     assert await adapter.get_session_and_user(TOKEN) == other

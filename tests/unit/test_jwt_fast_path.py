@@ -153,7 +153,7 @@ def test_a_seal_takes_its_jti_and_iv_from_one_urandom_call(
         return calls[-1]
 
     codec = agjwt.JWTCodec(SECRET, salt="authjs.session-token", profile=profile, remember=8)
-    monkeypatch.setattr(agjwt.os, "urandom", urandom)
+    monkeypatch.setattr("os.urandom", urandom)
     token = codec.encode(CLAIMS, now=NOW)
     monkeypatch.undo()
     assert [len(c) for c in calls] == [16 + iv_bytes], "one call: the jti's 16 bytes and the IV"

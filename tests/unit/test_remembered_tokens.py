@@ -206,7 +206,7 @@ def test_forget_makes_the_next_decode_decrypt() -> None:
 
 def test_a_token_the_codec_sealed_keeps_its_claims_whatever_the_caller_does_after() -> None:
     codec = JWTCodec(SECRET, remember=16)
-    token = {**CLAIMS, "roles": ["reader"]}
+    token: dict[str, Any] = {**CLAIMS, "roles": ["reader"]}
     sealed = codec.encode(token, now=NOW)
     token["name"] = "changed after encode"
     token["roles"].append("admin")
