@@ -109,6 +109,10 @@ class PostgresServer:
             "full_page_writes=off",
             "-c",
             "synchronous_commit=off",
+            # The load harness: 2 instances x 4 workers x (5 + 5 overflow + 5 session-read
+            # connections) is 120, above the default 100.
+            "-c",
+            "max_connections=200",
         ]
         # start_new_session: the process group is ours to signal (runuser forwards, postgres
         # shuts down on SIGINT: "fast" mode).
