@@ -26,10 +26,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _support.passwords import FAST_ARGON2
 from authgate import AuthConfig, AuthGate, AuthRequest, SessionConfig, TwoFactor
 from authgate._core.two_factor import recovery, totp
 from authgate.adapters.memory import MemoryAdapter
-from authgate.passwords import hash_password
 from authgate.providers import Password
 from property.test_fuzz_routes import check_response
 
@@ -45,7 +45,7 @@ PASSWORD = "a long and unusual passphrase 7"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 LIVE = "5" * 64
 CODES = ["abcde-fghjk", "mnpqr-stuvw"]
-PASSWORD_HASH = hash_password(PASSWORD)  # once: argon2id is slow on purpose
+PASSWORD_HASH = FAST_ARGON2.hash(PASSWORD)  # the parameters tests/conftest.py puts in place
 
 WRITES = (
     "create_user",

@@ -24,7 +24,7 @@ from .conftest import Mailbox, memory_setup, sign_in, signed_up
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.real_argon2]
 T = TypeVar("T")
 
 BOUND = 2

@@ -32,7 +32,7 @@ def test_a_short_soak_through_a_database_outage(tmp_path: Path) -> None:
     if not (OIDC_NODE_DIR / "node_modules" / "oidc-provider").is_dir():
         missing("oidc-provider is not installed in tests/oidc/node")
     command = [sys.executable, str(REPO_ROOT / "bench" / "load" / "run.py")]
-    command += ["--duration", "40", "--workers", "1", "--users", "6", "--faults", "postgres"]
+    command += ["--duration", "25", "--workers", "1", "--users", "6", "--faults", "postgres"]
     command += ["--check-rss", "--out", str(tmp_path)]
     done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     report = tmp_path / "report.json"

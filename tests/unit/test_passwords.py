@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 # Cheap parameters keep the suite fast; the code path is the same.
+pytestmark = pytest.mark.real_argon2  # authgate's own parameters are under test
+
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
@@ -107,3 +109,9 @@ def test_needs_rehash() -> None:
 def test_hash_password_wants_a_string() -> None:
     with pytest.raises(TypeError):
         hash_password(b"bytes")  # type: ignore[arg-type]
+
+
+def test_hashes_use_authgate_parameters_not_the_suites_cheap_ones() -> None:
+    # tests/conftest.py swaps in a cheap hasher for the rest of the suite; this module is
+    # marked real_argon2, so what ships is checked here.
+    assert hash_password("x").split("$")[3] == "m=65536,t=3,p=4"
