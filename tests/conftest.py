@@ -25,16 +25,12 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _fast_argon2(request: pytest.FixtureRequest) -> Iterator[None]:
+def _fast_argon2(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A cheap argon2id in this process unless the test is marked ``real_argon2``."""
     if request.node.get_closest_marker("real_argon2") is not None:
         yield
         return
-    real = authgate.passwords._HASHER
-    authgate.passwords._HASHER = FAST_ARGON2
+    monkeypatch.setattr(authgate.passwords, "_HASHER", FAST_ARGON2)
+    authgate.passwords._dummy_hash.cache_clear()  # the dummy is made with the hasher in place
+    yield
     authgate.passwords._dummy_hash.cache_clear()
-    try:
-        yield
-    finally:
-        authgate.passwords._HASHER = real
-        authgate.passwords._dummy_hash.cache_clear()

@@ -16,9 +16,9 @@ from authgate.passwords import hash_password, needs_rehash, verify_password
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-# Cheap parameters keep the suite fast; the code path is the same.
 pytestmark = pytest.mark.real_argon2  # authgate's own parameters are under test
 
+# Cheap parameters keep the suite fast; the code path is the same.
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
