@@ -378,3 +378,142 @@ async def test_a_read_that_finds_every_connection_busy_waits_then_uses_sqlalchem
     finally:
         await locker.close()
         await made.close()
+
+
+async def _seed_many(adapter: SQLAlchemyAdapter, tokens: dict[str, str]) -> None:
+    """A user per e-mail of ``tokens`` (token -> e-mail) with that session."""
+    expires = datetime.now(UTC) + timedelta(days=30)
+    for token, email in tokens.items():
+        user = await adapter.create_user({"name": email, "email": email, "emailVerified": None})
+        await adapter.create_session(
+            {"sessionToken": token, "userId": user["id"], "expires": expires}
+        )
+
+
+@pytest.fixture
+async def one_connection(postgres: PostgresServer) -> AsyncIterator[SQLAlchemyAdapter]:
+    made = SQLAlchemyAdapter(
+        postgres.url, create=True, table_prefix=f"p{secrets.token_hex(4)}_", read_connections=1
+    )
+    try:
+        await _seed(made)
+        yield made
+    finally:
+        await made.close()
+
+
+async def _while_busy(
+    postgres: PostgresServer, adapter: SQLAlchemyAdapter, tokens: list[str]
+) -> tuple[Any, list[asyncio.Future[Any]]]:
+    """Hold the one read connection (a read waiting for a lock), then start reads of ``tokens``.
+
+    Returns the pool and the started reads; the lock goes once they all wait in one batch.
+    """
+    pool, connection = await _read_once(adapter)
+    locker = await asyncpg.connect(_dsn(postgres))
+    try:
+        transaction = locker.transaction()
+        await transaction.start()
+        await locker.execute(f'LOCK TABLE "{adapter.tables.sessions.name}" IN ACCESS EXCLUSIVE MODE')
+        first = asyncio.ensure_future(adapter.get_session_and_user(TOKEN))
+        await _until_blocked(locker, connection.get_server_pid())
+        reads = [asyncio.ensure_future(adapter.get_session_and_user(t)) for t in tokens]
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert sorted(pool._pending) == sorted(set(tokens)), "every read joined the one batch"
+        await transaction.rollback()
+    finally:
+        await locker.close()
+    return pool, [first, *reads]
+
+
+async def test_reads_that_find_every_connection_busy_are_answered_by_one_select(
+    postgres: PostgresServer, one_connection: SQLAlchemyAdapter
+) -> None:
+    emails = {"c" * 64: "c@example.com", "d" * 64: "d@example.com", "p" * 255: "p@example.com"}
+    await _seed_many(one_connection, emails)
+    checkins = _checkins(one_connection)
+    asked = ["c" * 64, "d" * 64, "c" * 64, "missing", "p" * 255 + "q", "p" * 255, TOKEN]
+    pool, reads = await _while_busy(postgres, one_connection, asked)
+    first, *answers = await asyncio.gather(*reads)
+    assert first is not None
+    assert first[1]["email"] == "ada@example.com"
+    got = [None if a is None else (a[0]["sessionToken"], a[1]["email"]) for a in answers]
+    assert got == [
+        ("c" * 64, "c@example.com"),
+        ("d" * 64, "d@example.com"),
+        ("c" * 64, "c@example.com"),
+        None,
+        None,  # the stored token is a prefix of it (longer than the column's 255)
+        ("p" * 255, "p@example.com"),
+        (TOKEN, "ada@example.com"),
+    ]
+    assert pool.batched_queries == 1
+    assert checkins == [], "no read went to SQLAlchemy's pool"
+    assert pool.size == 1
+    alone = await one_connection.get_session_and_user("d" * 64)  # a free connection: no batch
+    assert alone is not None
+    assert pool.batched_queries == 1
+
+
+async def test_a_cancelled_read_leaves_the_batch_to_answer_the_others(
+    postgres: PostgresServer, one_connection: SQLAlchemyAdapter
+) -> None:
+    await _seed_many(one_connection, {"c" * 64: "c@example.com"})
+    pool, connection = await _read_once(one_connection)
+    locker = await asyncpg.connect(_dsn(postgres))
+    try:
+        transaction = locker.transaction()
+        await transaction.start()
+        table = one_connection.tables.sessions.name
+        await locker.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
+        first = asyncio.ensure_future(one_connection.get_session_and_user(TOKEN))
+        await _until_blocked(locker, connection.get_server_pid())
+        leaving = asyncio.ensure_future(one_connection.get_session_and_user("c" * 64))
+        staying = asyncio.ensure_future(one_connection.get_session_and_user("c" * 64))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert list(pool._pending) == ["c" * 64]
+        leaving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await leaving
+        await transaction.rollback()
+    finally:
+        await locker.close()
+    assert (await first) is not None
+    kept = await staying
+    assert kept is not None
+    assert kept[1]["email"] == "c@example.com"
+    assert pool.batched_queries == 1
+    assert connection.is_closed() is False, "nothing was cut mid-query"
+    assert pool.size == 1
+
+
+async def test_a_batch_the_server_refuses_is_read_again_through_sqlalchemy(
+    postgres: PostgresServer, one_connection: SQLAlchemyAdapter
+) -> None:
+    await _seed_many(one_connection, {"c" * 64: "c@example.com"})
+    batch = one_connection._driver_batch
+    assert batch is not None
+    batch.sql = batch.sql.replace("ANY", "ANY_BROKEN")  # the server answers a syntax error
+    checkins = _checkins(one_connection)
+    pool, reads = await _while_busy(postgres, one_connection, ["c" * 64, "missing", TOKEN])
+    first, *answers = await asyncio.gather(*reads)
+    assert first is not None
+    got = [None if a is None else a[1]["email"] for a in answers]
+    assert got == ["c@example.com", None, "ada@example.com"]
+    assert pool.batched_queries == 0
+    assert len(checkins) == 3, "each read of the failed batch, through SQLAlchemy"
+
+
+@pytest.mark.parametrize("token", ["a\x00b", "\ud800x", "\x00"])
+async def test_a_token_no_column_can_hold_is_no_session_not_a_driver_error(
+    adapter: SQLAlchemyAdapter, token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    pool, connection = await _read_once(adapter)
+    assert await adapter.get_session_and_user(token) is None
+    assert await adapter.update_session(token, expires=datetime.now(UTC)) is None
+    assert await adapter.delete_session(token) is None
+    assert pool._idle == [connection], "the read's connection was not dropped"
+    assert await adapter.get_session_and_user(TOKEN) is not None
+    assert not [r for r in caplog.records if r.levelname in {"ERROR", "WARNING"}]

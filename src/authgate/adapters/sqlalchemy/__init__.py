@@ -34,7 +34,13 @@ from authgate.adapters.sqlalchemy._read_pool import (
     connect_params,
     reproducible,
 )
-from authgate.adapters.sqlalchemy._session_read import FAILED, PrecompiledRead, session_statement
+from authgate.adapters.sqlalchemy._session_read import (
+    FAILED,
+    PrecompiledRead,
+    session_statement,
+    sessions_statement,
+    storable,
+)
 from authgate.adapters.sqlalchemy.schema import AuthTables, build_tables, tables
 
 if TYPE_CHECKING:
@@ -273,6 +279,11 @@ class SQLAlchemyAdapter:
             if self.engine.dialect.driver == "asyncpg"
             else None
         )
+        self._driver_batch = (
+            None
+            if self._direct is None
+            else PrecompiledRead(sessions_statement(self.tables), self.engine.dialect, "tokens")
+        )
         backend = self.engine.url.get_backend_name()
         self._create = backend == "sqlite" if create is None else create
         self._ready = not self._create
@@ -477,6 +488,8 @@ class SQLAlchemyAdapter:
     async def get_session_and_user(
         self, session_token: str
     ) -> tuple[AdapterSession, AdapterUser] | None:
+        if not storable(session_token):
+            return None  # in no row; PostgreSQL would answer an error
         found: Mapping[str, Any] | object | None
         if self._conn is not None:  # inside transaction(): sees its uncommitted writes
             row = (await self._conn.execute(self._session_read, {"token": session_token})).first()
@@ -506,7 +519,7 @@ class SQLAlchemyAdapter:
                 await self._ensure_tables()
             pool = None if self._direct is None else self._direct.pool()
             if pool is not None:  # the read's own connections (_read_pool)
-                found = await pool.run(self._driver_read, token)
+                found = await pool.run(self._driver_read, self._driver_batch, token)
             else:
                 with untested():
                     found = await self._driver_read.run_asyncpg(self.engine, token)
@@ -520,6 +533,8 @@ class SQLAlchemyAdapter:
     async def update_session(
         self, session_token: str, *, expires: datetime
     ) -> AdapterSession | None:
+        if not storable(session_token):
+            return None
         sessions = self.tables.sessions
         async with self._begin() as conn:
             result = await conn.execute(
@@ -544,6 +559,8 @@ class SQLAlchemyAdapter:
         return [self._session(row._mapping) for row in rows]
 
     async def delete_session(self, session_token: str) -> AdapterSession | None:
+        if not storable(session_token):
+            return None
         sessions = self.tables.sessions
         where = sessions.c.sessionToken == session_token
         async with self._begin() as conn:

@@ -18,6 +18,12 @@ Rules (bench/README.md section 3e, tests/adapters/test_read_pool.py):
 - A read cancelled mid-query closes its connection (its protocol state is unknown).
 - At most ``size`` connections; a read finding them all busy waits for one (at most the
   engine pool's timeout, then the SQLAlchemy read).
+- Reads that find every connection busy are answered together: they join one pending batch
+  (at most :data:`MAX_BATCH` tokens), and the next free connection reads the whole batch in
+  one ``SELECT ... WHERE "sessionToken" = ANY($1)``. Under load that is one round trip for
+  many reads instead of one each; with a free connection a read goes alone, with no delay.
+  The batch is its own task: a cancelled read leaves it, the others are still answered. A
+  failure of the batch is :data:`FAILED` for every read in it (each reads through SQLAlchemy).
 - :meth:`ReadPool.close` closes every connection; a read still running closes its own when
   it ends.
 """
@@ -30,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
-from authgate.adapters.sqlalchemy._session_read import FAILED
+from authgate.adapters.sqlalchemy._session_read import FAILED, storable
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
     from authgate.adapters.sqlalchemy._session_read import PrecompiledRead
 
 __all__ = [
+    "MAX_BATCH",
     "READ_CONNECTIONS",
     "RETRY_AFTER",
     "ReadPool",
@@ -53,6 +60,11 @@ READ_CONNECTIONS = 5
 
 RETRY_AFTER = 1.0  # seconds without new connections after one failed to open
 
+MAX_BATCH = 64
+"""Tokens per batched read at most (a fuller batch starts another)."""
+
+_BATCH_TOKEN_CHARS = 1024  # longer tokens, or ones PostgreSQL text cannot hold, read alone
+
 # engine_options that make connections we could not make the same way: keep SQLAlchemy's pool
 # (a NullPool or any pool chosen on purpose, a creator, another DB-API module, plugins).
 _FOREIGN_OPTIONS = frozenset(
@@ -61,6 +73,9 @@ _FOREIGN_OPTIONS = frozenset(
 # Connect arguments of SQLAlchemy's asyncpg dialect, not asyncpg's.
 _DIALECT_ONLY = frozenset({"prepared_statement_cache_size"})
 _NOT_REPRODUCIBLE = frozenset({"async_creator_fn", "prepared_statement_name_func"})
+
+_Answer = asyncio.Future["Mapping[str, Any] | object | None"]
+_Pending = dict[str, list[_Answer]]  # a batch: token -> the futures of its reads
 
 _forks = [0]  # bumped in every forked child: a pool of the parent is never used there
 
@@ -112,6 +127,12 @@ def _connection_setup(engine: AsyncEngine) -> tuple[Any, ...]:
         *pool.dispatch.checkout,
         *engine.dialect.dispatch.do_connect,
     )
+
+
+def _batchable(token: str) -> bool:
+    # Text PostgreSQL holds (the adapter answers the rest without a query), of a sane length:
+    # one odd token must not fail the reads batched with it.
+    return len(token) <= _BATCH_TOKEN_CHARS and storable(token)
 
 
 def _ours(listener: Any) -> bool:
@@ -171,13 +192,16 @@ class ReadPool:
     """At most ``size`` asyncpg connections made with ``params``, on the running loop."""
 
     __slots__ = (
+        "_batches",
         "_closed",
         "_connections",
         "_idle",
         "_params",
+        "_pending",
         "_retry_at",
         "_slots",
         "_wait",
+        "batched_queries",
         "fork",
         "loop",
     )
@@ -192,6 +216,10 @@ class ReadPool:
         self._connections: set[Any] = set()  # every open one, idle or busy
         self._retry_at = 0.0
         self._closed = False
+        # The batch the next free connection reads: token -> the futures of its reads.
+        self._pending: _Pending | None = None
+        self._batches: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
+        self.batched_queries = 0  # batches read (diagnostics, tests)
 
     def closed(self) -> bool:
         """Whether :meth:`close` was called."""
@@ -202,12 +230,19 @@ class ReadPool:
         """Connections open now (idle or in use)."""
         return len(self._connections)
 
-    async def run(self, read: PrecompiledRead, token: str) -> Mapping[str, Any] | object | None:
-        """The row of ``token`` (or ``None``), or :data:`FAILED`: read through SQLAlchemy."""
+    async def run(
+        self, read: PrecompiledRead, batch: PrecompiledRead | None, token: str
+    ) -> Mapping[str, Any] | object | None:
+        """The row of ``token`` (or ``None``), or :data:`FAILED`: read through SQLAlchemy.
+
+        ``batch`` reads a list of tokens (:func:`sessions_statement`); ``None``: never batch.
+        """
         if self._closed or (self._retry_at and self.loop.time() < self._retry_at):
             return FAILED
         slots = self._slots
         if slots.locked():
+            if batch is not None and _batchable(token):
+                return await self._join_batch(batch, token)
             try:
                 async with asyncio.timeout(self._wait):
                     await slots.acquire()
@@ -237,6 +272,77 @@ class ReadPool:
         finally:
             slots.release()
         return None if row is None else read.decode(row.values())
+
+    async def _join_batch(
+        self, batch: PrecompiledRead, token: str
+    ) -> Mapping[str, Any] | object | None:
+        pending = self._pending
+        if pending is None or (token not in pending and len(pending) >= MAX_BATCH):
+            pending = self._pending = {}
+            task = self.loop.create_task(self._read_batch(batch, pending))
+            self._batches.add(task)
+            task.add_done_callback(self._batches.discard)
+        future: _Answer = self.loop.create_future()
+        pending.setdefault(token, []).append(future)
+        # The batch answers every future (FAILED at worst); a cancelled read cancels only its own.
+        return await future
+
+    async def _read_batch(
+        self,
+        batch: PrecompiledRead,
+        pending: _Pending,
+    ) -> None:
+        found: dict[str, Mapping[str, Any]] | None = None  # None: FAILED for every read
+        try:
+            try:
+                async with asyncio.timeout(self._wait):
+                    await self._slots.acquire()
+            except TimeoutError:
+                return
+            try:
+                if self._pending is pending:
+                    self._pending = None  # later reads start the next batch
+                if not self._closed:
+                    found = await self._fetch(batch, list(pending))
+            finally:
+                self._slots.release()
+        finally:
+            if self._pending is pending:
+                self._pending = None
+            for token, futures in pending.items():
+                answer = FAILED if found is None else found.get(token)
+                for future in futures:
+                    if not future.done():
+                        future.set_result(answer)
+
+    async def _fetch(
+        self, batch: PrecompiledRead, tokens: list[str]
+    ) -> dict[str, Mapping[str, Any]] | None:
+        """Each found token's row, on one connection (the caller holds a slot); ``None``: failed."""
+        connection = self._idle_one()
+        if connection is None:
+            connection = await self._connect()
+            if connection is None:
+                return None
+        try:
+            rows = await connection.fetch(batch.sql, *batch.args(tokens))
+        except Exception:  # noqa: BLE001 - never an answer: SQLAlchemy reads again
+            self._drop(connection)
+            self._drop_idle()
+            return None
+        except BaseException:  # cancelled mid-query: the protocol state is unknown
+            self._drop(connection)
+            raise
+        if self.closed():
+            self._drop(connection)
+        else:
+            self._idle.append(connection)
+        self.batched_queries += 1
+        found: dict[str, Mapping[str, Any]] = {}
+        for row in rows:
+            data = batch.decode(row.values())
+            found[data["sessionToken"]] = data
+        return found
 
     def _idle_one(self) -> Any | None:
         idle = self._idle

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Text, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.util import greenlet_spawn
 
 if TYPE_CHECKING:
@@ -26,9 +27,27 @@ if TYPE_CHECKING:
 
     from authgate.adapters.sqlalchemy.schema import AuthTables
 
-__all__ = ["FAILED", "PrecompiledRead", "session_statement"]
+__all__ = ["FAILED", "PrecompiledRead", "session_statement", "sessions_statement", "storable"]
 
 FAILED = object()  # the driver path did not answer: read through SQLAlchemy instead
+
+
+def storable(token: str) -> bool:
+    """Whether ``token`` could be a stored session token: text a database column holds.
+
+    A NUL or a lone surrogate (a cookie's ``%00``, say) is in no stored token, and PostgreSQL
+    rejects it with an error: such a token is "no session", never a driver error (which
+    would log a traceback and drop the read's connections on every such request).
+    """
+    if "\x00" in token:
+        return False
+    if token.isascii():
+        return True
+    try:
+        token.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def session_statement(schema: AuthTables) -> Select[Any]:
@@ -42,28 +61,45 @@ def session_statement(schema: AuthTables) -> Select[Any]:
     )
 
 
+def sessions_statement(schema: AuthTables) -> Select[Any]:
+    """Sessions and their users in one SELECT, by ``:tokens`` (a list; PostgreSQL only).
+
+    The tokens are bound as ``TEXT[]`` (compared as the column's text, whatever its length).
+    """
+    users, sessions = schema.users, schema.sessions
+    tokens = bindparam("tokens", type_=ARRAY(Text))
+    return (
+        select(users, sessions.c.sessionToken, sessions.c.userId, sessions.c.expires)
+        .select_from(sessions.join(users, users.c.id == sessions.c.userId))
+        .where(sessions.c.sessionToken == any_(tokens))
+    )
+
+
 class PrecompiledRead:
-    """``statement`` compiled for ``dialect``: its SQL, positional arguments and row decoding."""
+    """``statement`` compiled for ``dialect``: its SQL, positional arguments and row decoding.
+
+    ``param`` names the statement's one variable parameter (the others keep their values).
+    """
 
     __slots__ = ("_args", "_names", "_processors", "_slot", "sql")
 
-    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+    def __init__(self, statement: Select[Any], dialect: Dialect, param: str = "token") -> None:
         compiled = statement.compile(dialect=dialect)
         order = list(compiled.positiontup or ())
-        defaults = compiled.construct_params({"token": None})
+        defaults = compiled.construct_params({param: None})
         self.sql = str(compiled)
         self._args = [defaults[name] for name in order]
-        self._slot = order.index("token")
+        self._slot = order.index(param)
         columns = list(statement.selected_columns)
         self._names = [str(column.key) for column in columns]
         self._processors: list[Callable[[Any], Any] | None] = [
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         ]
 
-    def args(self, token: str) -> list[Any]:
-        """The positional arguments for ``token``."""
+    def args(self, value: Any) -> list[Any]:
+        """The positional arguments with ``value`` for the variable parameter."""
         args = self._args.copy()
-        args[self._slot] = token
+        args[self._slot] = value
         return args
 
     def decode(self, values: Any) -> Mapping[str, Any]:
