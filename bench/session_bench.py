@@ -53,6 +53,14 @@ V5_COOKIE_NAME = "authjs.session-token"
 URL_ENV = "AUTHGATE_BENCH_URL"
 DB_ENV = "AUTHGATE_BENCH_DB"
 DB_TOKEN = "b" * 64  # the benchmarked database session
+DISTINCT_SESSIONS = 256  # "db postgres, 256 sessions": each request another session's cookie
+
+
+def distinct_token(index: int) -> str:
+    """The token of the ``index``-th of the :data:`DISTINCT_SESSIONS` sessions (never DB_TOKEN)."""
+    return f"{index:064x}"
+
+
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 INTEROP_NODE = ROOT / "tests" / "interop" / "node"
@@ -302,6 +310,7 @@ class Target:
     cookie: str | None = None
     expect: str = ""  # the body must contain it
     reissue: str | None = None  # the answer must set this cookie
+    cookies: tuple[str, ...] = ()  # several: the requests take them in turn (``cookie`` first)
 
     @property
     def url(self) -> str:
@@ -371,16 +380,33 @@ def _wrk_latency(text: str, label: str) -> float:
     return float(match.group(1)) * _WRK_UNITS[match.group(2)] if match else float("nan")
 
 
+def _rotating_cookies(cookies: Sequence[str]) -> str:
+    """A wrk script: each request carries the next of ``cookies``."""
+    listed = ", ".join(json.dumps(cookie) for cookie in cookies)
+    return (
+        f"local cookies = {{{listed}}}\nlocal n = 0\n"
+        "request = function()\n  n = n % #cookies + 1\n"
+        '  return wrk.format(nil, nil, {["Cookie"] = cookies[n]})\nend\n'
+    )
+
+
 def run_wrk(target: Target, seconds: float) -> RoundResult:
     """One round with wrk (one thread, CONCURRENCY keep-alive connections)."""
     wrk = shutil.which("wrk")
     assert wrk is not None
     duration = max(1, round(seconds))  # wrk takes whole seconds
     cmd = [wrk, "-t1", f"-c{CONCURRENCY}", f"-d{duration}s", "--latency"]
-    if target.cookie:
-        cmd += ["-H", f"Cookie: {target.cookie}"]
-    cmd.append(target.url)
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 15, check=False)
+    with tempfile.TemporaryDirectory() as folder:
+        if target.cookies:
+            script = Path(folder) / "cookies.lua"
+            script.write_text(_rotating_cookies(target.cookies))
+            cmd += ["-s", str(script)]
+        elif target.cookie:
+            cmd += ["-H", f"Cookie: {target.cookie}"]
+        cmd.append(target.url)
+        out = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=duration + 15, check=False
+        )
     text = out.stdout
     done = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s)", text)
     if done is None:
@@ -461,15 +487,19 @@ class _KeepAlive(asyncio.Protocol):
 async def _python_round(target: Target, seconds: float) -> RoundResult:
     loop = asyncio.get_running_loop()
     server = target.server
-    request = raw_request(target.path, server.port, target.cookie)
+    cookies = target.cookies or (target.cookie,)
+    requests = [raw_request(target.path, server.port, cookie) for cookie in cookies]
     samples: list[int] = []
     start = time.perf_counter_ns()
     deadline = start + int(seconds * 1e9)
     cpu_start = time.process_time()
     conns: list[_KeepAlive] = []
-    for _ in range(CONCURRENCY):
+    for index in range(CONCURRENCY):  # several cookies: each connection its own
+        request = requests[index % len(requests)]
         _, proto = await loop.create_connection(
-            lambda: _KeepAlive(request, deadline, samples), "127.0.0.1", server.port
+            lambda request=request: _KeepAlive(request, deadline, samples),
+            "127.0.0.1",
+            server.port,
         )
         conns.append(proto)
     await asyncio.gather(*(c.done for c in conns))
@@ -543,6 +573,7 @@ RATIOS = (
     Ratio("database SQLite / JWT (AuthApp)", "db sqlite", "session", 0.35, "0.18"),
     Ratio("database SQLite, big table / 1 row", "db sqlite big", "db sqlite", 0.95, "0.91"),
     Ratio("database PostgreSQL / JWT (AuthApp)", "db postgres", "session", 0.50, "-"),
+    Ratio("PostgreSQL, 256 sessions in turn / JWT", "db postgres 256", "session", 0.50, "-"),
 )
 
 
@@ -568,8 +599,18 @@ def seed_database(url: str, rows: int) -> None:
             {"sessionToken": DB_TOKEN, "userId": user["id"], "expires": expires}
         )
         batch = 20_000
+        distinct = min(DISTINCT_SESSIONS, rows - 1)  # the big tables hold the 256
         async with adapter.engine.begin() as conn:
-            for start in range(1, rows, batch):
+            if distinct > 0:
+                await conn.execute(
+                    insert(adapter.tables.sessions),
+                    [
+                        {"sessionToken": distinct_token(i), "userId": int(user["id"]),
+                         "expires": expires}
+                        for i in range(distinct)
+                    ],
+                )  # fmt: skip
+            for start in range(1 + distinct, rows, batch):
                 await conn.execute(
                     insert(adapter.tables.sessions),
                     [
@@ -706,6 +747,12 @@ def make_targets(servers: dict[str, Server], token: str, express_token: str | No
         if name in servers:
             cookie = f"{COOKIE_NAME}={DB_TOKEN}"
             targets.append(Target(name, servers[name], SESSION_PATH, cookie, email, COOKIE_NAME))
+    if "db postgres" in servers:  # concurrent reads of different sessions, as real users send
+        cookies = tuple(f"{COOKIE_NAME}={distinct_token(i)}" for i in range(DISTINCT_SESSIONS))
+        targets.append(
+            Target("db postgres 256", servers["db postgres"], SESSION_PATH, cookies[0], email,
+                   COOKIE_NAME, cookies)
+        )  # fmt: skip
     if express_token is not None:
         url = servers["express"].url + "/auth/session"
         cookie = browser_cookie(url, V5_COOKIE_NAME, express_token)

@@ -414,7 +414,9 @@ async def _while_busy(
     try:
         transaction = locker.transaction()
         await transaction.start()
-        await locker.execute(f'LOCK TABLE "{adapter.tables.sessions.name}" IN ACCESS EXCLUSIVE MODE')
+        await locker.execute(
+            f'LOCK TABLE "{adapter.tables.sessions.name}" IN ACCESS EXCLUSIVE MODE'
+        )
         first = asyncio.ensure_future(adapter.get_session_and_user(TOKEN))
         await _until_blocked(locker, connection.get_server_pid())
         reads = [asyncio.ensure_future(adapter.get_session_and_user(t)) for t in tokens]
