@@ -519,3 +519,78 @@ async def test_a_token_no_column_can_hold_is_no_session_not_a_driver_error(
     assert pool._idle == [connection], "the read's connection was not dropped"
     assert await adapter.get_session_and_user(TOKEN) is not None
     assert not [r for r in caplog.records if r.levelname in {"ERROR", "WARNING"}]
+
+
+async def test_a_batch_that_waits_past_pool_timeout_is_read_through_sqlalchemy(
+    postgres: PostgresServer,
+) -> None:
+    made = SQLAlchemyAdapter(
+        postgres.url,
+        create=True,
+        table_prefix=f"p{secrets.token_hex(4)}_",
+        read_connections=1,
+        engine_options={"pool_timeout": 0.5},
+    )
+    locker = await asyncpg.connect(_dsn(postgres))
+    try:
+        await _seed(made)
+        await _seed_many(made, {"c" * 64: "c@example.com"})
+        pool, connection = await _read_once(made)
+        checkins = _checkins(made)
+        transaction = locker.transaction()
+        await transaction.start()
+        await locker.execute(f'LOCK TABLE "{made.tables.sessions.name}" IN ACCESS EXCLUSIVE MODE')
+        first = asyncio.ensure_future(made.get_session_and_user(TOKEN))  # holds the one
+        await _until_blocked(locker, connection.get_server_pid())
+        batched = [asyncio.ensure_future(made.get_session_and_user(t)) for t in ("c" * 64, "x")]
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert sorted(pool._pending) == ["c" * 64, "x"]
+        # past pool_timeout the batch gives up its wait: both read through SQLAlchemy
+        for _ in range(500):
+            blocked = await locker.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if blocked >= 2:  # the read pool's read and at least one SQLAlchemy read
+                break
+            await asyncio.sleep(0.01)
+        await transaction.rollback()
+        answers = await asyncio.gather(first, *batched)
+        assert [None if a is None else a[1]["email"] for a in answers] == [
+            "ada@example.com",
+            "c@example.com",
+            None,
+        ]
+        assert pool.batched_queries == 0
+        assert len(checkins) == 2
+        assert pool._pending is None
+    finally:
+        await locker.close()
+        await made.close()
+
+
+async def test_a_batch_still_waiting_when_the_adapter_closes_is_read_through_sqlalchemy(
+    postgres: PostgresServer, one_connection: SQLAlchemyAdapter
+) -> None:
+    await _seed_many(one_connection, {"c" * 64: "c@example.com"})
+    pool, connection = await _read_once(one_connection)
+    locker = await asyncpg.connect(_dsn(postgres))
+    try:
+        transaction = locker.transaction()
+        await transaction.start()
+        table = one_connection.tables.sessions.name
+        await locker.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
+        first = asyncio.ensure_future(one_connection.get_session_and_user(TOKEN))
+        await _until_blocked(locker, connection.get_server_pid())
+        batched = asyncio.ensure_future(one_connection.get_session_and_user("c" * 64))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert list(pool._pending) == ["c" * 64]
+        await one_connection.close()
+        await transaction.rollback()
+    finally:
+        await locker.close()
+    assert (await first) is not None
+    found = await batched
+    assert found is not None
+    assert found[1]["email"] == "c@example.com"
+    assert pool.batched_queries == 0, "a closed pool reads no batch"
+    assert pool.size == 0
