@@ -251,27 +251,12 @@ class ReadPool:
         else:
             await slots.acquire()  # free: returns at once
         try:
-            connection = self._idle_one()
-            if connection is None:
-                connection = await self._connect()
-                if connection is None:
-                    return FAILED
-            try:
-                row = await connection.fetchrow(read.sql, *read.args(token))
-            except Exception:  # noqa: BLE001 - never an answer: SQLAlchemy reads again
-                self._drop(connection)
-                self._drop_idle()  # a restarted server: the idle ones are dead too
-                return FAILED
-            except BaseException:  # cancelled mid-query: the protocol state is unknown
-                self._drop(connection)
-                raise
-            if self.closed():  # by close() while it ran
-                self._drop(connection)
-            else:
-                self._idle.append(connection)
+            row = await self._query(read.sql, read.args(token), many=False)
         finally:
             slots.release()
-        return None if row is None else read.decode(row.values())
+        if row is FAILED or row is None:
+            return row
+        return read.decode(row.values())
 
     async def _join_batch(
         self, batch: PrecompiledRead, token: str
@@ -287,11 +272,7 @@ class ReadPool:
         # The batch answers every future (FAILED at worst); a cancelled read cancels only its own.
         return await future
 
-    async def _read_batch(
-        self,
-        batch: PrecompiledRead,
-        pending: _Pending,
-    ) -> None:
+    async def _read_batch(self, batch: PrecompiledRead, pending: _Pending) -> None:
         found: dict[str, Mapping[str, Any]] | None = None  # None: FAILED for every read
         try:
             try:
@@ -318,31 +299,44 @@ class ReadPool:
     async def _fetch(
         self, batch: PrecompiledRead, tokens: list[str]
     ) -> dict[str, Mapping[str, Any]] | None:
-        """Each found token's row, on one connection (the caller holds a slot); ``None``: failed."""
-        connection = self._idle_one()
-        if connection is None:
-            connection = await self._connect()
-            if connection is None:
-                return None
-        try:
-            rows = await connection.fetch(batch.sql, *batch.args(tokens))
-        except Exception:  # noqa: BLE001 - never an answer: SQLAlchemy reads again
-            self._drop(connection)
-            self._drop_idle()
+        """Each found token's row (the caller holds a slot); ``None``: the read failed."""
+        rows = await self._query(batch.sql, batch.args(tokens), many=True)
+        if rows is FAILED:
             return None
-        except BaseException:  # cancelled mid-query: the protocol state is unknown
-            self._drop(connection)
-            raise
-        if self.closed():
-            self._drop(connection)
-        else:
-            self._idle.append(connection)
         self.batched_queries += 1
         found: dict[str, Mapping[str, Any]] = {}
         for row in rows:
             data = batch.decode(row.values())
             found[data["sessionToken"]] = data
         return found
+
+    async def _query(self, sql: str, args: list[Any], *, many: bool) -> Any:
+        """``fetch`` (``many``) or ``fetchrow`` on an idle or new connection, or FAILED.
+
+        The caller holds a slot. A connection that fails is dropped with every idle one.
+        """
+        connection = self._idle_one()
+        if connection is None:
+            connection = await self._connect()
+            if connection is None:
+                return FAILED
+        try:
+            if many:
+                result = await connection.fetch(sql, *args)
+            else:
+                result = await connection.fetchrow(sql, *args)
+        except Exception:  # noqa: BLE001 - never an answer: SQLAlchemy reads again
+            self._drop(connection)
+            self._drop_idle()  # a restarted server: the idle ones are dead too
+            return FAILED
+        except BaseException:  # cancelled mid-query: the protocol state is unknown
+            self._drop(connection)
+            raise
+        if self.closed():  # by close() while it ran
+            self._drop(connection)
+        else:
+            self._idle.append(connection)
+        return result
 
     def _idle_one(self) -> Any | None:
         idle = self._idle
