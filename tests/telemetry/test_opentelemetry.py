@@ -193,6 +193,29 @@ async def test_database_sessions_time_every_adapter_call() -> None:
     assert ("database", "valid") in reads
 
 
+async def test_an_adapter_method_replaced_after_start_up_is_the_one_called_and_timed() -> None:
+    adapter = MemoryAdapter()
+    client = Client(db_gate(adapter))
+    await client.sign_in()
+    assert body_json(await client.get("/session"))["user"]["email"] == USER["email"]
+    drain()
+    original = adapter.get_session_and_user
+    seen: list[str] = []
+
+    async def replaced(session_token: str) -> Any:  # a failover, a proxy, a test double
+        seen.append(session_token)
+        return await original(session_token)
+
+    adapter.get_session_and_user = replaced  # type: ignore[method-assign]
+    assert body_json(await client.get("/session"))["user"]["email"] == USER["email"]
+    assert len(seen) == 1, "the replacement is called, not the method found before"
+    timed = [a["authgate.adapter.operation"] for a, _ in points("authgate.adapter.duration")]
+    assert timed.count("get_session_and_user") == 1
+    del adapter.get_session_and_user  # the class's method again
+    assert body_json(await client.get("/session"))["user"]["email"] == USER["email"]
+    assert len(seen) == 1
+
+
 async def test_a_failing_adapter_call_is_timed_with_its_error_type() -> None:
     class Broken(MemoryAdapter):
         async def get_session_and_user(self, session_token: str) -> Any:

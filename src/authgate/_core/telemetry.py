@@ -217,6 +217,8 @@ class TimedAdapter:
     def __init__(self, inner: Adapter, telemetry: Telemetry) -> None:
         self._inner = inner
         self._telemetry = telemetry
+        # name -> (function, its object, what to hand out): see __getattr__.
+        self._known: dict[str, tuple[object, object, Any]] = {}
 
     @property
     def wrapped(self) -> Adapter:
@@ -227,11 +229,20 @@ class TimedAdapter:
         value = getattr(self._inner, name)
         if name == "transaction":
             return self._transaction
-        if not inspect.iscoroutinefunction(value):
-            return value
-        # Looked up on every call, never cached: the wrapper stays transparent to adapters
-        # whose methods change after start-up (a failover, a proxy, a test double).
-        return _timed(value, name, self._telemetry)
+        # Looked up on every call: the wrapper stays transparent to adapters whose methods
+        # change after start-up (a failover, a proxy, a test double). What is handed out is
+        # kept while the same function of the same object is found (a bound method is a new
+        # object per lookup; its function and object are not).
+        function = getattr(value, "__func__", value)
+        owner = getattr(value, "__self__", None)
+        known = self._known.get(name)
+        if known is not None and known[0] is function and known[1] is owner:
+            return known[2]
+        handed = (
+            _timed(value, name, self._telemetry) if inspect.iscoroutinefunction(value) else value
+        )
+        self._known[name] = (function, owner, handed)
+        return handed
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Adapter]:
