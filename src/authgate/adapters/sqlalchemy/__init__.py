@@ -407,6 +407,8 @@ class SQLAlchemyAdapter:
         return self._user(row) if row else None
 
     async def get_user_by_email(self, email: str) -> AdapterUser | None:
+        if not storable(email):
+            return None  # in no row (an OAuth profile's e-mail, say); PostgreSQL would fail
         users = self.tables.users
         async with self._begin() as conn:
             query = select(users).where(users.c.email == email).order_by(users.c.id).limit(1)
@@ -416,6 +418,8 @@ class SQLAlchemyAdapter:
     async def get_user_by_account(
         self, provider: str, provider_account_id: str
     ) -> AdapterUser | None:
+        if not (storable(provider) and storable(provider_account_id)):
+            return None
         users, accounts = self.tables.users, self.tables.accounts
         query = (
             select(users)
@@ -589,6 +593,8 @@ class SQLAlchemyAdapter:
         return dict(token)  # type: ignore[return-value]
 
     async def use_verification_token(self, identifier: str, token: str) -> VerificationToken | None:
+        if not (storable(identifier) and storable(token)):
+            return None  # the e-mail link's ``email=`` can carry a %00
         table = self.tables.verification_token
         where = (table.c.identifier == identifier) & (table.c.token == token)
         async with self._begin() as conn:
