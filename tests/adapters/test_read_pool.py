@@ -13,6 +13,8 @@ import asyncio
 import os
 import secrets
 import warnings
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -402,31 +404,55 @@ async def one_connection(postgres: PostgresServer) -> AsyncIterator[SQLAlchemyAd
         await made.close()
 
 
-async def _while_busy(
-    postgres: PostgresServer, adapter: SQLAlchemyAdapter, tokens: list[str]
-) -> tuple[Any, list[asyncio.Future[Any]]]:
-    """Hold the one read connection (a read waiting for a lock), then start reads of ``tokens``.
+@dataclass
+class Held:
+    """The read pool's one connection, held by ``first``: a read waiting for a table lock."""
 
-    Returns the pool and the started reads; the lock goes once they all wait in one batch.
-    """
+    pool: Any
+    connection: Any
+    locker: Any  # the asyncpg connection holding the lock
+    first: asyncio.Future[Any]
+
+
+@asynccontextmanager
+async def _one_read_held(
+    postgres: PostgresServer, adapter: SQLAlchemyAdapter
+) -> AsyncIterator[Held]:
+    """Hold the one read connection with a read blocked mid-query; the lock goes on exit."""
     pool, connection = await _read_once(adapter)
     locker = await asyncpg.connect(_dsn(postgres))
     try:
         transaction = locker.transaction()
         await transaction.start()
-        await locker.execute(
-            f'LOCK TABLE "{adapter.tables.sessions.name}" IN ACCESS EXCLUSIVE MODE'
-        )
+        table = adapter.tables.sessions.name
+        await locker.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
         first = asyncio.ensure_future(adapter.get_session_and_user(TOKEN))
         await _until_blocked(locker, connection.get_server_pid())
-        reads = [asyncio.ensure_future(adapter.get_session_and_user(t)) for t in tokens]
-        for _ in range(5):
-            await asyncio.sleep(0)
-        assert sorted(pool._pending) == sorted(set(tokens)), "every read joined the one batch"
+        yield Held(pool, connection, locker, first)
         await transaction.rollback()
     finally:
         await locker.close()
-    return pool, [first, *reads]
+
+
+async def _reads(adapter: SQLAlchemyAdapter, tokens: list[str]) -> list[asyncio.Future[Any]]:
+    """Start a read of each token and let each reach the pool (a batch, when it is busy)."""
+    reads: list[asyncio.Future[Any]] = [
+        asyncio.ensure_future(adapter.get_session_and_user(t)) for t in tokens
+    ]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    return reads
+
+
+async def _while_busy(
+    postgres: PostgresServer, adapter: SQLAlchemyAdapter, tokens: list[str]
+) -> tuple[Any, list[asyncio.Future[Any]]]:
+    """Reads of ``tokens`` while the one connection is held; the lock goes once they all wait
+    in one batch. Returns the pool and the reads (the holding one first)."""
+    async with _one_read_held(postgres, adapter) as held:
+        reads = await _reads(adapter, tokens)
+        assert sorted(held.pool._pending) == sorted(set(tokens)), "every read joined the one batch"
+    return held.pool, [held.first, *reads]
 
 
 async def test_reads_that_find_every_connection_busy_are_answered_by_one_select(
@@ -462,26 +488,13 @@ async def test_a_cancelled_read_leaves_the_batch_to_answer_the_others(
     postgres: PostgresServer, one_connection: SQLAlchemyAdapter
 ) -> None:
     await _seed_many(one_connection, {"c" * 64: "c@example.com"})
-    pool, connection = await _read_once(one_connection)
-    locker = await asyncpg.connect(_dsn(postgres))
-    try:
-        transaction = locker.transaction()
-        await transaction.start()
-        table = one_connection.tables.sessions.name
-        await locker.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
-        first = asyncio.ensure_future(one_connection.get_session_and_user(TOKEN))
-        await _until_blocked(locker, connection.get_server_pid())
-        leaving = asyncio.ensure_future(one_connection.get_session_and_user("c" * 64))
-        staying = asyncio.ensure_future(one_connection.get_session_and_user("c" * 64))
-        for _ in range(5):
-            await asyncio.sleep(0)
+    async with _one_read_held(postgres, one_connection) as held:
+        pool, connection, first = held.pool, held.connection, held.first
+        leaving, staying = await _reads(one_connection, ["c" * 64, "c" * 64])
         assert list(pool._pending) == ["c" * 64]
         leaving.cancel()
         with pytest.raises(asyncio.CancelledError):
             await leaving
-        await transaction.rollback()
-    finally:
-        await locker.close()
     assert (await first) is not None
     kept = await staying
     assert kept is not None
@@ -531,29 +544,23 @@ async def test_a_batch_that_waits_past_pool_timeout_is_read_through_sqlalchemy(
         read_connections=1,
         engine_options={"pool_timeout": 0.5},
     )
-    locker = await asyncpg.connect(_dsn(postgres))
     try:
         await _seed(made)
         await _seed_many(made, {"c" * 64: "c@example.com"})
-        pool, connection = await _read_once(made)
         checkins = _checkins(made)
-        transaction = locker.transaction()
-        await transaction.start()
-        await locker.execute(f'LOCK TABLE "{made.tables.sessions.name}" IN ACCESS EXCLUSIVE MODE')
-        first = asyncio.ensure_future(made.get_session_and_user(TOKEN))  # holds the one
-        await _until_blocked(locker, connection.get_server_pid())
-        batched = [asyncio.ensure_future(made.get_session_and_user(t)) for t in ("c" * 64, "x")]
-        for _ in range(5):
-            await asyncio.sleep(0)
-        assert sorted(pool._pending) == ["c" * 64, "x"]
-        # past pool_timeout the batch gives up its wait: both read through SQLAlchemy
-        for _ in range(500):
-            blocked = await locker.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted")
-            if blocked >= 2:  # the read pool's read and at least one SQLAlchemy read
-                break
-            await asyncio.sleep(0.01)
-        await transaction.rollback()
-        answers = await asyncio.gather(first, *batched)
+        async with _one_read_held(postgres, made) as held:
+            pool = held.pool
+            batched = await _reads(made, ["c" * 64, "x"])
+            assert sorted(pool._pending) == ["c" * 64, "x"]
+            # past pool_timeout the batch gives up its wait: both read through SQLAlchemy
+            for _ in range(500):
+                blocked = await held.locker.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                )
+                if blocked >= 2:  # the read pool's read and at least one SQLAlchemy read
+                    break
+                await asyncio.sleep(0.01)
+        answers = await asyncio.gather(held.first, *batched)
         assert [None if a is None else a[1]["email"] for a in answers] == [
             "ada@example.com",
             "c@example.com",
@@ -563,7 +570,6 @@ async def test_a_batch_that_waits_past_pool_timeout_is_read_through_sqlalchemy(
         assert len(checkins) == 2
         assert pool._pending is None
     finally:
-        await locker.close()
         await made.close()
 
 
@@ -571,23 +577,11 @@ async def test_a_batch_still_waiting_when_the_adapter_closes_is_read_through_sql
     postgres: PostgresServer, one_connection: SQLAlchemyAdapter
 ) -> None:
     await _seed_many(one_connection, {"c" * 64: "c@example.com"})
-    pool, connection = await _read_once(one_connection)
-    locker = await asyncpg.connect(_dsn(postgres))
-    try:
-        transaction = locker.transaction()
-        await transaction.start()
-        table = one_connection.tables.sessions.name
-        await locker.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
-        first = asyncio.ensure_future(one_connection.get_session_and_user(TOKEN))
-        await _until_blocked(locker, connection.get_server_pid())
-        batched = asyncio.ensure_future(one_connection.get_session_and_user("c" * 64))
-        for _ in range(5):
-            await asyncio.sleep(0)
+    async with _one_read_held(postgres, one_connection) as held:
+        pool, first = held.pool, held.first
+        (batched,) = await _reads(one_connection, ["c" * 64])
         assert list(pool._pending) == ["c" * 64]
         await one_connection.close()
-        await transaction.rollback()
-    finally:
-        await locker.close()
     assert (await first) is not None
     found = await batched
     assert found is not None
