@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 
 from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
-from authgate.adapters.sqlalchemy._session_read import storable
+from authgate.adapters.sqlalchemy._text import storable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -39,8 +39,8 @@ from authgate.adapters.sqlalchemy._session_read import (
     PrecompiledRead,
     session_statement,
     sessions_statement,
-    storable,
 )
+from authgate.adapters.sqlalchemy._text import storable
 from authgate.adapters.sqlalchemy.schema import AuthTables, build_tables, tables
 
 if TYPE_CHECKING:

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
-from authgate.adapters.sqlalchemy._session_read import FAILED, storable
+from authgate.adapters.sqlalchemy._session_read import FAILED
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -63,7 +63,7 @@ RETRY_AFTER = 1.0  # seconds without new connections after one failed to open
 MAX_BATCH = 64
 """Tokens per batched read at most (a fuller batch starts another)."""
 
-_BATCH_TOKEN_CHARS = 1024  # longer tokens, or ones PostgreSQL text cannot hold, read alone
+_BATCH_TOKEN_CHARS = 1024  # longer tokens read alone
 
 # engine_options that make connections we could not make the same way: keep SQLAlchemy's pool
 # (a NullPool or any pool chosen on purpose, a creator, another DB-API module, plugins).
@@ -130,9 +130,9 @@ def _connection_setup(engine: AsyncEngine) -> tuple[Any, ...]:
 
 
 def _batchable(token: str) -> bool:
-    # Text PostgreSQL holds (the adapter answers the rest without a query), of a sane length:
-    # one odd token must not fail the reads batched with it.
-    return len(token) <= _BATCH_TOKEN_CHARS and storable(token)
+    # Of a sane length; text PostgreSQL cannot hold never gets here (the adapter answers it
+    # without a query, _text.storable), so one odd token cannot fail the reads batched with it.
+    return len(token) <= _BATCH_TOKEN_CHARS
 
 
 def _ours(listener: Any) -> bool:

@@ -27,41 +27,22 @@ if TYPE_CHECKING:
 
     from authgate.adapters.sqlalchemy.schema import AuthTables
 
-__all__ = ["FAILED", "PrecompiledRead", "session_statement", "sessions_statement", "storable"]
+__all__ = ["FAILED", "PrecompiledRead", "session_statement", "sessions_statement"]
 
 FAILED = object()  # the driver path did not answer: read through SQLAlchemy instead
 
 
-def storable(token: str) -> bool:
-    """Whether ``token`` is text a database column can hold (so a stored value may equal it).
-
-    A NUL or a lone surrogate (a cookie's ``%00``, a link's ``email=%00``) is in no stored
-    value, and PostgreSQL rejects it with an error: a lookup by such text finds nothing, never
-    a driver error (which would log a traceback and, for the session read, drop the read's
-    connections on every such request). Anything but a ``str`` is left to the database.
-    """
-    if type(token) is not str:
-        return True
-    if "\x00" in token:
-        return False
-    if token.isascii():
-        return True
-    try:
-        token.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
+def _sessions_with_users(schema: AuthTables) -> Select[Any]:
+    users, sessions = schema.users, schema.sessions
+    return select(
+        users, sessions.c.sessionToken, sessions.c.userId, sessions.c.expires
+    ).select_from(sessions.join(users, users.c.id == sessions.c.userId))
 
 
 def session_statement(schema: AuthTables) -> Select[Any]:
     """A session and its user in one SELECT, by ``:token``."""
-    users, sessions = schema.users, schema.sessions
-    return (
-        select(users, sessions.c.sessionToken, sessions.c.userId, sessions.c.expires)
-        .select_from(sessions.join(users, users.c.id == sessions.c.userId))
-        .where(sessions.c.sessionToken == bindparam("token"))
-        .limit(1)
-    )
+    token = schema.sessions.c.sessionToken
+    return _sessions_with_users(schema).where(token == bindparam("token")).limit(1)
 
 
 def sessions_statement(schema: AuthTables) -> Select[Any]:
@@ -69,13 +50,9 @@ def sessions_statement(schema: AuthTables) -> Select[Any]:
 
     The tokens are bound as ``TEXT[]`` (compared as the column's text, whatever its length).
     """
-    users, sessions = schema.users, schema.sessions
+    token = schema.sessions.c.sessionToken
     tokens = bindparam("tokens", type_=ARRAY(Text))
-    return (
-        select(users, sessions.c.sessionToken, sessions.c.userId, sessions.c.expires)
-        .select_from(sessions.join(users, users.c.id == sessions.c.userId))
-        .where(sessions.c.sessionToken == any_(tokens))
-    )
+    return _sessions_with_users(schema).where(token == any_(tokens))
 
 
 class PrecompiledRead:
