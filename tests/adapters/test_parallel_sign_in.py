@@ -1,5 +1,8 @@
 """Two sign-ins at once (issue 9): a double click must not fail a first sign-in.
 
+An e-mail link followed several times at once signs in once: its token is used up in the
+sign-in's transaction, and the other transactions find it gone.
+
 With database sessions, parallel first credentials sign-ins of a user with no row yet race to
 create the user and link the account; the losers hit a unique constraint. The sign-in pipeline
 retries once in a fresh transaction, which finds the winner's user. Real parallel HTTP requests
@@ -25,7 +28,7 @@ from authgate import AuthConfig, AuthGate, SessionConfig
 from authgate._core import adapter_flow
 from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
 from authgate.integrations.asgi import AuthApp
-from authgate.providers import Credentials
+from authgate.providers import Credentials, Email, VerificationRequest
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,11 +54,14 @@ def adapter_for(target: str, prefix: str) -> SQLAlchemyAdapter:
     return SQLAlchemyAdapter(target, create=True, table_prefix=prefix, engine_options=options)
 
 
-def app_for(target: str, prefix: str) -> Callable[[str], Any]:
+def app_for(target: str, prefix: str, provider: Any = None) -> Callable[[str], Any]:
+    """Credentials with database sessions, or ``provider`` (with database sessions too)."""
+    provider = provider or Credentials(authorize=authorize, database_session=True)
+
     def make(origin: str) -> Any:
         gate = AuthGate(
             AuthConfig(
-                providers=[Credentials(authorize=authorize, database_session=True)],
+                providers=[provider],
                 adapter=adapter_for(target, prefix),
                 session=SessionConfig(strategy="database"),
                 secret=SECRET,
@@ -151,3 +157,28 @@ async def test_without_the_retry_a_double_click_fails(
                 break
     assert any("error=" in u for u in rounds[-1]), rounds
     assert (await counts(target, prefix))["users"] == len(rounds)
+
+
+async def test_a_link_followed_in_parallel_signs_in_once(target: str, prefix: str) -> None:
+    """The link's token is used up in the sign-in's transaction: one winner, the rest refused."""
+    links: list[str] = []
+
+    async def send(request: VerificationRequest) -> None:
+        links.append(request.url)
+
+    app = app_for(target, prefix, Email(send_verification_request=send))
+    with serve(app, ready_path="/api/auth/providers") as origin:
+        async with httpx.AsyncClient(base_url=f"{origin}/api/auth") as asker:
+            csrf = (await asker.get("/csrf")).json()["csrfToken"]
+            await asker.post("/signin/email", data={"csrfToken": csrf, "email": "ada@example.com"})
+        [link] = links
+        clients = [httpx.AsyncClient() for _ in range(PARALLEL)]
+        try:
+            answers = await asyncio.gather(*(c.get(link) for c in clients))
+        finally:
+            for c in clients:
+                await c.aclose()
+    places = sorted(a.headers["location"] for a in answers)
+    assert places == [origin, *[f"{origin}/api/auth/error?error=Verification"] * (PARALLEL - 1)]
+    assert [bool(a.cookies.get("next-auth.session-token")) for a in answers].count(True) == 1
+    assert await counts(target, prefix) == {"users": 1, "accounts": 0, "sessions": 1}

@@ -1,7 +1,9 @@
 """Sign-in through an adapter when something fails: the adapter, a callback, a user hook.
 
-Every failure must end on the documented error code with no session cookie, no usable token
-left behind and nothing half-written (SECURITY.md, decisions 10 and 15).
+Every failure must end on the documented error code with no session cookie and nothing
+half-written (SECURITY.md, decisions 10 and 15): a link whose mail failed leaves no usable
+token; a followed link that could not sign in (storage failed) is still usable, and works once
+storage is back.
 """
 
 from __future__ import annotations
@@ -215,6 +217,17 @@ async def test_adapter_failure_on_the_link_is_callback(outbox: Outbox, method: s
     response = await follow(client, outbox)
     assert error_of(response) == "Callback"
     assert SESSION not in client.jar
+    await works_again(adapter, client, outbox)
+
+
+async def works_again(adapter: Broken, client: Client, outbox: Outbox) -> None:
+    """Storage is back: the same link signs in, once."""
+    assert len(adapter.dump()["verification_tokens"]) == 1, "the link was not used up"
+    adapter.failing.clear()
+    assert (await follow(client, outbox)).redirect == ORIGIN
+    assert SESSION in client.jar
+    assert adapter.dump()["verification_tokens"] == []
+    assert error_of(await follow(Client(client.gate), outbox)) == "Verification", "single use"
 
 
 async def test_a_failing_account_write_is_callback_after_every_attempt(
@@ -234,6 +247,7 @@ async def test_a_failing_account_write_is_callback_after_every_attempt(
     assert adapter.dump()["users"] == before
     assert "CALLBACK_EMAIL_ERROR" in caplog.text
     assert "SIGNIN_RETRY" in caplog.text
+    await works_again(adapter, client, outbox)
 
 
 async def test_create_user_failure_is_email_create_account(outbox: Outbox) -> None:
@@ -245,6 +259,7 @@ async def test_create_user_failure_is_email_create_account(outbox: Outbox) -> No
     assert error_of(response) == "EmailCreateAccount"
     assert SESSION not in client.jar
     assert adapter.dump()["users"] == []
+    await works_again(adapter, client, outbox)
 
 
 async def test_session_write_failure_rolls_the_user_back(outbox: Outbox) -> None:
@@ -256,6 +271,7 @@ async def test_session_write_failure_rolls_the_user_back(outbox: Outbox) -> None
     assert error_of(response) == "Callback"
     assert SESSION not in client.jar
     assert adapter.dump()["users"] == [], "the transaction left nothing behind"
+    await works_again(adapter, client, outbox)
 
 
 @pytest.mark.parametrize(
@@ -286,6 +302,7 @@ async def test_sign_in_callback_answers_on_the_link(
     assert response.redirect == location
     assert SESSION not in client.jar
     assert adapter.dump()["users"] == []
+    assert len(adapter.dump()["verification_tokens"]) == 1, "refused: the link stays usable"
 
 
 class BannedError(SignInError):

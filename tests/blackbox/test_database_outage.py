@@ -4,7 +4,8 @@ Sign-out during the outage must not look like success: the row would outlive the
 cookie (compatibility row 90). After the restart the pooled connections recover by themselves
 (a write's connection is tested before use; the session read, on its own connections, reads
 once more through SQLAlchemy when one failed, and drops the dead ones): the first request
-already works, no refusal, no restart of the app.
+already works, no refusal, no restart of the app. An e-mail link followed as the server goes
+down is not used up: it signs in once the server is back.
 In CI (``CI=true``) a missing PostgreSQL fails the run.
 """
 
@@ -17,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from _support.postgres_server import PostgresServer, running_postgres
-from authgate import AuthRequest, Events
+from authgate import AuthRequest, Events, SessionConfig
 from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
 
-from .conftest import NOW, ORIGIN, SESSION, URL, Client, body_json
+from .conftest import NOW, ORIGIN, SESSION, URL, Client, body_json, query_of
 from .test_database_sessions import db_gate
+from .test_email import Outbox, email_gate, follow, request_link
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -165,3 +167,39 @@ async def test_the_authjs_v5_profile_shows_the_failed_sign_out_too(
     assert "authjs.session-token" in client.jar
     page = await client.get("/error", query={"error": "SignOut"})
     assert (page.status, "you are still signed in" in page.body.decode()) == (503, True)
+
+
+class DownAtTheSession(SQLAlchemyAdapter):
+    """Stops the real server just before the sign-in's session row is written."""
+
+    server: PostgresServer | None = None
+
+    async def create_session(self, session: Any) -> Any:
+        if DownAtTheSession.server is not None:
+            DownAtTheSession.server.halt()
+        return await super().create_session(session)
+
+
+async def test_a_link_followed_as_the_database_goes_down_stays_usable(
+    pg: PostgresServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = DownAtTheSession(pg.url, create=True, table_prefix=f"t{secrets.token_hex(4)}_")
+    outbox = Outbox()
+    client = Client(email_gate(adapter, outbox, session=SessionConfig(strategy="database")))
+    try:
+        await request_link(client)
+        DownAtTheSession.server = pg
+        with caplog.at_level(logging.ERROR, logger="authgate"):
+            failed = await follow(client, outbox)
+        DownAtTheSession.server = None
+        assert query_of(failed.redirect or "")["error"] == ["Callback"]
+        assert SESSION not in client.jar
+        pg.resume()
+        assert await adapter.get_user_by_email("ada@example.com") is None, "nothing half-written"
+        assert (await follow(client, outbox)).redirect == ORIGIN, "the link was not used up"
+        assert body_json(await client.get("/session"))["user"]["email"] == "ada@example.com"
+        again = await follow(Client(client.gate), outbox)
+        assert query_of(again.redirect or "")["error"] == ["Verification"], "then it is"
+    finally:
+        DownAtTheSession.server = None
+        await adapter.close()

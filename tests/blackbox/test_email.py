@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,6 +16,9 @@ from authgate.adapters.memory import MemoryAdapter
 from authgate.providers import Email, VerificationRequest
 
 from .conftest import NOW, SECRET, SESSION, URL, Client, body_json, make_gate, query_of
+
+if TYPE_CHECKING:
+    from authgate.adapters import Adapter
 
 pytestmark = pytest.mark.anyio
 
@@ -36,7 +39,7 @@ class Outbox:
         return parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
 
 
-def email_gate(adapter: MemoryAdapter, outbox: Outbox, **config: Any) -> Any:
+def email_gate(adapter: Adapter, outbox: Outbox, **config: Any) -> Any:
     provider_options = config.pop("provider", {})
     provider = Email(send_verification_request=outbox, **provider_options)
     return make_gate(providers=[provider], adapter=adapter, **config)

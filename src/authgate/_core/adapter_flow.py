@@ -1,11 +1,12 @@
 """The adapter's part of a sign-in: who the user is, the policy steps, the database session.
 
-:func:`run` opens one transaction that finds or creates the stored user and links the account
-(the rules are :mod:`authgate._core.accounts`), runs the policy steps with that transaction,
-and stores the database session. It commits together or not at all: a failure leaves no user,
-account or session. A step that answers (two-factor: "not yet") commits what the sign-in
-stored so far, without a session. ``create_user``, ``update_user`` and ``link_account`` fire
-once the transaction committed.
+:func:`run` opens one transaction that uses up the first factor's proof (an e-mail link's
+token, ``FirstFactor.claim``), finds or creates the stored user and links the account (the
+rules are :mod:`authgate._core.accounts`), runs the policy steps with that transaction, and
+stores the database session. It commits together or not at all: a failure leaves no user,
+account or session, and the link usable. A step that answers (two-factor: "not yet") commits
+what the sign-in stored so far, without a session. ``create_user``, ``update_user`` and
+``link_account`` fire once the transaction committed.
 
 Two sign-ins of a new user at once (a double click) race to create the same user or account;
 the loser's transaction fails on a unique constraint (SQLite: on the write lock) and is rolled
@@ -49,6 +50,10 @@ class _StoringError(Exception):
     """Finding, creating or linking failed: maybe a parallel sign-in won a race."""
 
 
+class _ClaimedError(Exception):
+    """The first factor's proof was used up meanwhile (a parallel click on one link)."""
+
+
 @dataclass(slots=True)
 class Stored:
     """What the transaction committed: the user, the answer of a step, the session cookies."""
@@ -87,6 +92,8 @@ async def run(ctx: RequestContext, first: FirstFactor, steps: Steps) -> Stored |
             if attempt < ATTEMPTS:
                 continue
             return to_error(ctx.url, ErrorCode.OAuthAccountNotLinked, status=first.denied_status)
+        except _ClaimedError:
+            return to_error(ctx.url, ErrorCode.Verification, status=first.denied_status)
         except _StoringError as exc:
             cause = exc.__cause__
             if attempt < ATTEMPTS:  # most likely a parallel sign-in stored it first
@@ -128,6 +135,8 @@ async def _transaction(ctx: RequestContext, first: FirstFactor, steps: Steps) ->
     provider = ctx.options.providers.get(str(first.account.get("provider")))
     async with _adapter(ctx).transaction() as tx:
         try:
+            if first.claim is not None and not await first.claim(tx):
+                raise _ClaimedError
             resolved = await resolve_accounts(
                 tx,
                 user=first.user,
@@ -142,7 +151,7 @@ async def _transaction(ctx: RequestContext, first: FirstFactor, steps: Steps) ->
             )
             if first.store_with is not None:
                 await first.store_with(tx, resolved.user)
-        except AccountNotLinkedError:
+        except (AccountNotLinkedError, _ClaimedError):
             raise
         except Exception as exc:
             raise _StoringError from exc

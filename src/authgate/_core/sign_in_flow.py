@@ -62,6 +62,10 @@ class FirstFactor:
             explicit "link account" action, :mod:`authgate._core.link`; adapter only).
         store_with: More rows for the resolved user, written in the sign-in's transaction
             (a new passkey's ``Authenticator``); adapter only.
+        claim: Use up what proved the first factor (an e-mail link's token) in the sign-in's
+            transaction, before anything is stored: ``False`` when it is gone (a parallel
+            click used it), which answers ``Verification``. A sign-in that fails to store
+            leaves it usable; adapter only.
     """
 
     user: dict[str, Any]
@@ -72,6 +76,7 @@ class FirstFactor:
     denied_status: int = 302
     link_to: str | None = None
     store_with: Callable[[Adapter, AdapterUser], Awaitable[None]] | None = None
+    claim: Callable[[Adapter], Awaitable[bool]] | None = None
 
     @property
     def kind(self) -> str:

@@ -28,14 +28,15 @@ async def get(ctx: RequestContext) -> AuthResponse:
     adapter = ctx.options.adapter
     assert adapter is not None  # noqa: S101 - the config requires one
     try:
-        if not email or not await links.use(ctx, "verify-email", email, token):
-            return to_error(ctx.url, ErrorCode.Verification)
-        user = await adapter.get_user_by_email(email)
-        if user is None:
-            return to_error(ctx.url, ErrorCode.Verification)
-        if user["emailVerified"] is None:
-            verified = datetime.fromtimestamp(ctx.now, UTC)
-            await adapter.update_user({"id": user["id"], "emailVerified": verified})
+        async with adapter.transaction() as tx:  # the link stays usable if the update fails
+            if not email or not await links.use(ctx, "verify-email", email, token, tx):
+                return to_error(ctx.url, ErrorCode.Verification)
+            user = await tx.get_user_by_email(email)
+            if user is None:
+                return to_error(ctx.url, ErrorCode.Verification)
+            if user["emailVerified"] is None:
+                verified = datetime.fromtimestamp(ctx.now, UTC)
+                await tx.update_user({"id": user["id"], "emailVerified": verified})
     except Exception as exc:  # noqa: BLE001
         return storage_failed(ctx, "VERIFY_EMAIL_ERROR", exc)
     return forms.show(

@@ -2,7 +2,9 @@
 
 SECURITY.md, decision 10 (stricter than v4): the token is stored **before** the mail is sent and
 removed if sending fails (v4 does both at once, so a failed send could leave a usable token);
-it lives ``Email.max_age`` (10 minutes by default); it is single use and bound to its address;
+it lives ``Email.max_age`` (10 minutes by default); it is single use and bound to its address,
+and used up in the transaction that stores the user and the session (a sign-in that fails to
+store them, say in a database outage, leaves the link usable);
 ``HEAD`` never reaches this code (it is a 400 like every HEAD). With ``Email(confirm=True)``
 the link shows a page whose CSRF-protected POST signs in, so a scanner that follows links
 cannot use the token up.
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from authgate._core.context import RequestContext
-    from authgate.adapters import Adapter
+    from authgate.adapters import Adapter, VerificationToken
     from authgate.providers.email import Email
 
 logger = logging.getLogger("authgate")
@@ -170,21 +172,48 @@ async def callback(ctx: RequestContext, provider: Email) -> AuthResponse:
 async def _use(ctx: RequestContext, provider: Email, token: str, email: str) -> AuthResponse:
     adapter = ctx.options.adapter
     assert adapter is not None  # noqa: S101
+    digest = hashed(ctx, provider, token)
+    now = datetime.fromtimestamp(ctx.now, UTC)
     try:
-        invite = await adapter.use_verification_token(email, hashed(ctx, provider, token))
+        invite = await _look_up(adapter, email, digest)
     except Exception as exc:  # noqa: BLE001
         logger.error("CALLBACK_EMAIL_ERROR: the adapter failed (%s)", type(exc).__name__)
         return to_error(ctx.url, ErrorCode.Callback)
-    if invite is None or invite["expires"] <= datetime.fromtimestamp(ctx.now, UTC):
+    if invite is None or invite["expires"] <= now:
         return to_error(ctx.url, ErrorCode.Verification)
     try:
         stored = await adapter.get_user_by_email(invite["identifier"])
     except Exception as exc:  # noqa: BLE001
         logger.error("CALLBACK_EMAIL_ERROR: the adapter failed (%s)", type(exc).__name__)
         return to_error(ctx.url, ErrorCode.Callback)
+
+    async def claim(tx: Adapter) -> bool:
+        used = await tx.use_verification_token(email, digest)
+        return used is not None and used["expires"] > now
+
     user = _link_user(stored, email)
     account = {"providerAccountId": email, "type": "email", "provider": provider.id}
-    return await complete_sign_in(ctx, FirstFactor(user=user, account=account))
+    return await complete_sign_in(ctx, FirstFactor(user=user, account=account, claim=claim))
+
+
+class _LookedUp(Exception):  # noqa: N818 - not an error: it carries the answer out
+    """Raised to roll back the transaction that looked the token up."""
+
+    def __init__(self, invite: VerificationToken | None) -> None:
+        self.invite = invite
+
+
+async def _look_up(adapter: Adapter, email: str, digest: str) -> VerificationToken | None:
+    """The link's stored token, left unused: it is used in a transaction rolled back here.
+
+    The sign-in's own transaction uses it for good (``FirstFactor.claim``), together with the
+    user and the session, so a sign-in that cannot store them leaves the link usable.
+    """
+    try:
+        async with adapter.transaction() as tx:
+            raise _LookedUp(await tx.use_verification_token(email, digest))
+    except _LookedUp as looked_up:
+        return looked_up.invite
 
 
 def _link_user(stored: Mapping[str, Any] | None, email: str) -> dict[str, Any]:
