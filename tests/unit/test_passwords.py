@@ -5,13 +5,21 @@ Nothing here measures time: a spy counts the argon2 verifications instead.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
+import anyio
+import anyio.to_thread
 import pytest
 from argon2 import PasswordHasher
 
 from authgate import passwords
-from authgate.passwords import hash_password, needs_rehash, verify_password
+from authgate.passwords import (
+    hash_password,
+    needs_rehash,
+    verify_password,
+    verify_password_async,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -115,3 +123,82 @@ def test_hashes_use_authgate_parameters_not_the_suites_cheap_ones() -> None:
     # tests/conftest.py swaps in a cheap hasher for the rest of the suite; this module is
     # marked real_argon2, so what ships is checked here.
     assert hash_password("x").split("$")[3] == "m=65536,t=3,p=4"
+
+
+class HeldHasher(SpyHasher):
+    """Each verification waits for ``release`` (at most 5 s) and records how many overlap."""
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__(inner)
+        self.release = threading.Event()
+        self.released: list[bool] = []
+        self.running = 0
+        self.most = 0
+        self.two_running = threading.Event()
+        self.lock = threading.Lock()
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            if self.running >= 2:
+                self.two_running.set()
+        try:
+            self.released.append(self.release.wait(5))
+            return super().verify(password_hash, password)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldHasher]:
+    hasher = HeldHasher(FAST)
+    monkeypatch.setattr(passwords, "_HASHER", hasher)
+    passwords._dummy_hash.cache_clear()
+    yield hasher
+    passwords._dummy_hash.cache_clear()
+
+
+@pytest.mark.anyio
+async def test_the_async_verification_leaves_the_event_loop_free(held: HeldHasher) -> None:
+    stored = FAST.hash("right")
+
+    async def release() -> None:  # runs only if the loop is free while the hash runs
+        held.release.set()
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(release)
+        assert await verify_password_async(stored, "right") is True
+    assert await verify_password_async(stored, "wrong") is False
+    assert await verify_password_async(None, "right") is False, "against the dummy hash"
+    assert held.released == [True, True, True], "the loop ran while the first one waited"
+
+
+@pytest.mark.anyio
+async def test_at_most_the_bound_run_at_once_sync_or_async(
+    held: HeldHasher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(passwords, "_BOUND", 2)
+    monkeypatch.setattr(passwords, "_RUNNING", threading.BoundedSemaphore(2))
+    stored = FAST.hash("right")
+    answers: list[bool] = []
+
+    async def one_async() -> None:
+        answers.append(await verify_password_async(stored, "right"))
+
+    async def one_in_a_thread() -> None:  # a sync authorize, which runs in a worker thread
+        answers.append(await anyio.to_thread.run_sync(verify_password, stored, "right"))
+
+    async def release_when_full() -> None:
+        assert await anyio.to_thread.run_sync(held.two_running.wait, 5)
+        await anyio.sleep(0.05)  # a third one would have started by now
+        held.release.set()
+
+    async with anyio.create_task_group() as tasks:
+        for _ in range(4):
+            tasks.start_soon(one_async)
+            tasks.start_soon(one_in_a_thread)
+        tasks.start_soon(release_when_full)
+    assert answers == [True] * 8
+    assert held.most == 2
