@@ -6,7 +6,7 @@ Nothing here measures time: a spy counts the argon2 verifications instead.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 pytestmark = pytest.mark.real_argon2  # authgate's own parameters are under test
+
+H = TypeVar("H")
 
 # Cheap parameters keep the suite fast; the code path is the same.
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -49,13 +51,17 @@ class SpyHasher:
         return result
 
 
-@pytest.fixture
-def spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[SpyHasher]:
-    hasher = SpyHasher(FAST)
+def in_place(monkeypatch: pytest.MonkeyPatch, hasher: H) -> Iterator[H]:
+    """``hasher`` as the module's, its dummy hash made anew."""
     monkeypatch.setattr(passwords, "_HASHER", hasher)
     passwords._dummy_hash.cache_clear()
     yield hasher
     passwords._dummy_hash.cache_clear()
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[SpyHasher]:
+    yield from in_place(monkeypatch, SpyHasher(FAST))
 
 
 def test_hash_is_argon2id_and_verifies(spy: SpyHasher) -> None:
@@ -153,11 +159,7 @@ class HeldHasher(SpyHasher):
 
 @pytest.fixture
 def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldHasher]:
-    hasher = HeldHasher(FAST)
-    monkeypatch.setattr(passwords, "_HASHER", hasher)
-    passwords._dummy_hash.cache_clear()
-    yield hasher
-    passwords._dummy_hash.cache_clear()
+    yield from in_place(monkeypatch, HeldHasher(FAST))
 
 
 @pytest.mark.anyio
