@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
+from authgate._core.plain_text import plain_text
 from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
-from authgate.adapters.sqlalchemy._text import storable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -71,7 +71,7 @@ class Harness:
             reads = [asyncio.ensure_future(adapter.get_session_and_user(t)) for t in asked]
             for _ in range(5):
                 await asyncio.sleep(0)
-            batched = {t for t in asked if storable(t)}
+            batched = {t for t in asked if plain_text(t)}
             assert set(pool._pending or ()) == batched
         finally:
             pool._slots.release()
@@ -103,7 +103,7 @@ def harness(postgres: PostgresServer) -> Iterator[Harness]:
     st.lists(TOKENS, min_size=1, max_size=12, unique=True).flatmap(
         lambda tokens: st.tuples(
             st.just(tokens),
-            st.sets(st.sampled_from(tokens).filter(storable)),
+            st.sets(st.sampled_from(tokens).filter(plain_text)),
             st.lists(st.sampled_from(tokens), min_size=1, max_size=20),
         )
     )

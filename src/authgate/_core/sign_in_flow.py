@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from authgate._core import adapter_flow
 from authgate._core.accounts import account_key
 from authgate._core.events import fire
+from authgate._core.plain_text import plain_text
 from authgate._core.redirects import append_query, to_error
 from authgate._core.sign_in_check import check_sign_in, sign_in_cookies
 from authgate._core.two_factor.methods import record_methods, session_claims, sign_in_methods
@@ -147,10 +148,34 @@ def _unusable_key(ctx: RequestContext, first: FirstFactor, *, stored: bool) -> A
         account.get("provider"),
         "missing" if raw is None else type(raw).__name__,
     )
+    return _refused(ctx, first)
+
+
+def _unstorable_text(ctx: RequestContext, first: FirstFactor) -> AuthResponse | None:
+    r"""Refuse a stored sign-in whose user or account holds text no database column holds.
+
+    An identity provider's ``"name": "\u0000"`` or a lone surrogate would otherwise fail
+    every write of the sign-in's transaction (retried, then logged as an adapter failure).
+    """
+    for part, values in (("user", first.user), ("account", first.account)):
+        field = next((k for k, v in values.items() if not plain_text(v)), None)
+        if field is not None:
+            logger.warning(
+                "CALLBACK_%s_ERROR: provider %s vouched for a user whose %s field %r holds a "
+                "NUL or a lone surrogate, which no database stores. Refused, nothing stored",
+                first.kind.upper(),
+                first.account.get("provider"),
+                part,
+                field,
+            )
+            return _refused(ctx, first)
+    return None
+
+
+def _refused(ctx: RequestContext, first: FirstFactor) -> AuthResponse:
     if first.kind == "credentials":
-        return to_error(
-            ctx.url, ErrorCode.CredentialsSignin, status=401, provider=str(account.get("provider"))
-        )
+        provider = str(first.account.get("provider"))
+        return to_error(ctx.url, ErrorCode.CredentialsSignin, status=401, provider=provider)
     return to_error(ctx.url, ErrorCode.Callback, status=first.denied_status)
 
 
@@ -159,7 +184,9 @@ async def complete_sign_in(ctx: RequestContext, first: FirstFactor) -> AuthRespo
     stored = _through_adapter(ctx, first.account)
     if first.link_to is not None and not stored:  # link.intent refuses this; never sign in
         return to_error(ctx.url, ErrorCode.Signin)
-    unusable = _unusable_key(ctx, first, stored=stored)
+    unusable = _unusable_key(ctx, first, stored=stored) or (
+        _unstorable_text(ctx, first) if stored else None
+    )
     if unusable is not None:
         return unusable
     shown: Mapping[str, Any] = first.user

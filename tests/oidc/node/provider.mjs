@@ -40,9 +40,12 @@ server.listen(config.port ?? 0, "127.0.0.1", () => {
           const unverified = id.startsWith("unverified-");
           const local = unverified ? id.slice("unverified-".length) : id;
           const name = local.charAt(0).toUpperCase() + local.slice(1);
+          // Text no database column holds, as a provider might send it (tests of bad input).
+          const odd = { "nul-": "Ada\u0000 Lovelace", "surrogate-": "Ada\uD800 Lovelace" };
+          const oddName = Object.entries(odd).find(([prefix]) => id.startsWith(prefix))?.[1];
           return {
             sub: id,
-            name: `${name} Lovelace`,
+            name: oddName ?? `${name} Lovelace`,
             email: `${local}@example.com`,
             email_verified: !unverified,
             picture: `${issuer}/avatars/${id}.png`,

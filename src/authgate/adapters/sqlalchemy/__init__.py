@@ -27,6 +27,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from authgate._core.plain_text import plain_text
 from authgate.adapters.sqlalchemy._pool import ping_on_checkout, read_twice, untested
 from authgate.adapters.sqlalchemy._read_pool import (
     READ_CONNECTIONS,
@@ -40,7 +41,6 @@ from authgate.adapters.sqlalchemy._session_read import (
     session_statement,
     sessions_statement,
 )
-from authgate.adapters.sqlalchemy._text import storable
 from authgate.adapters.sqlalchemy.schema import AuthTables, build_tables, tables
 
 if TYPE_CHECKING:
@@ -407,7 +407,7 @@ class SQLAlchemyAdapter:
         return self._user(row) if row else None
 
     async def get_user_by_email(self, email: str) -> AdapterUser | None:
-        if not storable(email):
+        if not plain_text(email):
             return None  # in no row (an OAuth profile's e-mail, say); PostgreSQL would fail
         users = self.tables.users
         async with self._begin() as conn:
@@ -418,7 +418,7 @@ class SQLAlchemyAdapter:
     async def get_user_by_account(
         self, provider: str, provider_account_id: str
     ) -> AdapterUser | None:
-        if not (storable(provider) and storable(provider_account_id)):
+        if not (plain_text(provider) and plain_text(provider_account_id)):
             return None
         users, accounts = self.tables.users, self.tables.accounts
         query = (
@@ -492,7 +492,7 @@ class SQLAlchemyAdapter:
     async def get_session_and_user(
         self, session_token: str
     ) -> tuple[AdapterSession, AdapterUser] | None:
-        if not storable(session_token):
+        if not plain_text(session_token):
             return None  # in no row; PostgreSQL would answer an error
         found: Mapping[str, Any] | object | None
         if self._conn is not None:  # inside transaction(): sees its uncommitted writes
@@ -537,7 +537,7 @@ class SQLAlchemyAdapter:
     async def update_session(
         self, session_token: str, *, expires: datetime
     ) -> AdapterSession | None:
-        if not storable(session_token):
+        if not plain_text(session_token):
             return None
         sessions = self.tables.sessions
         async with self._begin() as conn:
@@ -563,7 +563,7 @@ class SQLAlchemyAdapter:
         return [self._session(row._mapping) for row in rows]
 
     async def delete_session(self, session_token: str) -> AdapterSession | None:
-        if not storable(session_token):
+        if not plain_text(session_token):
             return None
         sessions = self.tables.sessions
         where = sessions.c.sessionToken == session_token
@@ -593,7 +593,7 @@ class SQLAlchemyAdapter:
         return dict(token)  # type: ignore[return-value]
 
     async def use_verification_token(self, identifier: str, token: str) -> VerificationToken | None:
-        if not (storable(identifier) and storable(token)):
+        if not (plain_text(identifier) and plain_text(token)):
             return None  # the e-mail link's ``email=`` can carry a %00
         table = self.tables.verification_token
         where = (table.c.identifier == identifier) & (table.c.token == token)

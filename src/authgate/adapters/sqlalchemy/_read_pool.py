@@ -131,7 +131,7 @@ def _connection_setup(engine: AsyncEngine) -> tuple[Any, ...]:
 
 def _batchable(token: str) -> bool:
     # Of a sane length; text PostgreSQL cannot hold never gets here (the adapter answers it
-    # without a query, _text.storable), so one odd token cannot fail the reads batched with it.
+    # without a query, _core.plain_text), so one odd token cannot fail the reads batched with it.
     return len(token) <= _BATCH_TOKEN_CHARS
 
 
