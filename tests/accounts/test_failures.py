@@ -225,6 +225,43 @@ async def test_two_factor_with_database_sessions_fails_closed_when_the_session_w
     assert SESSION in client.jar
 
 
+async def test_a_second_factor_the_database_could_not_store_is_not_used_up() -> None:
+    """The answer, the pending sign-in and the session commit together (or none of them)."""
+    setup = broken_setup("database")
+    owner = await ready(setup)
+    secret, codes = await enrol(owner)
+    user = await setup.adapter.get_user_by_email(EMAIL)
+    client = setup.client(now=NOW + 30)
+    await sign_in(client)
+    setup.adapter.broken = {"create_session"}
+    assert error_of(await answer(client, recoveryCode=codes[0])) == "Callback"
+    assert error_of(await answer(client, code=code_at(secret, NOW + 30))) == "Callback"
+    assert SESSION not in client.jar
+    assert await setup.adapter.count_recovery_codes(user["id"]) == 10, "no recovery code used"
+    setup.adapter.broken = set()
+    done = await answer(client, code=code_at(secret, NOW + 30))
+    assert done.status == 302, "the same pending sign-in and the same code work"
+    assert SESSION in client.jar
+
+    # A second answer on a copy of a pending cookie that was used meanwhile: refused, and its
+    # recovery code stays unused.
+    first = setup.client(now=NOW + 90)
+    await sign_in(first)
+    twin = setup.client(now=NOW + 90)
+    twin.jar.update(first.jar)
+    assert (await answer(first, recoveryCode=codes[0])).status == 302
+    assert error_of(await answer(twin, recoveryCode=codes[1])) == "Verification"
+    assert await setup.adapter.count_recovery_codes(user["id"]) == 9, "only the first one used"
+
+    # A step-up of a live session whose methods cannot be stored keeps the code too.
+    setup.adapter.broken = {"set_session_methods"}
+    assert error_of(await answer(owner, recoveryCode=codes[1])) == "Callback"
+    setup.adapter.broken = set()
+    assert await setup.adapter.count_recovery_codes(user["id"]) == 9
+    assert (await answer(owner, recoveryCode=codes[1])).status == 302
+    assert await setup.adapter.count_recovery_codes(user["id"]) == 8
+
+
 async def test_a_failed_rehash_still_signs_in_with_the_old_hash() -> None:
     from argon2 import PasswordHasher
 

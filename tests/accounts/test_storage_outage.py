@@ -3,6 +3,7 @@
 Every route that needs the database answers the outage as the passkey routes and the sign-out
 do: ``/error?error=Callback``, ``503`` in JSON mode, logged, no session and nothing
 half-written; once the server is back the same requests work, without restarting the app.
+A recovery code answered as the server goes down is not used up.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 from authgate.adapters.sqlalchemy import SQLAlchemyAdapter
 from blackbox import test_database_outage
 from blackbox.conftest import NOW, SESSION, body_json, query_of
+from blackbox.test_database_outage import DownAtTheSession
 
 from .conftest import (
     EMAIL,
@@ -107,3 +109,29 @@ async def test_every_account_route_answers_an_outage_with_503(
     again = await owner.post("/two-factor-setup", form=regenerate)
     assert again.status == 200, "the recovery code was not used up by the outage"
     assert (await owner.post("/change-password", form=change)).status == 302
+
+
+async def test_a_recovery_code_is_not_lost_when_the_database_goes_down_at_the_session(
+    pg: PostgresServer,
+) -> None:
+    """The code, the pending sign-in and the session row are one transaction (database sessions):
+    the server stops just before the row is written, so the code's use is rolled back too."""
+    adapter = DownAtTheSession(pg.url, create=True, table_prefix=f"t{secrets.token_hex(4)}_")
+    async with closing_setup(adapter, "database") as made:
+        owner = await signed_up(made)
+        _, codes = await enrol(owner)
+        user = await adapter.get_user_by_email(EMAIL)
+        assert user is not None
+        client = made.client(now=NOW + 30)
+        await sign_in(client)
+        DownAtTheSession.server = pg
+        try:
+            unavailable(await answer(client, recoveryCode=codes[0], json="true"))
+        finally:
+            DownAtTheSession.server = None
+        pg.resume()
+        assert await adapter.count_recovery_codes(user["id"]) == 10, "not used up"
+        done = await answer(client, recoveryCode=codes[0])
+        assert done.redirect == "http://localhost:3000", "the same pending sign-in and code"
+        assert SESSION in client.jar
+        assert await adapter.count_recovery_codes(user["id"]) == 9

@@ -19,14 +19,15 @@ from authgate._core.body import text_field
 from authgate._core.outage import StorageUnavailable, storage_failed
 from authgate._core.password.forms import refuse, show, signed_out_to_sign_in, unsupported
 from authgate._core.redirects import csrf_refused, to_error
-from authgate._core.two_factor import forms, pending, security_keys, signed_in
-from authgate._core.two_factor.step import Answer, check_answer
+from authgate._core.two_factor import finish, forms, pending, security_keys, signed_in
+from authgate._core.two_factor.step import Answer, Proof, announce, check_answer
 from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
     from authgate._core.pages.accounts import Content
+    from authgate.http import Cookie
 
 logger = logging.getLogger("authgate")
 
@@ -101,29 +102,62 @@ async def _answer(ctx: RequestContext) -> AuthResponse:
     if isinstance(attempt, AuthResponse):
         return attempt
     try:
-        method = await check_answer(ctx, subject, answer)
-        if method is not None and waiting is not None and not await pending.use(ctx, waiting):
-            return to_error(ctx.url, ErrorCode.Verification)  # the pending sign-in was used already
-    except Exception as exc:  # noqa: BLE001 - fail closed
+        proved = await _prove(ctx, subject, answer, waiting, current)
+    except _PendingUsedError:
+        return to_error(ctx.url, ErrorCode.Verification)  # the pending sign-in was used already
+    except Exception as exc:  # noqa: BLE001 - fail closed: rolled back, nothing used up
         return _failed(ctx, exc)
-    if method is None:
+    if proved is None:
         return await _refuse(
             ctx, subject, "SecurityKeyRefused" if answer.security_key else "InvalidCode"
         )
+    proof, done = proved
     await throttle.settle(ctx, attempt)
+    await announce(ctx, subject, proof)
+    if isinstance(done, AuthResponse):
+        return done
+    if isinstance(done, list):  # a step-up: the session's new methods (JWT: its new cookie)
+        response = AuthResponse.to(ctx.callback_url)
+        response.cookies = done
+        return response
     try:
-        if waiting is None:
-            assert current is not None  # noqa: S101
-            response = AuthResponse.to(ctx.callback_url)
-            response.cookies = await signed_in.add_method(ctx, current, method)
-            return response
-        from authgate._core.two_factor.finish import finish
-
-        response = await finish(ctx, waiting, method)
-    except Exception as exc:  # noqa: BLE001 - fail closed: no session, no method recorded
+        response = await finish.issue_prepared(ctx, done)
+    except Exception as exc:  # noqa: BLE001 - fail closed: no session cookie
         return _failed(ctx, exc)
     response.cookies.insert(0, pending.clear(ctx))
     return response
+
+
+class _PendingUsedError(Exception):
+    """A parallel answer used the pending sign-in first: roll this one's answer back."""
+
+
+async def _prove(
+    ctx: RequestContext,
+    subject: str,
+    answer: Answer,
+    waiting: pending.Pending | None,
+    current: signed_in.SignedIn | None,
+) -> tuple[Proof, finish.Prepared | AuthResponse | list[Cookie]] | None:
+    """Check the answer and store what it proves in one transaction; ``None``: refused.
+
+    The code (or recovery code, or the security key's challenge), the pending sign-in and the
+    database session (a step-up: the session's methods) commit together, so a write that
+    fails leaves the code usable. A refusal commits what the check used up (a security key's
+    challenge is used up whatever follows). Raises when storage fails (all rolled back).
+    """
+    adapter = ctx.options.adapter
+    assert adapter is not None  # noqa: S101 - TwoFactor needs one
+    async with adapter.transaction() as tx:
+        proof = await check_answer(ctx, subject, answer, tx)
+        if proof is None:
+            return None
+        if waiting is None:
+            assert current is not None  # noqa: S101
+            return proof, await signed_in.add_method(ctx, current, proof.method, tx)
+        if not await pending.use(ctx, waiting, tx):
+            raise _PendingUsedError
+        return proof, await finish.prepare(ctx, waiting, proof.method, tx)
 
 
 async def _refuse(ctx: RequestContext, subject: str, code: str) -> AuthResponse:

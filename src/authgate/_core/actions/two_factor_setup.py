@@ -23,7 +23,7 @@ from authgate._core.outage import StorageUnavailable, storage_failed
 from authgate._core.password.forms import refuse, show, signed_out_to_sign_in, unsupported
 from authgate._core.redirects import csrf_refused, to_error
 from authgate._core.two_factor import forms, recovery, signed_in, totp
-from authgate._core.two_factor.step import Answer, check_answer
+from authgate._core.two_factor.step import Answer, announce, check_answer
 from authgate._crypto.sealed import Sealer
 from authgate.errors import ErrorCode
 from authgate.http import AuthResponse
@@ -171,10 +171,12 @@ async def _change(ctx: RequestContext, current: SignedIn, op: str, answer: Answe
     factors = signed_in.store(ctx.options)
     if await factors.get_two_factor(current.subject) is None:
         return AuthResponse.to(f"{ctx.url}/{forms.SETUP}")
-    if await check_answer(ctx, current.subject, answer) is None:
+    proof = await check_answer(ctx, current.subject, answer)
+    if proof is None:
         remaining = await factors.count_recovery_codes(current.subject)
         page = forms.settings(ctx, remaining, remaining <= config.low_recovery_codes)
         return refuse(ctx, "InvalidCode", page)
+    await announce(ctx, current.subject, proof)
     if op == "disable":
         await factors.disable_two_factor(current.subject)
         await fire(ctx.options, "two_factor_disabled", user_id=current.subject)

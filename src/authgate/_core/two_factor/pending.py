@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from authgate._core.context import RequestContext
     from authgate._core.cookies import CookieSpec
     from authgate._core.sign_in_flow import Verified
+    from authgate.adapters import Adapter
     from authgate.http import Cookie
 
 PURPOSE = "two-factor pending sign-in"
@@ -150,9 +151,12 @@ def read(ctx: RequestContext) -> Pending | None:
     return pending if pending.expires > ctx.now else None
 
 
-async def use(ctx: RequestContext, pending: Pending) -> bool:
-    """Consume the pending sign-in: ``True`` once. Raises when storage fails."""
-    adapter = ctx.options.adapter
+async def use(ctx: RequestContext, pending: Pending, tx: Adapter | None = None) -> bool:
+    """Consume the pending sign-in: ``True`` once. Raises when storage fails.
+
+    ``tx``: the transaction to consume it in (default: the configured adapter).
+    """
+    adapter = tx if tx is not None else ctx.options.adapter
     assert adapter is not None  # noqa: S101
     used = await adapter.use_verification_token(
         _identifier(pending.subject), _digest(ctx, pending.jti)

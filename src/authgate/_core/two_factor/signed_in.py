@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from authgate._core.context import RequestContext
     from authgate._core.options import InternalOptions
-    from authgate.adapters import TwoFactorStore
+    from authgate.adapters import Adapter, TwoFactorStore
     from authgate.http import Cookie
 
 logger = logging.getLogger("authgate")
@@ -94,11 +94,17 @@ def has_second_factor(methods: tuple[str, ...] | list[str]) -> bool:
     return any(m in SECOND_FACTORS for m in methods)
 
 
-async def add_method(ctx: RequestContext, signed: SignedIn, method: str) -> list[Cookie]:
-    """Record that the session proved ``method`` now; the cookies that carry it (JWT)."""
+async def add_method(
+    ctx: RequestContext, signed: SignedIn, method: str, tx: Adapter | None = None
+) -> list[Cookie]:
+    """Record that the session proved ``method`` now; the cookies that carry it (JWT).
+
+    ``tx``: the transaction to record it in (default: the configured adapter).
+    """
     methods = [*signed.methods, method] if method not in signed.methods else list(signed.methods)
     if signed.token is not None:
-        await store(ctx.options).set_session_methods(signed.token, methods)
+        factors = cast("TwoFactorStore", tx) if tx is not None else store(ctx.options)
+        await factors.set_session_methods(signed.token, methods)
         return []
     claims = dict(signed.claims or {})
     claims["amr"] = methods

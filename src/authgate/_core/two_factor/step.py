@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from authgate._core.context import RequestContext
     from authgate._core.options import InternalOptions
     from authgate._core.sign_in_flow import Verified
-    from authgate.adapters import TwoFactorStore
+    from authgate.adapters import Adapter, TwoFactorStore
 
 logger = logging.getLogger("authgate")
 
@@ -91,9 +91,25 @@ class Answer:
     pending_id: str | None = None  # the pending sign-in the key's challenge must be bound to
 
 
-async def check_answer(ctx: RequestContext, subject: str, answer: Answer) -> str | None:
-    """The method the answer proved (``otp``, ``hwk``), or ``None`` when it is wrong or was used.
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """What an answer proved, announced by :func:`announce` once its transaction committed.
 
+    ``method``: ``otp`` or ``hwk``; ``recovery_codes_left``: after a recovery code, how many
+    the user has left.
+    """
+
+    method: str
+    recovery_codes_left: int | None = None
+
+
+async def check_answer(
+    ctx: RequestContext, subject: str, answer: Answer, tx: Adapter | None = None
+) -> Proof | None:
+    """What the answer proved, or ``None`` when it is wrong or was used.
+
+    ``tx``: the transaction to use the code (or the security key's challenge) up in, so the
+    caller's later writes commit with it or roll it back (default: the configured adapter).
     Raises when storage fails.
     """
     config = ctx.options.two_factor
@@ -103,8 +119,9 @@ async def check_answer(ctx: RequestContext, subject: str, answer: Answer) -> str
             return None
         from authgate._core.webauthn import second_factor  # py_webauthn: the passkeys extra
 
-        return await second_factor.check(ctx, subject, answer.pending_id, answer.security_key)
-    factors = store(ctx.options)
+        method = await second_factor.check(ctx, subject, answer.pending_id, answer.security_key, tx)
+        return None if method is None else Proof(method)
+    factors = cast("TwoFactorStore", tx) if tx is not None else store(ctx.options)
     record = await factors.get_two_factor(subject)
     if record is None:
         return None
@@ -118,7 +135,7 @@ async def check_answer(ctx: RequestContext, subject: str, answer: Answer) -> str
         step = totp.matching_step(config, secret, answer.code.strip(), ctx.now)
         # The store refuses a step at or before the last one used: no replay within its window.
         if step is not None and await factors.use_totp_step(subject, step):
-            return "otp"
+            return Proof("otp")
         return None
     canonical = recovery.canonical(answer.recovery_code or "")
     if canonical is None:
@@ -128,7 +145,14 @@ async def check_answer(ctx: RequestContext, subject: str, answer: Answer) -> str
             break
     else:
         return None
-    remaining = await factors.count_recovery_codes(subject)
-    logger.warning("TWO_FACTOR_RECOVERY_CODE_USED: %d left", remaining)
-    await fire(ctx.options, "recovery_code_used", user_id=subject, remaining=remaining)
-    return "otp"
+    return Proof("otp", await factors.count_recovery_codes(subject))
+
+
+async def announce(ctx: RequestContext, subject: str, proof: Proof) -> None:
+    """Log and fire ``recovery_code_used`` for a proof by recovery code (after the commit)."""
+    if proof.recovery_codes_left is None:
+        return
+    logger.warning("TWO_FACTOR_RECOVERY_CODE_USED: %d left", proof.recovery_codes_left)
+    await fire(
+        ctx.options, "recovery_code_used", user_id=subject, remaining=proof.recovery_codes_left
+    )

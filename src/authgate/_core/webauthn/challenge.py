@@ -22,6 +22,7 @@ from authgate.errors import TokenError
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
+    from authgate.adapters import Adapter
     from authgate.http import Cookie
     from authgate.providers.passkey import Passkey
 
@@ -93,8 +94,12 @@ def clear(ctx: RequestContext) -> Cookie:
     return ctx.cookies.webauthn_challenge.delete()
 
 
-async def consume(ctx: RequestContext, provider: Passkey, action: str) -> Ceremony | None:
+async def consume(
+    ctx: RequestContext, provider: Passkey, action: str, tx: Adapter | None = None
+) -> Ceremony | None:
     """The request's ceremony, used up now; ``None`` when missing, expired, replayed or not ours.
+
+    ``tx``: the transaction to use it up in (default: the configured adapter).
 
     Raises:
         Exception: The adapter failed (the caller answers it).
@@ -116,7 +121,7 @@ async def consume(ctx: RequestContext, provider: Passkey, action: str) -> Ceremo
         or claims.get("action") != action
     ):
         return None
-    adapter: Any = ctx.options.adapter
+    adapter: Any = tx if tx is not None else ctx.options.adapter
     row = await adapter.use_verification_token(_identifier(provider), _digest(ctx, encoded))
     if row is None or row["expires"] <= datetime.fromtimestamp(ctx.now, UTC):
         return None

@@ -18,6 +18,7 @@ from authgate._core.webauthn import ceremony, challenge, flow, verify
 
 if TYPE_CHECKING:
     from authgate._core.context import RequestContext
+    from authgate.adapters import Adapter
     from authgate.http import AuthResponse
     from authgate.providers.passkey import Passkey
 
@@ -63,11 +64,14 @@ async def options(ctx: RequestContext, provider: Passkey) -> AuthResponse:
     return flow.options_response(ACTION, body, cookie)
 
 
-async def check(ctx: RequestContext, subject: str, bound: str | None, data: str) -> str | None:
+async def check(
+    ctx: RequestContext, subject: str, bound: str | None, data: str, tx: Adapter | None = None
+) -> str | None:
     """``hwk`` when ``data`` is a valid assertion of one of ``subject``'s credentials.
 
     ``None`` when it is refused (logged as ``WEBAUTHN_<REASON>``, a counter regression
-    included). The challenge is used up first, whatever follows.
+    included). The challenge is used up first, whatever follows; ``tx``: the transaction to
+    use it up and store the counter in (default: the configured adapter).
 
     Raises:
         Exception: The adapter failed (the caller answers it).
@@ -76,16 +80,21 @@ async def check(ctx: RequestContext, subject: str, bound: str | None, data: str)
     if provider is None:
         return None
     try:
-        return await _check(ctx, provider, subject, bound, data)
+        return await _check(ctx, provider, subject, bound, data, tx)
     except verify.Refused as refused:
         flow.log_refusal(refused.reason, refused.detail)
         return None
 
 
 async def _check(
-    ctx: RequestContext, provider: Passkey, subject: str, bound: str | None, data: str
+    ctx: RequestContext,
+    provider: Passkey,
+    subject: str,
+    bound: str | None,
+    data: str,
+    tx: Adapter | None,
 ) -> str:
-    found = await challenge.consume(ctx, provider, ACTION)
+    found = await challenge.consume(ctx, provider, ACTION, tx)
     if found is None:
         raise verify.Refused("challenge", "missing, expired, used or for another ceremony")
     if found.user_id != subject or found.bound != bound:
@@ -96,7 +105,7 @@ async def _check(
     )
     parsed, credential_id = verify.credential_id_of(data)
     checked = verify.assertion(parsed, expected)
-    store = security_keys.store(ctx.options)
+    store = security_keys.store(ctx.options, tx)
     stored = await store.get_authenticator(credential_id)
     if stored is None or str(stored["userId"]) != subject:
         raise verify.Refused("unknown-credential", "not a credential of this user")
