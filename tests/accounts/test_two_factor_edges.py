@@ -227,6 +227,13 @@ async def test_settings_when_the_database_fails() -> None:
     )
     assert query_of(failed.redirect or "")["error"] == ["Callback"]
     assert await adapter.count_recovery_codes(SUBJECT) == 10, "the old codes stay"
+    adapter.broken = set()
+    again = await owner.post(
+        SETUP,
+        form={"csrfToken": await owner.csrf(), "op": "regenerate", "code": code_at(secret, at)},
+        now=at,
+    )
+    assert again.status == 200, "the same code works: its use was rolled back with the change"
 
 
 async def test_methods_the_database_cannot_keep_read_as_no_second_factor(

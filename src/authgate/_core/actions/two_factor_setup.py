@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 from authgate._core import throttle
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from authgate._core.cookies import CookieSpec
     from authgate._core.pages.accounts import Content
     from authgate._core.two_factor.signed_in import SignedIn
+    from authgate.adapters import TwoFactorStore
     from authgate.http import Cookie
 
 logger = logging.getLogger("authgate")
@@ -164,25 +165,30 @@ async def _change(ctx: RequestContext, current: SignedIn, op: str, answer: Answe
     """New recovery codes or two-factor off: a fresh TOTP code or an unused recovery code.
 
     The recovery code is used up (``recovery_code_used``) even when it only proves the
-    regeneration that replaces it.
+    regeneration that replaces it; the code's use and the change commit together.
     """
     config = ctx.options.two_factor
     assert config is not None  # noqa: S101
     factors = signed_in.store(ctx.options)
     if await factors.get_two_factor(current.subject) is None:
         return AuthResponse.to(f"{ctx.url}/{forms.SETUP}")
-    proof = await check_answer(ctx, current.subject, answer)
+    codes = recovery.new_codes(config.recovery_codes)
+    adapter = ctx.options.adapter
+    assert adapter is not None  # noqa: S101 - TwoFactor needs one
+    async with adapter.transaction() as tx:
+        proof = await check_answer(ctx, current.subject, answer, tx)
+        changed = cast("TwoFactorStore", tx)
+        if proof is not None and op == "disable":
+            await changed.disable_two_factor(current.subject)
+        elif proof is not None:
+            digests = recovery.digests(ctx.options.secrets[0], codes)
+            await changed.replace_recovery_codes(current.subject, digests)
     if proof is None:
         remaining = await factors.count_recovery_codes(current.subject)
         page = forms.settings(ctx, remaining, remaining <= config.low_recovery_codes)
         return refuse(ctx, "InvalidCode", page)
     await announce(ctx, current.subject, proof)
     if op == "disable":
-        await factors.disable_two_factor(current.subject)
         await fire(ctx.options, "two_factor_disabled", user_id=current.subject)
         return AuthResponse.to(f"{ctx.url}/{forms.SETUP}")
-    codes = recovery.new_codes(config.recovery_codes)
-    await factors.replace_recovery_codes(
-        current.subject, recovery.digests(ctx.options.secrets[0], codes)
-    )
     return _codes_page(ctx, codes, [])
