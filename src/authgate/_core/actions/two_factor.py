@@ -114,16 +114,17 @@ async def _answer(ctx: RequestContext) -> AuthResponse:
     proof, done = proved
     await throttle.settle(ctx, attempt)
     await announce(ctx, subject, proof)
-    if isinstance(done, AuthResponse):
-        return done
     if isinstance(done, list):  # a step-up: the session's new methods (JWT: its new cookie)
         response = AuthResponse.to(ctx.callback_url)
         response.cookies = done
         return response
-    try:
-        response = await finish.issue_prepared(ctx, done)
-    except Exception as exc:  # noqa: BLE001 - fail closed: no session cookie
-        return _failed(ctx, exc)
+    if isinstance(done, AuthResponse):  # the user is gone
+        response = done
+    else:
+        try:
+            response = await finish.issue_prepared(ctx, done)
+        except Exception as exc:  # noqa: BLE001 - fail closed: no session cookie
+            return _failed(ctx, exc)
     response.cookies.insert(0, pending.clear(ctx))
     return response
 
