@@ -10,8 +10,9 @@ stops and restarts the components of ``--faults`` at fixed times. Then checks th
 (``consistency.py``) and writes ``report.html``, ``report.md``, ``report.json`` and the plots
 to ``--out``. Exits 1 when an operation failed outside a fault window, failed inside one with
 an answer that is not the documented one, the database check found something, or (with
-``--check-rss``) a worker's RSS more than doubled after warm-up. Exit 3: a component is
-missing (run scripts/install).
+``--check-rss``) a worker's RSS left its budget (its resting level x 1.25 plus 64 MiB per
+argon2 run the process allows at once) or its resting level grew by half. Exit 3: a component
+is missing (run scripts/install).
 """
 
 from __future__ import annotations
@@ -180,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--pool-size", type=int, default=5, help="SQLAlchemy pool per worker")
     parser.add_argument("--max-overflow", type=int, default=5)
-    parser.add_argument("--check-rss", action="store_true", help="fail if a worker's RSS doubles")
+    parser.add_argument(
+        "--check-rss", action="store_true", help="fail if a worker's RSS leaves its budget"
+    )
     parser.add_argument("--out", type=Path, default=Path("test-artifacts/load"))
     options = parser.parse_args(argv)
     options.faults = (

@@ -5,8 +5,10 @@ aiosmtpd SMTP server and the real ``oidc-provider``, runs the locust mix (sessio
 API behind the session dependency, password sign-ins and sign-outs, e-mail and OAuth sign-ins)
 and stops PostgreSQL for a few seconds in the middle. Correctness only, never timings: no
 failure outside the outage, only the documented answers inside it, every operation of the mix
-succeeded at some point, the database check finds nothing, no worker's RSS more than doubles
-after warm-up. In CI a missing component fails.
+succeeded at some point, the database check finds nothing, every worker's RSS stays within its
+budget (the resting level plus 64 MiB per argon2 run allowed at once; a peak with two hashes in
+flight is not a leak) and its resting level does not grow by half. In CI a missing component
+fails.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def test_a_short_soak_through_a_database_outage(tmp_path: Path) -> None:
     assert not any(run["consistency"].values()), summary
     assert len(run["workers"]) == 2
     for name, worker in run["workers"].items():
-        assert worker["rss_ratio"] <= 2.0, f"{name}: {worker}"
+        assert worker["rss_within_budget"], f"{name}: {worker}"
     assert (tmp_path / "load-1w.png").stat().st_size > 0
     assert "<img" in (tmp_path / "report.html").read_text()
     assert done.returncode == 0, summary
