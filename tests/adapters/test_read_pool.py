@@ -349,18 +349,11 @@ async def test_connection_setup_it_cannot_repeat_keeps_sqlalchemys_pool(
 
 
 async def test_a_read_that_finds_every_connection_busy_waits_then_uses_sqlalchemy(
-    postgres: PostgresServer,
+    postgres: PostgresServer, impatient: SQLAlchemyAdapter
 ) -> None:
-    made = SQLAlchemyAdapter(
-        postgres.url,
-        create=True,
-        table_prefix=f"p{secrets.token_hex(4)}_",
-        read_connections=1,
-        engine_options={"pool_timeout": 0.5},
-    )
+    made = impatient
     locker = await asyncpg.connect(_dsn(postgres))
     try:
-        await _seed(made)
         pool, connection = await _read_once(made)
         checkins = _checkins(made)
         transaction = locker.transaction()
@@ -379,7 +372,6 @@ async def test_a_read_that_finds_every_connection_busy_waits_then_uses_sqlalchem
         assert pool.size == 1
     finally:
         await locker.close()
-        await made.close()
 
 
 async def _seed_many(adapter: SQLAlchemyAdapter, tokens: dict[str, str]) -> None:
@@ -392,16 +384,35 @@ async def _seed_many(adapter: SQLAlchemyAdapter, tokens: dict[str, str]) -> None
         )
 
 
-@pytest.fixture
-async def one_connection(postgres: PostgresServer) -> AsyncIterator[SQLAlchemyAdapter]:
+async def _one_connection_adapter(
+    postgres: PostgresServer, **engine_options: Any
+) -> AsyncIterator[SQLAlchemyAdapter]:
+    """A seeded adapter whose session read has one connection of its own."""
     made = SQLAlchemyAdapter(
-        postgres.url, create=True, table_prefix=f"p{secrets.token_hex(4)}_", read_connections=1
+        postgres.url,
+        create=True,
+        table_prefix=f"p{secrets.token_hex(4)}_",
+        read_connections=1,
+        engine_options=engine_options,
     )
     try:
         await _seed(made)
         yield made
     finally:
         await made.close()
+
+
+@pytest.fixture
+async def one_connection(postgres: PostgresServer) -> AsyncIterator[SQLAlchemyAdapter]:
+    async for made in _one_connection_adapter(postgres):
+        yield made
+
+
+@pytest.fixture
+async def impatient(postgres: PostgresServer) -> AsyncIterator[SQLAlchemyAdapter]:
+    """:func:`one_connection` whose SQLAlchemy pool gives up a wait after half a second."""
+    async for made in _one_connection_adapter(postgres, pool_timeout=0.5):
+        yield made
 
 
 @dataclass
@@ -535,42 +546,30 @@ async def test_a_token_no_column_can_hold_is_no_session_not_a_driver_error(
 
 
 async def test_a_batch_that_waits_past_pool_timeout_is_read_through_sqlalchemy(
-    postgres: PostgresServer,
+    postgres: PostgresServer, impatient: SQLAlchemyAdapter
 ) -> None:
-    made = SQLAlchemyAdapter(
-        postgres.url,
-        create=True,
-        table_prefix=f"p{secrets.token_hex(4)}_",
-        read_connections=1,
-        engine_options={"pool_timeout": 0.5},
-    )
-    try:
-        await _seed(made)
-        await _seed_many(made, {"c" * 64: "c@example.com"})
-        checkins = _checkins(made)
-        async with _one_read_held(postgres, made) as held:
-            pool = held.pool
-            batched = await _reads(made, ["c" * 64, "x"])
-            assert sorted(pool._pending) == ["c" * 64, "x"]
-            # past pool_timeout the batch gives up its wait: both read through SQLAlchemy
-            for _ in range(500):
-                blocked = await held.locker.fetchval(
-                    "SELECT count(*) FROM pg_locks WHERE NOT granted"
-                )
-                if blocked >= 2:  # the read pool's read and at least one SQLAlchemy read
-                    break
-                await asyncio.sleep(0.01)
-        answers = await asyncio.gather(held.first, *batched)
-        assert [None if a is None else a[1]["email"] for a in answers] == [
-            "ada@example.com",
-            "c@example.com",
-            None,
-        ]
-        assert pool.batched_queries == 0
-        assert len(checkins) == 2
-        assert pool._pending is None
-    finally:
-        await made.close()
+    made = impatient
+    await _seed_many(made, {"c" * 64: "c@example.com"})
+    checkins = _checkins(made)
+    async with _one_read_held(postgres, made) as held:
+        pool = held.pool
+        batched = await _reads(made, ["c" * 64, "x"])
+        assert sorted(pool._pending) == ["c" * 64, "x"]
+        # past pool_timeout the batch gives up its wait: both read through SQLAlchemy
+        for _ in range(500):
+            blocked = await held.locker.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if blocked >= 2:  # the read pool's read and at least one SQLAlchemy read
+                break
+            await asyncio.sleep(0.01)
+    answers = await asyncio.gather(held.first, *batched)
+    assert [None if a is None else a[1]["email"] for a in answers] == [
+        "ada@example.com",
+        "c@example.com",
+        None,
+    ]
+    assert pool.batched_queries == 0
+    assert len(checkins) == 2
+    assert pool._pending is None
 
 
 async def test_a_batch_still_waiting_when_the_adapter_closes_is_read_through_sqlalchemy(
