@@ -59,7 +59,7 @@ def hash_password(password: str) -> str:
     It blocks for tens of milliseconds: in ``async`` code run it in a worker thread.
     """
     with _RUNNING:
-        return hash_unbounded(password)
+        return _hash_unbounded(password)
 
 
 def verify_password(password_hash: str | None, password: object) -> bool:
@@ -72,7 +72,7 @@ def verify_password(password_hash: str | None, password: object) -> bool:
     :func:`verify_password_async`.
     """
     with _RUNNING:
-        return verify_unbounded(password_hash, password)
+        return _verify_unbounded(password_hash, password)
 
 
 async def verify_password_async(password_hash: str | None, password: object) -> bool:
@@ -91,14 +91,14 @@ def _thread_limiter() -> CapacityLimiter:
         return limiter
 
 
-def hash_unbounded(password: str) -> str:
+def _hash_unbounded(password: str) -> str:
     """:func:`hash_password` outside the process-wide bound (the caller bounds it)."""
     if not isinstance(password, str):
         raise TypeError("password must be a str")
     return _HASHER.hash(password)
 
 
-def verify_unbounded(password_hash: str | None, password: object) -> bool:
+def _verify_unbounded(password_hash: str | None, password: object) -> bool:
     """:func:`verify_password` outside the process-wide bound (the caller bounds it)."""
     candidate = password if isinstance(password, str) else ""
     if not isinstance(password_hash, str) or not password_hash.startswith("$argon2"):

@@ -55,19 +55,19 @@ def hashing_limiter(providers: Iterable[object]) -> anyio.CapacityLimiter | None
 async def hash_new(ctx: RequestContext, password: str) -> str:
     """argon2id of the normalised password, in a worker thread (it takes tens of ms)."""
     # authgate.passwords needs argon2-cffi (the passwords extra): imported only when used.
-    from authgate.passwords import hash_unbounded
+    from authgate.passwords import _hash_unbounded  # the gate bounds it (max_concurrent_hashes)
 
     return await anyio.to_thread.run_sync(
-        hash_unbounded, normalize(password), limiter=ctx.options.password_hashing
+        _hash_unbounded, normalize(password), limiter=ctx.options.password_hashing
     )
 
 
 async def verify(ctx: RequestContext, stored: str | None, password: object) -> tuple[bool, bool]:
     """``(matches, needs_rehash)``; one full argon2id run even without a stored hash."""
-    from authgate.passwords import needs_rehash, verify_unbounded
+    from authgate.passwords import _verify_unbounded, needs_rehash
 
     candidate = normalize(password) if isinstance(password, str) else password
     ok = await anyio.to_thread.run_sync(
-        verify_unbounded, stored, candidate, limiter=ctx.options.password_hashing
+        _verify_unbounded, stored, candidate, limiter=ctx.options.password_hashing
     )
     return ok, bool(ok and stored and needs_rehash(stored))
