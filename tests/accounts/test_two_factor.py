@@ -95,6 +95,26 @@ async def test_two_requests_with_one_code_sign_in_once(setup: Setup) -> None:
     assert sum(SESSION in c.jar for c in clients) == 1
 
 
+async def test_two_answers_on_one_pending_sign_in_at_once_use_one_code(setup: Setup) -> None:
+    """A double submit with two recovery codes: one signs in, the other is ``Verification`` and
+    its code stays unused (the code, the pending sign-in and the session are one transaction).
+    """
+    owner = await signed_up(setup)
+    _, codes = await enrol(owner)
+    user = await setup.adapter.get_user_by_email(EMAIL)
+    first = setup.client(now=NOW + STEP)
+    await sign_in(first)
+    twin = setup.client(now=NOW + STEP)
+    twin.jar.update(first.jar)
+    answers = await asyncio.gather(
+        answer(first, recoveryCode=codes[0]), answer(twin, recoveryCode=codes[1])
+    )
+    errors = [query_of(a.redirect or "").get("error") for a in answers]
+    assert sorted(map(str, errors)) == ["None", "['Verification']"], answers
+    assert sum(SESSION in c.jar for c in (first, twin)) == 1
+    assert await setup.adapter.count_recovery_codes(user["id"]) == 9, "one code used, not two"
+
+
 async def test_recovery_code_works_once(setup: Setup) -> None:
     owner = await signed_up(setup)
     _, codes = await enrol(owner)
