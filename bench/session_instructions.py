@@ -207,6 +207,8 @@ async def server_paths(
         ("uvicorn: bare Starlette", sb.bare_app(), sb.BARE_PATH, None, b"Ada"),
         ("uvicorn: session (AuthApp, session cookie only)", sb.session_app(), sb.SESSION_PATH,
          plain, b"ada@example.com"),
+        ("uvicorn: session answer replayed (no authgate work)", sb.replay_app(),
+         sb.SESSION_PATH, plain, b"ada@example.com"),
         ("uvicorn: starlette (mounted, browser cookies)", sb.starlette_app(), sb.SESSION_PATH,
          browser, b"ada@example.com"),
         ("uvicorn: fastapi session", fastapi, sb.SESSION_PATH, browser, b"ada@example.com"),
