@@ -836,7 +836,7 @@ class Case:
     """One micro-benchmark row: a call to time, sync or async."""
 
     name: str
-    call: Callable[[], object]
+    call: Callable[[], Any]  # an awaitable when ``is_async``
     is_async: bool = False
 
 
@@ -846,7 +846,7 @@ async def _run(case: Case, n: int) -> int:
     if case.is_async:
         start = time.perf_counter_ns()
         for _ in range(n):
-            await call()  # type: ignore[misc]
+            await call()
         return time.perf_counter_ns() - start
     start = time.perf_counter_ns()
     for _ in range(n):
@@ -1032,17 +1032,16 @@ def summary(servers: dict[str, ServerSummary] | None, micro: list[Micro] | None)
         print(f"\n  {'ratio (median of the rounds)':<44} {'this run':>9}   {'target':>8}   "
               f"{'issue 10 measured':>17}")  # fmt: skip
         for ratio in RATIOS:
-            top, bottom = servers.get(ratio.numerator), servers.get(ratio.denominator)
-            if top is None or bottom is None or not paired(top, bottom):
+            per_round = paired(servers, ratio.numerator, ratio.denominator)
+            if not per_round:
                 print(f"  {ratio.label:<44} {'-':>9}   >= {ratio.target:<5g}   skipped")
                 continue
-            per_round = paired(top, bottom)
             value = statistics.median(per_round)
             verdict = "met" if value >= ratio.target else "below"
             spread = f"rounds {min(per_round):.2f}-{max(per_round):.2f}"
             print(f"  {ratio.label:<44} {value:>9.2f}   >= {ratio.target:<5g}   "
                   f"{ratio.measured_before:>17}  {verdict}  ({spread})")  # fmt: skip
-        floor(servers)
+        print_replay_floor(servers)
     if micro is not None:
         by_name = {m.name: m.ns_per_op for m in micro}
         raw = by_name[RAW_BOUND] or 1.0
@@ -1064,23 +1063,27 @@ def summary(servers: dict[str, ServerSummary] | None, micro: list[Micro] | None)
             print(f"  {'joserfc decode / raw bound':<44} {jose / raw:>8.2f}x   {fmt_us(jose)} µs")
 
 
-def paired(top: ServerSummary, bottom: ServerSummary) -> list[float]:
-    """The ratio of each round: the two targets ran in the same round, seconds apart.
+def paired(servers: dict[str, ServerSummary], top: str, bottom: str) -> list[float]:
+    """``top`` over ``bottom`` in each round (both ran in it, seconds apart); ``[]``: not run.
 
     Their median is the run's ratio: a slow phase of the machine during one round moves one
     pair, where a ratio of medians may divide a target's fast round by another's slow one.
     """
-    return [a.rps / b.rps for a, b in zip(top.rounds, bottom.rounds, strict=True) if b.rps]
+    a, b = servers.get(top), servers.get(bottom)
+    if a is None or b is None:
+        return []
+    return [x.rps / y.rps for x, y in zip(a.rounds, b.rounds, strict=True) if y.rps]
 
 
-def floor(servers: dict[str, ServerSummary]) -> None:
+def print_replay_floor(servers: dict[str, ServerSummary]) -> None:
     """What the ``session`` target's answer costs by itself, and what authgate adds to it."""
     session, replay, bare = (servers.get(name) for name in ("session", "replay", "bare"))
-    if session is None or replay is None or bare is None or not (session.rps and replay.rps):
+    per_round = paired(servers, "replay", "bare")
+    if session is None or replay is None or bare is None or not per_round or not session.rps:
         return
     own = 1e6 / session.rps - 1e6 / replay.rps
     print(
-        f"\n  {'the session answer replayed / bare':<44} {replay.rps / bare.rps:>9.2f}   "
+        f"\n  {'the session answer replayed / bare':<44} {statistics.median(per_round):>9.2f}   "
         "(the answer's own cost: uvicorn, its ten headers, the kernel)"
     )
     print(f"  {'authgate per /session request':<44} {own:>7.1f} µs   "
