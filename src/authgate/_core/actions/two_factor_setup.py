@@ -172,7 +172,7 @@ async def _change(ctx: RequestContext, current: SignedIn, op: str, answer: Answe
     factors = signed_in.store(ctx.options)
     if await factors.get_two_factor(current.subject) is None:
         return AuthResponse.to(f"{ctx.url}/{forms.SETUP}")
-    codes = recovery.new_codes(config.recovery_codes)
+    codes = [] if op == "disable" else recovery.new_codes(config.recovery_codes)
     adapter = ctx.options.adapter
     assert adapter is not None  # noqa: S101 - TwoFactor needs one
     async with adapter.transaction() as tx:
