@@ -6,6 +6,7 @@ real next-auth and @auth/core packages.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -171,6 +172,42 @@ async def test_fastapi_dependency() -> None:
         assert (await client.get("/api/maybe")).json() == {"signed_in": False}
         bearer = await client.get("/api/me", headers={"authorization": f"Bearer {v5()}"})
         assert bearer.status_code == 200
+
+
+class _ThreadRecordingReader(NextAuthSession):
+    """Records the thread each read runs on."""
+
+    def __init__(self) -> None:
+        super().__init__(secret=SECRET, profile="authjs-v5")
+        self.threads: list[int] = []
+
+    def read(self, request: AuthRequest, *, now: float | None = None) -> Any:
+        self.threads.append(threading.get_ident())
+        return super().read(request, now=now)
+
+
+async def test_fastapi_token_dependencies_run_on_the_event_loop() -> None:
+    # A plain ``def`` dependency would go through FastAPI's thread pool on every request (a
+    # hop costing several times the decode); the read does no I/O, so it runs on the loop.
+    reader = _ThreadRecordingReader()
+    app = FastAPI()
+
+    @app.get("/api/me")
+    async def me(claims: dict[str, Any] = Depends(token_dependency(reader))) -> dict[str, Any]:  # noqa: B008
+        return {"sub": claims["sub"]}
+
+    @app.get("/api/maybe")
+    async def maybe(
+        claims: dict[str, Any] | None = Depends(optional_token_dependency(reader)),  # noqa: B008
+    ) -> dict[str, Any]:
+        return {"signed_in": claims is not None}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        client.cookies.set("authjs.session-token", v5())
+        assert (await client.get("/api/me")).json() == {"sub": "7"}
+        assert (await client.get("/api/maybe")).json() == {"signed_in": True}
+    assert reader.threads == [threading.get_ident()] * 2
 
 
 async def test_starlette_middleware() -> None:
