@@ -49,6 +49,7 @@ SESSION_PATH = "/api/auth/session"
 BARE_PATH = "/bare"
 OPEN_PATH = "/open"
 GUARDED_PATH = "/guarded"
+TOKEN_PATH = "/token"  # resource-server mode: behind token_dependency (a Next.js app's token)
 COOKIE_NAME = "next-auth.session-token"
 V5_COOKIE_NAME = "authjs.session-token"
 URL_ENV = "AUTHGATE_BENCH_URL"
@@ -157,7 +158,8 @@ def fastapi_app_for(gate: AuthGate) -> Any:
     """The FastAPI app of :func:`fastapi_app` around ``gate``."""
     from fastapi import Depends, FastAPI
 
-    from authgate.integrations.fastapi import session_dependency
+    from authgate.integrations.fastapi import session_dependency, token_dependency
+    from authgate.resource import NextAuthSession
 
     current_session = session_dependency(gate)
     app = FastAPI()
@@ -169,6 +171,10 @@ def fastapi_app_for(gate: AuthGate) -> Any:
 
     @app.get(GUARDED_PATH, dependencies=[Depends(current_session)])
     async def guarded_route() -> dict[str, Any]:
+        return _user()
+
+    @app.get(TOKEN_PATH, dependencies=[Depends(token_dependency(NextAuthSession(secret=SECRET)))])
+    async def token_route() -> dict[str, Any]:
         return _user()
 
     return app
@@ -784,6 +790,7 @@ def make_targets(servers: dict[str, Server], token: str, express_token: str | No
         Target("fastapi session", fastapi, SESSION_PATH, browser, email, COOKIE_NAME),
         Target("fastapi open", fastapi, OPEN_PATH, browser, "Ada"),
         Target("fastapi guarded", fastapi, GUARDED_PATH, browser, "Ada"),
+        Target("fastapi token", fastapi, TOKEN_PATH, browser, "Ada"),
     ]
     for name in ("db sqlite", "db sqlite big", "db postgres"):
         if name in servers:
@@ -1042,6 +1049,7 @@ def summary(servers: dict[str, ServerSummary] | None, micro: list[Micro] | None)
             print(f"  {ratio.label:<44} {value:>9.2f}   >= {ratio.target:<5g}   "
                   f"{ratio.measured_before:>17}  {verdict}  ({spread})")  # fmt: skip
         print_replay_floor(servers)
+        print_resource_mode(servers)
     if micro is not None:
         by_name = {m.name: m.ns_per_op for m in micro}
         raw = by_name[RAW_BOUND] or 1.0
@@ -1088,6 +1096,16 @@ def print_replay_floor(servers: dict[str, ServerSummary]) -> None:
     )
     print(f"  {'authgate per /session request':<44} {own:>7.1f} µs   "
           f"(session - replay; {own * bare.rps / 1e6:.2f} x a whole bare request)")  # fmt: skip
+
+
+def print_resource_mode(servers: dict[str, ServerSummary]) -> None:
+    """Resource-server mode (no target in issue 10): a route behind ``token_dependency``."""
+    per_round = paired(servers, "fastapi token", "fastapi open")
+    if per_round:
+        spread = f"rounds {min(per_round):.2f}-{max(per_round):.2f}"
+        print(f"  {'FastAPI token_dependency / open route':<44} "
+              f"{statistics.median(per_round):>9.2f}   (resource-server mode: the claims of "
+              f"a Next.js session token; {spread})")  # fmt: skip
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
